@@ -1,0 +1,80 @@
+/**
+ * The one place where an error's code, HTTP status and wording live.
+ * Codes are part of the API contract: clients switch on them, so never rename one.
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  event_not_found: 404,
+  method_not_allowed: 405,
+  not_enough_tickets: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  internal_error: 500,
+  storage_unavailable: 503,
+  shutting_down: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class BoxofficeError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BoxofficeError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+  }
+
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message };
+  }
+}
+
+export function isBoxofficeError(err: unknown): err is BoxofficeError {
+  return err instanceof BoxofficeError;
+}
+
+/** Constructors with the sentences a person reads; tests and UIs rely on this wording. */
+export const Errors = {
+  invalidRequest: (message: string) => new BoxofficeError('invalid_request', message),
+  unauthorized: () =>
+    new BoxofficeError(
+      'unauthorized',
+      'This endpoint needs the admin token: send "Authorization: Bearer <token>".',
+    ),
+  notFound: (what: string, id: string) => new BoxofficeError('not_found', `No ${what} with id ${id}.`),
+  routeNotFound: (method: string, url: string) =>
+    new BoxofficeError('not_found', `There is no route ${method} ${truncate(url, 200)}.`),
+  eventNotFound: (id: string) => new BoxofficeError('event_not_found', `No event with id ${id}.`),
+  methodNotAllowed: (method: string, url: string, allowed: string) =>
+    new BoxofficeError('method_not_allowed', `${method} is not allowed on ${url}; use ${allowed}.`),
+  notEnoughTickets: (requested: number, left: number) =>
+    new BoxofficeError(
+      'not_enough_tickets',
+      `Not enough tickets available: requested ${requested}, ${left} left`,
+    ),
+  payloadTooLarge: (limit: number) =>
+    new BoxofficeError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
+  unsupportedMediaType: (type: string | undefined) =>
+    new BoxofficeError(
+      'unsupported_media_type',
+      `Send the body as application/json${type ? `, not ${truncate(type, 100)}` : ''}.`,
+    ),
+  tooManyRequests: () =>
+    new BoxofficeError('too_many_requests', 'The server is busy; retry after the time in Retry-After.'),
+  storageUnavailable: (cause?: unknown) =>
+    new BoxofficeError('storage_unavailable', 'Storage is unavailable right now; nothing was booked. Retry shortly.', {
+      cause,
+    }),
+  shuttingDown: () => new BoxofficeError('shutting_down', 'The server is shutting down; retry on another node or shortly.'),
+  internal: () => new BoxofficeError('internal_error', 'Something went wrong on our side; nothing was booked.'),
+};
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}

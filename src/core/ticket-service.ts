@@ -1,0 +1,196 @@
+import { systemIdentity, type IdentitySource } from './decide-batch.js';
+import { Errors, isBoxofficeError } from './errors.js';
+import { EventCatalog } from './event-catalog.js';
+import { GroupCommitter } from './group-commit.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { BookingOutcome, Store } from './store.js';
+import type { Booking, Event, Ticket } from './types.js';
+import { parseId, parseTicketCount, validateNewEvent } from './validation.js';
+
+export interface TicketServiceOptions {
+  /** Events kept in the LRU for single-event reads. */
+  cacheSize?: number;
+  /** Most bookings decided in one transaction; 1 disables group commit. */
+  maxBatch?: number;
+  logger?: Logger;
+  identity?: IdentitySource;
+  /** Overrides how the group committer defers a flush (tests drive interleavings with it). */
+  defer?: (fn: () => void) => void;
+}
+
+export interface ServiceObserver {
+  batchCommitted?(size: number, millis: number): void;
+  bookingDecided?(outcome: 'booked' | 'refused' | 'failed', tickets: number): void;
+}
+
+/** Listeners learn about every committed change, e.g. to push live availability. */
+export type ChangeListener = (change: { eventId: string; availableTickets: number } | { eventId: string; created: Event }) => void;
+
+export const DEFAULT_MAX_BATCH = 1024;
+
+/**
+ * The application service: validates input, serves reads from the catalog caches, and funnels every
+ * booking through the group committer, so a response is only ever built from a committed outcome.
+ */
+export class TicketService {
+  readonly store: Store;
+  private readonly catalog: EventCatalog;
+  private readonly committer: GroupCommitter;
+  private readonly logger: Logger;
+  private readonly identity: IdentitySource;
+  private readonly observers: ServiceObserver[] = [];
+  private readonly listeners = new Set<ChangeListener>();
+  private closed = false;
+
+  constructor(store: Store, options: TicketServiceOptions = {}) {
+    this.store = store;
+    this.logger = options.logger ?? silentLogger;
+    this.identity = options.identity ?? systemIdentity;
+    this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
+    this.committer = new GroupCommitter((batch) => store.commitBookings(batch), {
+      maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
+      defer: options.defer,
+      onBatch: (size, millis) => {
+        for (const o of this.observers) o.batchCommitted?.(size, millis);
+        if (size > 1) this.logger.debug({ size, millis: Math.round(millis * 1000) / 1000 }, 'batch committed');
+      },
+    });
+  }
+
+  async createEvent(input: unknown): Promise<Event> {
+    this.assertOpen();
+    const fields = validateNewEvent(input);
+    const event: Event = {
+      id: this.identity.newId(),
+      name: fields.name,
+      date: fields.date,
+      totalTickets: fields.totalTickets,
+      availableTickets: fields.totalTickets,
+      maxTicketsPerBooking: fields.maxTicketsPerBooking,
+    };
+    await this.withStorage(() => this.store.createEvent(event));
+    this.catalog.added(event);
+    this.logger.info({ eventId: event.id, eventName: event.name, totalTickets: event.totalTickets }, 'event created');
+    this.emit({ eventId: event.id, created: event });
+    return event;
+  }
+
+  listEvents(): Promise<Event[]> {
+    return this.withStorage(() => this.catalog.listAll());
+  }
+
+  /** The `GET /events` body, serialised once per change. */
+  listEventsJson(): Promise<string> {
+    return this.withStorage(() => this.catalog.listJson());
+  }
+
+  async getEvent(id: unknown): Promise<Event> {
+    const eventId = parseId(id, 'eventId');
+    const event = await this.withStorage(() => this.catalog.get(eventId));
+    if (!event) throw Errors.eventNotFound(eventId);
+    return event;
+  }
+
+  async bookTickets(eventId: unknown, tickets: unknown): Promise<Booking> {
+    this.assertOpen();
+    const event = await this.getEvent(eventId);
+    const count = parseTicketCount(tickets, event.maxTicketsPerBooking);
+    let outcome: BookingOutcome;
+    try {
+      outcome = await this.committer.submit({ eventId: event.id, tickets: count });
+    } catch (err) {
+      this.notifyDecided('failed', count);
+      this.logger.error({ eventId: event.id, tickets: count, outcome: 'failed', err: causeOf(err) }, 'booking failed');
+      throw err;
+    }
+    if (outcome.availableTickets !== undefined) this.noteAvailability(event.id, outcome.availableTickets);
+    if (!outcome.ok) {
+      this.notifyDecided('refused', count);
+      this.logger.info(
+        { eventId: event.id, tickets: count, outcome: outcome.error.code, availableTickets: outcome.availableTickets },
+        'booking refused',
+      );
+      throw outcome.error;
+    }
+    this.notifyDecided('booked', count);
+    this.logger.info(
+      { eventId: event.id, bookingId: outcome.booking.id, tickets: count, outcome: 'booked', availableTickets: outcome.availableTickets },
+      'booking confirmed',
+    );
+    return outcome.booking;
+  }
+
+  async getTicket(id: unknown): Promise<Ticket> {
+    const ticketId = parseId(id, 'ticket id');
+    const ticket = await this.withStorage(() => this.store.getTicket(ticketId));
+    if (!ticket) throw Errors.notFound('ticket', ticketId);
+    return ticket;
+  }
+
+  async getBooking(id: unknown): Promise<Booking> {
+    const bookingId = parseId(id, 'booking id');
+    const booking = await this.withStorage(() => this.store.getBooking(bookingId));
+    if (!booking) throw Errors.notFound('booking', bookingId);
+    return booking;
+  }
+
+  /** Registers metrics hooks; they run synchronously on the booking path, so keep them cheap. */
+  observe(observer: ServiceObserver): void {
+    this.observers.push(observer);
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Another process changed the data (e.g. a PostgreSQL notification): drop cached reads. */
+  invalidateCaches(): void {
+    this.catalog.invalidateAll();
+  }
+
+  /** Finishes every queued booking, then closes storage. New bookings are refused from now on. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    await this.store.close();
+  }
+
+  private notifyDecided(outcome: 'booked' | 'refused' | 'failed', tickets: number): void {
+    for (const o of this.observers) o.bookingDecided?.(outcome, tickets);
+  }
+
+  private noteAvailability(eventId: string, availableTickets: number): void {
+    if (this.catalog.availabilityChanged(eventId, availableTickets)) this.emit({ eventId, availableTickets });
+  }
+
+  private emit(change: Parameters<ChangeListener>[0]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.logger.warn({ err }, 'change listener failed');
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw Errors.shuttingDown();
+  }
+
+  /** Storage failures surface as `storage_unavailable`, never as an internal error. */
+  private async withStorage<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isBoxofficeError(err)) throw err;
+      this.logger.error({ err }, 'storage operation failed');
+      throw Errors.storageUnavailable(err);
+    }
+  }
+}
+
+function causeOf(err: unknown): unknown {
+  return err instanceof Error && err.cause ? err.cause : err;
+}

@@ -1,0 +1,105 @@
+import { Errors, truncate } from './errors.js';
+import { DEFAULT_MAX_TICKETS_PER_BOOKING, type NewEvent } from './types.js';
+
+/** Every rule about what input is acceptable lives here, shared by the API and the terminal UIs. */
+export const LIMITS = {
+  nameMaxLength: 200,
+  totalTicketsMax: 10_000_000,
+  maxTicketsPerBookingMax: 10_000,
+} as const;
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+// Offset or Z required: a date without one means a different instant on every machine.
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+// Digits only: no sign, no fraction, no exponent, no leading zero; nine digits keep it a safe integer.
+const DECIMAL_COUNT = /^[1-9]\d{0,8}$/;
+
+export function isUuidV4(value: unknown): value is string {
+  return typeof value === 'string' && UUID_V4.test(value);
+}
+
+/** Returns the id in canonical (lowercase) form, or throws `invalid_request`. */
+export function parseId(value: unknown, what = 'id'): string {
+  if (!isUuidV4(value)) {
+    throw Errors.invalidRequest(`${what} must be a UUID like 3f2b8c4e-6a1d-4e5f-9b7a-2c8d1e0f4a6b, got ${describe(value)}.`);
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * A ticket count from JSON (a number) or a query string (digits).
+ * Floats, negatives, zero, exponent forms, strings in JSON and anything above `max` are refused.
+ */
+export function parseTicketCount(value: unknown, max: number = DEFAULT_MAX_TICKETS_PER_BOOKING): number {
+  let count: number | undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) count = value;
+  else if (typeof value === 'string' && DECIMAL_COUNT.test(value)) count = Number(value);
+  if (count === undefined || count < 1 || count > max) {
+    throw Errors.invalidRequest(`tickets must be a whole number from 1 to ${max}, got ${describe(value)}.`);
+  }
+  return count;
+}
+
+export function validateDate(value: unknown): string {
+  const fail = () =>
+    Errors.invalidRequest(
+      `date must be an ISO 8601 date-time with a time zone, like 2026-12-31T20:00:00Z, got ${describe(value)}.`,
+    );
+  if (typeof value !== 'string') throw fail();
+  const m = ISO_DATE_TIME.exec(value);
+  if (!m) throw fail();
+  const [, y, mo, d, h, mi, s] = m;
+  const millis = Date.parse(value);
+  // Date.parse rolls 2026-02-30 over to March; compare the calendar fields to catch that.
+  const probe = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (
+    Number.isNaN(millis) ||
+    probe.getUTCMonth() !== Number(mo) - 1 ||
+    probe.getUTCDate() !== Number(d) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s ?? 0) > 59
+  ) {
+    throw fail();
+  }
+  return new Date(millis).toISOString();
+}
+
+export function validateNewEvent(input: unknown): NewEvent {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw Errors.invalidRequest('The event must be a JSON object with name, date and totalTickets.');
+  }
+  const body = input as Record<string, unknown>;
+  const name = typeof body.name === 'string' ? body.name.trim() : undefined;
+  if (!name || name.length > LIMITS.nameMaxLength) {
+    throw Errors.invalidRequest(`name must be text of 1 to ${LIMITS.nameMaxLength} characters, got ${describe(body.name)}.`);
+  }
+  const date = validateDate(body.date);
+  const totalTickets = wholeNumber(body.totalTickets, 'totalTickets', 1, LIMITS.totalTicketsMax);
+  const maxTicketsPerBooking =
+    body.maxTicketsPerBooking === undefined || body.maxTicketsPerBooking === null
+      ? DEFAULT_MAX_TICKETS_PER_BOOKING
+      : wholeNumber(body.maxTicketsPerBooking, 'maxTicketsPerBooking', 1, LIMITS.maxTicketsPerBookingMax);
+  return { name, date, totalTickets, maxTicketsPerBooking };
+}
+
+function wholeNumber(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw Errors.invalidRequest(
+      `${field} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got ${describe(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** A short, safe rendering of a rejected value for an error message. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return truncate(text, 60);
+}

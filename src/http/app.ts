@@ -1,0 +1,87 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { TicketService } from '../core/ticket-service.js';
+import { requireAdminToken } from './admin-auth.js';
+import { registerAdmission, type AdmissionState } from './admission.js';
+import { formatSchemaErrors, registerErrorHandling } from './errors.js';
+import { Metrics } from './metrics.js';
+import { eventRoutes } from './routes/events.js';
+import { legacyRoutes } from './routes/legacy.js';
+import { lookupRoutes } from './routes/lookups.js';
+import { opsRoutes } from './routes/ops.js';
+import { sharedSchemas } from './schemas.js';
+
+export interface AppConfig {
+  adminToken: string;
+  /** Requests in service at once before answering 429 (default 512). */
+  maxInFlight?: number;
+  /** Largest accepted request body in bytes (default 16 KiB). */
+  bodyLimit?: number;
+  /** Seconds a refused client is told to wait (default 1). */
+  retryAfterSeconds?: number;
+  /** Collect Node process metrics (default true; tests building many apps turn it off). */
+  processMetrics?: boolean;
+}
+
+export interface BoxofficeApp {
+  app: FastifyInstance;
+  metrics: Metrics;
+  /** From now on, new requests get 503 shutting_down and /healthz reports it. */
+  beginShutdown(): void;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 512;
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+/** Builds the HTTP API around a ticket service. Listening and shutdown are the caller's. */
+export function buildApp(options: { service: TicketService; config: AppConfig; logger?: PinoLogger }): BoxofficeApp {
+  const { service, config } = options;
+  const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    disableRequestLogging: true,
+    bodyLimit,
+    // We answer 503 ourselves, in the API's error shape, while closing.
+    return503OnClosing: false,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 10_000,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    schemaErrorFormatter: formatSchemaErrors,
+  }) as unknown as FastifyInstance;
+
+  const metrics = new Metrics({ processMetrics: config.processMetrics });
+  service.observe(metrics.serviceObserver);
+  const state: AdmissionState = { shuttingDown: false };
+
+  // JSON is the only body the API reads; anything else is 415, not a string handed to a route.
+  app.removeContentTypeParser('text/plain');
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  registerErrorHandling(app, bodyLimit);
+  registerAdmission(app, {
+    maxInFlight: config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    retryAfterSeconds: config.retryAfterSeconds ?? 1,
+    metrics,
+    state,
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  const adminOnly = requireAdminToken(config.adminToken);
+  eventRoutes(app, { service, adminOnly });
+  lookupRoutes(app, { service });
+  legacyRoutes(app, { service });
+  opsRoutes(app, { metrics, state });
+
+  return {
+    app,
+    metrics,
+    beginShutdown: () => {
+      state.shuttingDown = true;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BoxofficeError, Errors, isBoxofficeError } from '../core/errors.js';
+
+type SchemaError = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'text',
+  object: 'a JSON object',
+  array: 'a list',
+  boolean: 'true or false',
+};
+
+/** Turns the first JSON-schema failure into a sentence that names the field. */
+export function formatSchemaErrors(errors: readonly SchemaError[], dataVar: string): Error {
+  const e = errors[0];
+  if (!e) return new Error(`The ${dataVar} is invalid.`);
+  const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const field = path || (dataVar === 'body' ? 'The request body' : `The ${dataVar}`);
+  let message: string;
+  switch (e.keyword) {
+    case 'required':
+      message = `${String(e.params.missingProperty)} is required${dataVar === 'querystring' ? ' in the query string' : ''}.`;
+      break;
+    case 'additionalProperties':
+      message = `${String(e.params.additionalProperty)} is not a field this endpoint accepts.`;
+      break;
+    case 'type':
+      // Query values are always text, so a type failure there means the parameter was repeated.
+      message =
+        dataVar === 'querystring'
+          ? `${field} must be given exactly once.`
+          : `${field} must be ${TYPE_WORDS[String(e.params.type)] ?? String(e.params.type)}.`;
+      break;
+    default:
+      message = `${field} ${e.message ?? 'is invalid'}.`;
+  }
+  return Object.assign(new Error(message), { validation: errors, validationContext: dataVar });
+}
+
+/** Maps anything thrown while serving a request to one of the API's error codes. */
+export function toBoxofficeError(err: FastifyError | Error, bodyLimit: number): BoxofficeError {
+  if (isBoxofficeError(err)) return err;
+  const e = err as FastifyError;
+  if (e.validation) return Errors.invalidRequest(e.message);
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return Errors.unsupportedMediaType(undefined);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Errors.payloadTooLarge(bodyLimit);
+  }
+  switch (e.statusCode) {
+    case 413:
+      return Errors.payloadTooLarge(bodyLimit);
+    case 415:
+      return Errors.unsupportedMediaType(undefined);
+  }
+  if (/prototype property/.test(e.message)) {
+    return Errors.invalidRequest('The request body contains a forbidden key (__proto__ or constructor.prototype).');
+  }
+  if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return Errors.invalidRequest('The request body is not valid JSON.');
+  }
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    // Fastify's own client errors (empty JSON body, bad content-length, forbidden __proto__ keys…).
+    return Errors.invalidRequest(`The request is malformed: ${e.message.replace(/^FST_\w+:\s*/, '')}`);
+  }
+  return Errors.internal();
+}
+
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const mapped = toBoxofficeError(err, bodyLimit);
+    if (mapped.code === 'internal_error') request.log.error({ err, url: request.url, method: request.method }, 'unhandled error');
+    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url: request.url }, mapped.message);
+    else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url: request.url }, mapped.message);
+    if (mapped.code === 'too_many_requests' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+    if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
+    void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = Errors.routeNotFound(request.method, request.url);
+    void reply.code(err.status).type('application/json; charset=utf-8').send(err.toJSON());
+  });
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServiceObserver } from '../core/ticket-service.js';
+
+/** Prometheus metrics of one server instance, in their own registry so tests can run many apps. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requestDuration = new Histogram({
+    name: 'boxoffice_http_request_duration_seconds',
+    help: 'HTTP requests by route and status, with their latency',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'boxoffice_http_requests_in_flight',
+    help: 'Requests admitted and not yet answered',
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'boxoffice_http_refused_total',
+    help: 'Requests refused before service, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly bookings = new Counter({
+    name: 'boxoffice_bookings_total',
+    help: 'Booking requests decided, by outcome (booked, refused, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly ticketsSold = new Counter({
+    name: 'boxoffice_tickets_sold_total',
+    help: 'Tickets in committed bookings',
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'boxoffice_commit_batch_size',
+    help: 'Booking requests decided per storage transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+  readonly commitDuration = new Histogram({
+    name: 'boxoffice_commit_duration_seconds',
+    help: 'Time of one booking transaction, fsync included',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });
+  }
+
+  /** The hooks the ticket service calls on its booking path. */
+  readonly serviceObserver: ServiceObserver = {
+    batchCommitted: (size, millis) => {
+      this.batchSize.observe(size);
+      this.commitDuration.observe(millis / 1000);
+    },
+    bookingDecided: (outcome, tickets) => {
+      this.bookings.inc({ outcome });
+      if (outcome === 'booked') this.ticketsSold.inc(tickets);
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { TicketService } from '../../core/ticket-service.js';
+import { bookingBody, idParams, newEventBody } from '../schemas.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The REST API over events: list, create (admin), read, book. `GET /events` is also the original protocol. */
+export function eventRoutes(app: FastifyInstance, deps: { service: TicketService; adminOnly: onRequestHookHandler }): void {
+  const { service } = deps;
+
+  app.get('/events', async (_request, reply) => {
+    // The body is serialised once per change, so a list costs no work while bookings pour in.
+    return reply.type(JSON_TYPE).send(await service.listEventsJson());
+  });
+
+  app.post<{ Body: unknown }>(
+    '/events',
+    { onRequest: deps.adminOnly, schema: { body: newEventBody, response: { 201: { $ref: 'Event#' } } } },
+    async (request, reply) => {
+      const event = await service.createEvent(request.body);
+      return reply.code(201).header('location', `/events/${event.id}`).send(event);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/events/:id',
+    { schema: { params: idParams, response: { 200: { $ref: 'Event#' } } } },
+    async (request) => service.getEvent(request.params.id),
+  );
+
+  app.post<{ Params: { id: string }; Body: { tickets: number } }>(
+    '/events/:id/bookings',
+    { schema: { params: idParams, body: bookingBody, response: { 201: { $ref: 'Booking#' } } } },
+    async (request, reply) => {
+      const booking = await service.bookTickets(request.params.id, request.body.tickets);
+      return reply.code(201).header('location', `/bookings/${booking.id}`).send(booking);
+    },
+  );
+}

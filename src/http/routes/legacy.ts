@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { Errors } from '../../core/errors.js';
+import type { TicketService } from '../../core/ticket-service.js';
+import { reserveQuery } from '../schemas.js';
+
+const ticketIdList = { type: 'array', items: { type: 'string' } } as const;
+
+/**
+ * The original protocol, byte-compatible for old clients: `POST /reserve?eventId=..&tickets=n`
+ * answers 200 with a JSON array of ticket ids. Unlike the original, it never books on GET.
+ */
+export function legacyRoutes(app: FastifyInstance, deps: { service: TicketService }): void {
+  const { service } = deps;
+  app.post<{ Querystring: { eventId: string; tickets: string } }>(
+    '/reserve',
+    { schema: { querystring: reserveQuery, response: { 200: ticketIdList } } },
+    async (request) => {
+      const booking = await service.bookTickets(request.query.eventId, request.query.tickets);
+      return booking.tickets.map((t) => t.id);
+    },
+  );
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: '/reserve',
+    handler: async (request, reply) => {
+      reply.header('allow', 'POST');
+      throw Errors.methodNotAllowed(request.method, '/reserve', 'POST');
+    },
+  });
+}

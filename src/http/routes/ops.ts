@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import { Errors } from '../../core/errors.js';
+import type { AdmissionState } from '../admission.js';
+import type { Metrics } from '../metrics.js';
+
+/** Liveness and metrics: never refused by the admission limit, so they work during overload. */
+export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state: AdmissionState }): void {
+  const ok = JSON.stringify({ status: 'ok' });
+  app.get('/healthz', { config: { alwaysAdmit: true } }, async (_request, reply) => {
+    // A stopping node says so, so a load balancer takes it out of rotation.
+    if (deps.state.shuttingDown) throw Errors.shuttingDown();
+    return reply.type('application/json; charset=utf-8').send(ok);
+  });
+  app.get('/metrics', { config: { alwaysAdmit: true } }, async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+}

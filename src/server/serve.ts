@@ -1,0 +1,103 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TicketService } from '../core/ticket-service.js';
+import { buildApp } from '../http/app.js';
+import { describeStore, openStore } from '../store/index.js';
+import { resolveAdminToken } from './admin-token.js';
+import { createFileLogger, type LogLevel } from './logger.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  db?: string;
+  maxInFlight: number;
+  cacheSize: number;
+  maxBatch: number;
+  logLevel: LogLevel;
+  headless: boolean;
+}
+
+/** A failure the user can fix (bad flag, port taken, unwritable directory): one line, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, answers newcomers 503, finishes in-flight bookings, closes storage. */
+  stop(reason: string): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const dataDir = resolve(options.dataDir);
+  ensureWritableDir(dataDir);
+  const { logger, file: logFile } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true });
+
+  let store;
+  try {
+    store = openStore({ db: options.db, dataDir });
+  } catch (err) {
+    throw new StartupError(`cannot open the database ${describeStore({ db: options.db, dataDir })}: ${(err as Error).message}`);
+  }
+  const admin = resolveAdminToken(dataDir);
+  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
+  const { app, beginShutdown } = buildApp({ service, logger, config: { adminToken: admin.token, maxInFlight: options.maxInFlight } });
+  // Headers must arrive within 10 s, so slow clients cannot hold sockets forever.
+  app.server.headersTimeout = 10_000;
+
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await service.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use`);
+    if (code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${options.host}: no such address on this machine`);
+    if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port}`);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  logger.info(
+    {
+      url,
+      store: describeStore({ db: options.db, dataDir }),
+      logFile,
+      adminToken: admin.source === 'env' ? 'from BOXOFFICE_ADMIN_TOKEN' : admin.file,
+      maxInFlight: options.maxInFlight,
+      maxBatch: options.maxBatch,
+    },
+    `boxoffice listening on ${url}`,
+  );
+  if (admin.source === 'generated') logger.info({ file: admin.file }, `admin token generated in ${admin.file} (mode 0600)`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) =>
+    (stopping ??= (async () => {
+      logger.info({ reason }, 'shutting down: finishing in-flight requests');
+      beginShutdown();
+      const timer = setTimeout(() => {
+        logger.error('graceful shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      timer.unref();
+      await app.close();
+      await service.close();
+      logger.info('stopped');
+      clearTimeout(timer);
+      await new Promise<void>((done) => logger.flush(() => done()));
+    })());
+  return { url, stop };
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

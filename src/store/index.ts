@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import type { Store } from '../core/store.js';
+import { MemoryStore } from './memory/memory-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+
+export { MemoryStore, SqliteStore };
+export type { Store };
+
+export interface StoreSelection {
+  /** `:memory:`, a SQLite file path, or undefined for `<dataDir>/boxoffice.db`. */
+  db?: string;
+  dataDir: string;
+}
+
+/** Picks the adapter the way the CLI documents it. */
+export function openStore(selection: StoreSelection): Store {
+  const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
+  if (db === ':memory:') return new MemoryStore();
+  return new SqliteStore(db);
+}
+
+/** A human description of where data lives, for the startup log line. */
+export function describeStore(selection: StoreSelection): string {
+  const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
+  return db === ':memory:' ? 'memory (not durable)' : `sqlite ${db}`;
+}
