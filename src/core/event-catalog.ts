@@ -51,8 +51,10 @@ export class EventCatalog {
     this.generation++;
     this.byId.set(event.id, event);
     if (this.list) {
-      const list = [...this.list, event].sort(compareEvents);
-      this.setList(list);
+      // A list loaded after the store write but before this call already holds the event.
+      const list = this.list.filter((e) => e.id !== event.id);
+      list.push(event);
+      this.setList(list.sort(compareEvents));
     }
   }
 

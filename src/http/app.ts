@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
 import { requireAdminToken } from './admin-auth.js';
@@ -39,7 +39,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    disableRequestLogging: true,
+    // One line per booking comes from the service; a line per request on top would double the log.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     // We answer 503 ourselves, in the API's error shape, while closing.
     return503OnClosing: false,

@@ -13,6 +13,7 @@ export class MemoryStore implements Store {
   constructor(private readonly identity?: IdentitySource) {}
 
   async createEvent(event: Event): Promise<void> {
+    if (this.events.has(event.id)) throw new Error(`event ${event.id} already exists`);
     this.events.set(event.id, { ...event });
   }
 
