@@ -16,6 +16,7 @@ export interface StoreSelection {
 export function openStore(selection: StoreSelection): Store {
   const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
   if (db === ':memory:') return new MemoryStore();
+  if (/^postgres(ql)?:\/\//i.test(db)) throw new Error('PostgreSQL storage is not available in this version; use a SQLite file or :memory:');
   return new SqliteStore(db);
 }
 

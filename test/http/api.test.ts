@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders, startApp } from '../helpers/app.js';
 
@@ -10,7 +11,7 @@ describe('HTTP API', () => {
   });
   afterAll(() => server.close());
 
-  const inject = (opts: Parameters<typeof server.app.inject>[0]) => server.app.inject(opts);
+  const inject = (opts: InjectOptions) => server.app.inject(opts);
   const createEvent = async (body: object = {}) => {
     const res = await inject({
       method: 'POST',
