@@ -13,6 +13,7 @@ export class EventCatalog {
   private listIndex = new Map<string, number>();
   private listBody: string | null = null;
   private loading: Promise<Event[]> | null = null;
+  private readonly reads = new Map<string, Promise<Event | undefined>>();
   /** Bumped by every change; a load that overlapped a change is served but not cached. */
   private generation = 0;
 
@@ -23,13 +24,28 @@ export class EventCatalog {
     this.byId = new LRUCache({ max: Math.max(1, cacheSize) });
   }
 
-  async get(id: string): Promise<Event | undefined> {
+  get(id: string): Promise<Event | undefined> {
     const cached = this.byId.get(id);
-    if (cached) return cached;
-    const generation = this.generation;
-    const event = await this.store.getEvent(id);
-    if (event && generation === this.generation) this.byId.set(id, event);
-    return event;
+    if (cached) return Promise.resolve(cached);
+    // Single flight: concurrent misses share one read, so their callers resume in arrival order
+    // and reach the group committer FIFO even when the store answers reads out of order.
+    let pending = this.reads.get(id);
+    if (!pending) {
+      const generation = this.generation;
+      pending = this.store.getEvent(id).then(
+        (event) => {
+          this.reads.delete(id);
+          if (event && generation === this.generation) this.byId.set(id, event);
+          return event;
+        },
+        (err: unknown) => {
+          this.reads.delete(id);
+          throw err;
+        },
+      );
+      this.reads.set(id, pending);
+    }
+    return pending;
   }
 
   async listAll(): Promise<Event[]> {

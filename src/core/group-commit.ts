@@ -35,7 +35,7 @@ export class GroupCommitter {
     this.defer = options.defer ?? setImmediate;
   }
 
-  /** Requests waiting for a transaction, plus the batch in flight is not counted. */
+  /** Requests queued for the next transaction (the batch in flight is not counted). */
   get pending(): number {
     return this.queue.length;
   }

@@ -41,6 +41,9 @@ export class TicketService {
   private readonly observers: ServiceObserver[] = [];
   private readonly listeners = new Set<ChangeListener>();
   private closed = false;
+  /** Bookings between validation and their outcome; close() waits for them. */
+  private active = 0;
+  private whenIdle: (() => void) | undefined;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -93,6 +96,15 @@ export class TicketService {
 
   async bookTickets(eventId: unknown, tickets: unknown): Promise<Booking> {
     this.assertOpen();
+    this.active++;
+    try {
+      return await this.book(eventId, tickets);
+    } finally {
+      if (--this.active === 0) this.whenIdle?.();
+    }
+  }
+
+  private async book(eventId: unknown, tickets: unknown): Promise<Booking> {
     const event = await this.getEvent(eventId);
     const count = parseTicketCount(tickets, event.maxTicketsPerBooking);
     let outcome: BookingOutcome;
@@ -153,6 +165,7 @@ export class TicketService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.active > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     await this.committer.drain();
     await this.store.close();
   }

@@ -23,5 +23,6 @@ export function openStore(selection: StoreSelection): Store {
 /** A human description of where data lives, for the startup log line. */
 export function describeStore(selection: StoreSelection): string {
   const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
-  return db === ':memory:' ? 'memory (not durable)' : `sqlite ${db}`;
+  if (db === ':memory:') return 'memory (not durable)';
+  return /^postgres(ql)?:\/\//i.test(db) ? 'postgres' : `sqlite ${db}`;
 }
