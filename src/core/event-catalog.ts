@@ -2,20 +2,38 @@ import { LRUCache } from 'lru-cache';
 import type { Store } from './store.js';
 import type { Event } from './types.js';
 
+interface Cached {
+  event: Event;
+  /** The invalidation epoch the entry was read or updated in; older entries are stale. */
+  epoch: number;
+}
+
+interface PendingRead {
+  promise: Promise<Event | undefined>;
+  /** Set when the event changed while the read was in flight: serve the answer, do not cache it. */
+  overtaken: boolean;
+}
+
 /**
  * Read caches in front of the store, kept exact by the commits that change them:
  * an LRU of single events, and the `GET /events` list with its serialised body, rebuilt
  * only when a commit has changed something since it was last built.
+ *
+ * Changes made by other processes (other nodes, other workers) arrive as `invalidateAll()`: it
+ * marks every entry stale, so the next read goes to the store. The booking path may still use a
+ * stale entry (`allowStale`), because it needs only what never changes (existence, the per-booking
+ * maximum); availability is decided by the store inside the transaction.
  */
 export class EventCatalog {
-  private readonly byId: LRUCache<string, Event>;
+  private readonly byId: LRUCache<string, Cached>;
+  private readonly reads = new Map<string, PendingRead>();
+  private epoch = 0;
   private list: Event[] | null = null;
   private listIndex = new Map<string, number>();
   private listBody: string | null = null;
   private loading: Promise<Event[]> | null = null;
-  private readonly reads = new Map<string, Promise<Event | undefined>>();
-  /** Bumped by every change; a load that overlapped a change is served but not cached. */
-  private generation = 0;
+  /** Changes made by this process while a list load is in flight, applied on top of what it read. */
+  private overlay: Map<string, Event | number> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -24,28 +42,28 @@ export class EventCatalog {
     this.byId = new LRUCache({ max: Math.max(1, cacheSize) });
   }
 
-  get(id: string): Promise<Event | undefined> {
+  get(id: string, options: { allowStale?: boolean } = {}): Promise<Event | undefined> {
     const cached = this.byId.get(id);
-    if (cached) return Promise.resolve(cached);
+    if (cached && (options.allowStale || cached.epoch === this.epoch)) return Promise.resolve(cached.event);
     // Single flight: concurrent misses share one read, so their callers resume in arrival order
     // and reach the group committer FIFO even when the store answers reads out of order.
-    let pending = this.reads.get(id);
-    if (!pending) {
-      const generation = this.generation;
-      pending = this.store.getEvent(id).then(
-        (event) => {
-          this.reads.delete(id);
-          if (event && generation === this.generation) this.byId.set(id, event);
-          return event;
-        },
-        (err: unknown) => {
-          this.reads.delete(id);
-          throw err;
-        },
-      );
-      this.reads.set(id, pending);
-    }
-    return pending;
+    const pending = this.reads.get(id);
+    if (pending) return pending.promise;
+    const read: PendingRead = { overtaken: false, promise: Promise.resolve(undefined) };
+    const epoch = this.epoch;
+    read.promise = this.store.getEvent(id).then(
+      (event) => {
+        this.reads.delete(id);
+        if (event && !read.overtaken && epoch === this.epoch) this.byId.set(id, { event, epoch });
+        return event;
+      },
+      (err: unknown) => {
+        this.reads.delete(id);
+        throw err;
+      },
+    );
+    this.reads.set(id, read);
+    return read.promise;
   }
 
   async listAll(): Promise<Event[]> {
@@ -64,8 +82,8 @@ export class EventCatalog {
   }
 
   added(event: Event): void {
-    this.generation++;
-    this.byId.set(event.id, event);
+    this.overlay?.set(event.id, event);
+    this.byId.set(event.id, { event, epoch: this.epoch });
     if (this.list) {
       // A list loaded after the store write but before this call already holds the event.
       const list = this.list.filter((e) => e.id !== event.id);
@@ -79,42 +97,55 @@ export class EventCatalog {
    * held that number, so a storm of refusals does not rebuild the list body.
    */
   availabilityChanged(eventId: string, availableTickets: number): boolean {
+    const read = this.reads.get(eventId);
+    if (read) read.overtaken = true;
     const cached = this.byId.peek(eventId);
     const at = this.list ? this.listIndex.get(eventId) : undefined;
     const listed = at === undefined ? undefined : this.list![at];
-    if (cached?.availableTickets === availableTickets && (!this.list || listed?.availableTickets === availableTickets)) {
+    if (
+      cached?.epoch === this.epoch &&
+      cached.event.availableTickets === availableTickets &&
+      (!this.list || listed?.availableTickets === availableTickets)
+    ) {
       return false;
     }
-    this.generation++;
-    if (cached) this.byId.set(eventId, { ...cached, availableTickets });
-    if (this.list) {
-      if (at !== undefined) {
-        // Replace rather than mutate: callers may still hold the old object.
-        const list = this.list.slice();
-        list[at] = { ...list[at]!, availableTickets };
-        this.list = list;
-      }
+    this.overlay?.set(eventId, availableTickets);
+    // Replace rather than mutate: callers may still hold the old object.
+    if (cached) this.byId.set(eventId, { event: { ...cached.event, availableTickets }, epoch: cached.epoch });
+    if (this.list && at !== undefined) {
+      const list = this.list.slice();
+      list[at] = { ...list[at]!, availableTickets };
+      this.list = list;
     }
     this.listBody = null;
     return true;
   }
 
-  /** Something outside this process changed events (another node): forget everything. */
+  /** Something outside this process changed events (another node or worker): re-read before serving. */
   invalidateAll(): void {
-    this.generation++;
-    this.byId.clear();
+    this.epoch++;
+    for (const read of this.reads.values()) read.overtaken = true;
     this.list = null;
     this.listIndex.clear();
     this.listBody = null;
   }
 
   private async load(): Promise<Event[]> {
-    const generation = this.generation;
+    const epoch = this.epoch;
+    const overlay = (this.overlay = new Map());
     try {
-      const events = (await this.store.listEvents()).slice().sort(compareEvents);
-      if (generation === this.generation) this.setList(events);
+      const byId = new Map((await this.store.listEvents()).map((e) => [e.id, e]));
+      // Commits of this process that landed during the read are at least as new as what it saw.
+      for (const [id, change] of overlay) {
+        if (typeof change !== 'number') byId.set(id, change);
+        else if (byId.has(id)) byId.set(id, { ...byId.get(id)!, availableTickets: change });
+      }
+      const events = [...byId.values()].sort(compareEvents);
+      // Another process changed things meanwhile: serve this answer, but read again next time.
+      if (epoch === this.epoch) this.setList(events);
       return events;
     } finally {
+      this.overlay = null;
       this.loading = null;
     }
   }
