@@ -28,6 +28,13 @@ export interface Store {
   /** Tickets stored for an event, counted from the ticket rows themselves (for invariant checks). */
   countTickets(eventId: string): Promise<number>;
 
+  /**
+   * Optional: calls `listener` soon after another process (another node or worker) commits a change,
+   * so caches can be refreshed. Returns a function that stops watching. Stores that only ever have
+   * one writer (memory) leave it out.
+   */
+  watchExternalChanges?(listener: () => void): () => void;
+
   close(): Promise<void>;
 }
 

@@ -23,8 +23,15 @@ export interface ServiceObserver {
   bookingDecided?(outcome: 'booked' | 'refused' | 'failed', tickets: number): void;
 }
 
-/** Listeners learn about every committed change, e.g. to push live availability. */
-export type ChangeListener = (change: { eventId: string; availableTickets: number } | { eventId: string; created: Event }) => void;
+/**
+ * Listeners learn about every committed change, e.g. to push live availability. `external` means
+ * another process changed something: re-read what you show.
+ */
+export type Change = { eventId: string; availableTickets: number } | { eventId: string; created: Event } | { external: true };
+export type ChangeListener = (change: Change) => void;
+
+/** How long outside changes are gathered before caches are dropped; bounds staleness across nodes. */
+export const EXTERNAL_CHANGE_COALESCE_MS = 100;
 
 export const DEFAULT_MAX_BATCH = 1024;
 
@@ -44,12 +51,15 @@ export class TicketService {
   /** Bookings between validation and their outcome; close() waits for them. */
   private active = 0;
   private whenIdle: (() => void) | undefined;
+  private readonly stopWatching: (() => void) | undefined;
+  private invalidateTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
     this.logger = options.logger ?? silentLogger;
     this.identity = options.identity ?? systemIdentity;
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
+    this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
     this.committer = new GroupCommitter((batch) => store.commitBookings(batch), {
       maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
       defer: options.defer,
@@ -105,7 +115,11 @@ export class TicketService {
   }
 
   private async book(eventId: unknown, tickets: unknown): Promise<Booking> {
-    const event = await this.getEvent(eventId);
+    const id = parseId(eventId, 'eventId');
+    // A stale entry is fine here: existence and the per-booking maximum never change, and
+    // availability is decided by the store inside the transaction.
+    const event = await this.withStorage(() => this.catalog.get(id, { allowStale: true }));
+    if (!event) throw Errors.eventNotFound(id);
     const count = parseTicketCount(tickets, event.maxTicketsPerBooking);
     let outcome: BookingOutcome;
     try {
@@ -156,15 +170,31 @@ export class TicketService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Another process changed the data (e.g. a PostgreSQL notification): drop cached reads. */
+  /** Another process changed the data: re-read before serving availability again. */
   invalidateCaches(): void {
     this.catalog.invalidateAll();
+  }
+
+  /**
+   * Coalesces bursts of outside changes into one invalidation per window, so a busy neighbour
+   * node costs one re-read per window instead of one per commit.
+   */
+  private invalidateSoon(): void {
+    if (this.invalidateTimer) return;
+    this.invalidateTimer = setTimeout(() => {
+      this.invalidateTimer = undefined;
+      this.catalog.invalidateAll();
+      this.emit({ external: true });
+    }, EXTERNAL_CHANGE_COALESCE_MS);
+    this.invalidateTimer.unref?.();
   }
 
   /** Finishes every queued booking, then closes storage. New bookings are refused from now on. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching?.();
+    clearTimeout(this.invalidateTimer);
     if (this.active > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     await this.committer.drain();
     await this.store.close();
@@ -178,7 +208,7 @@ export class TicketService {
     if (this.catalog.availabilityChanged(eventId, availableTickets)) this.emit({ eventId, availableTickets });
   }
 
-  private emit(change: Parameters<ChangeListener>[0]): void {
+  private emit(change: Change): void {
     for (const listener of this.listeners) {
       try {
         listener(change);

@@ -11,6 +11,8 @@ export interface ServeOptions {
   port: number;
   dataDir: string;
   db?: string;
+  pgSchema?: string;
+  dbPool?: number;
   maxInFlight: number;
   cacheSize: number;
   maxBatch: number;
@@ -36,11 +38,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   ensureWritableDir(dataDir);
   const { logger, file: logFile } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true });
 
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger };
   let store;
   try {
-    store = openStore({ db: options.db, dataDir });
+    store = await openStore(selection);
   } catch (err) {
-    throw new StartupError(`cannot open the database ${describeStore({ db: options.db, dataDir })}: ${(err as Error).message}`);
+    logger.flush();
+    throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
   const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
@@ -64,7 +68,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   logger.info(
     {
       url,
-      store: describeStore({ db: options.db, dataDir }),
+      store: describeStore(selection),
       logFile,
       adminToken: admin.source === 'env' ? 'from BOXOFFICE_ADMIN_TOKEN' : admin.file,
       maxInFlight: options.maxInFlight,
@@ -93,7 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return { url, stop };
 }
 
-function ensureWritableDir(dir: string): void {
+export function ensureWritableDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);

@@ -1,28 +1,43 @@
 import { join } from 'node:path';
+import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import { MemoryStore } from './memory/memory-store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
-export { MemoryStore, SqliteStore };
+export { MemoryStore, PostgresStore, SqliteStore };
 export type { Store };
 
 export interface StoreSelection {
-  /** `:memory:`, a SQLite file path, or undefined for `<dataDir>/boxoffice.db`. */
+  /** `:memory:`, a `postgres://` URL, a SQLite file path, or undefined for `<dataDir>/boxoffice.db`. */
   db?: string;
   dataDir: string;
+  /** PostgreSQL only: schema for the tables (default `public`). */
+  pgSchema?: string;
+  /** PostgreSQL only: connections in this process's pool. */
+  poolSize?: number;
+  logger?: Logger;
 }
 
-/** Picks the adapter the way the CLI documents it. */
-export function openStore(selection: StoreSelection): Store {
+export const isPostgresUrl = (db: string | undefined): db is string => !!db && /^postgres(ql)?:\/\//i.test(db);
+
+/** Picks and opens the adapter the way the CLI documents it. */
+export async function openStore(selection: StoreSelection): Promise<Store> {
   const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
   if (db === ':memory:') return new MemoryStore();
-  if (/^postgres(ql)?:\/\//i.test(db)) throw new Error('PostgreSQL storage is not available in this version; use a SQLite file or :memory:');
+  if (isPostgresUrl(db)) {
+    return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger });
+  }
   return new SqliteStore(db);
 }
 
-/** A human description of where data lives, for the startup log line. */
+/** A human description of where data lives, for logs (never a password). */
 export function describeStore(selection: StoreSelection): string {
   const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
   if (db === ':memory:') return 'memory (not durable)';
-  return /^postgres(ql)?:\/\//i.test(db) ? 'postgres' : `sqlite ${db}`;
+  if (isPostgresUrl(db)) {
+    const url = new URL(db);
+    return `postgres ${url.hostname}:${url.port || 5432}${url.pathname} schema ${selection.pgSchema ?? 'public'}`;
+  }
+  return `sqlite ${db}`;
 }

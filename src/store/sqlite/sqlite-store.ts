@@ -22,6 +22,7 @@ interface EventRow {
   max_tickets_per_booking: number;
 }
 
+const EXTERNAL_POLL_MS = 200;
 const EVENT_COLUMNS = 'id, name, date, total_tickets, available_tickets, max_tickets_per_booking';
 
 /**
@@ -110,6 +111,24 @@ export class SqliteStore implements Store {
     return this.stmt.countTickets.get(eventId) ?? 0;
   }
 
+  /**
+   * Other processes on the same file (`--workers`) commit on their own connections; SQLite bumps
+   * `data_version` for exactly those commits, so a cheap poll tells when caches went stale.
+   */
+  watchExternalChanges(listener: () => void): () => void {
+    let seen = this.db.pragma('data_version', { simple: true });
+    const timer = setInterval(() => {
+      if (!this.db.open) return;
+      const now = this.db.pragma('data_version', { simple: true });
+      if (now !== seen) {
+        seen = now;
+        listener();
+      }
+    }, EXTERNAL_POLL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -134,14 +153,16 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    const pending = pendingMigrations(sqliteMigrations, current);
-    for (const migration of pending) {
-      this.db.transaction(() => {
-        this.db.exec(migration.sql);
-        this.db.pragma(`user_version = ${migration.version}`);
-      }).immediate();
-    }
+    // The version is read under the write lock: workers starting together apply each step once.
+    this.db
+      .transaction(() => {
+        const current = this.db.pragma('user_version', { simple: true }) as number;
+        for (const migration of pendingMigrations(sqliteMigrations, current)) {
+          this.db.exec(migration.sql);
+          this.db.pragma(`user_version = ${migration.version}`);
+        }
+      })
+      .immediate();
   }
 }
 

@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { PG_URL, describePg, uniqueSchema } from '../helpers/pg.js';
+import { newEvent, storeContract } from './contract.js';
+
+const schemas: Array<{ drop: () => Promise<void> }> = [];
+
+describePg('PostgreSQL adapter', () => {
+  storeContract('postgres', {
+    open: async () => {
+      const s = uniqueSchema('contract');
+      schemas.push(s);
+      return PostgresStore.open({ url: PG_URL!, schema: s.schema, poolSize: 4 });
+    },
+    reopen: async (store) => {
+      const schema = (store as PostgresStore).schema;
+      await store.close();
+      return PostgresStore.open({ url: PG_URL!, schema, poolSize: 4 });
+    },
+    cleanup: async () => {
+      for (const s of schemas.splice(0)) await s.drop();
+    },
+  });
+
+  const shared = uniqueSchema('pgspec');
+  afterAll(() => shared.drop());
+
+  it('migrates once when several nodes start at the same moment', async () => {
+    const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 2 })));
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const { rows } = await client.query(`SELECT version FROM ${shared.schema}.boxoffice_migrations ORDER BY version`);
+    await client.end();
+    expect(rows.map((r) => r.version)).toEqual([1]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('tells a node about commits made by another node, and not about its own', async () => {
+    const a = await PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 2 });
+    const b = await PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 2 });
+    let seenByA = 0;
+    let seenByB = 0;
+    const stopA = a.watchExternalChanges(() => seenByA++);
+    const stopB = b.watchExternalChanges(() => seenByB++);
+    // LISTEN is issued asynchronously; give it a moment before committing.
+    await expect.poll(async () => {
+      const event = newEvent({ totalTickets: 5 });
+      await b.createEvent(event);
+      await b.commitBookings([{ eventId: event.id, tickets: 1 }]);
+      return seenByA;
+    }, { timeout: 5000, interval: 200 }).toBeGreaterThan(0);
+    expect(seenByB).toBe(0);
+    stopA();
+    stopB();
+    await a.close();
+    await b.close();
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await expect(PostgresStore.open({ url: PG_URL!, schema: 'x; DROP TABLE events' })).rejects.toThrow(/schema must be/);
+  });
+
+  it('fails fast with a clear error when the database is unreachable', async () => {
+    await expect(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/none', timeoutMs: 1000 })).rejects.toThrow();
+  });
+});
