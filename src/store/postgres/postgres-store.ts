@@ -73,7 +73,8 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 30_000,
       statement_timeout: timeout,
       query_timeout: timeout + 1000,
-      application_name: 'boxoffice',
+      // PGAPPNAME lets an operator (or a test) tell this deployment's sessions apart in pg_stat_activity.
+      application_name: process.env.PGAPPNAME ?? 'boxoffice',
       options: `-c search_path=${schema}`,
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
@@ -100,10 +101,7 @@ export class PostgresStore implements Store {
 
   async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
     const eventIds = [...new Set(requests.map((r) => r.eventId))].sort();
-    const client = await this.pool.connect();
-    let failed = false;
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       const { rows } = await client.query<{ id: string; available_tickets: number }>({
         name: 'lock-events',
         text: 'SELECT id, available_tickets FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
@@ -111,16 +109,8 @@ export class PostgresStore implements Store {
       });
       const decision = decideBatch(requests, new Map(rows.map((r) => [r.id, r.available_tickets])), this.options.identity);
       if (decision.bookings.length > 0) await this.write(client, decision.taken, decision.bookings);
-      await client.query('COMMIT');
       return decision.outcomes;
-    } catch (err) {
-      failed = true;
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      // A connection that saw an error may be half-broken: drop it rather than reuse it.
-      client.release(failed);
-    }
+    });
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
@@ -162,7 +152,7 @@ export class PostgresStore implements Store {
     let delay = 250;
     const connect = async () => {
       if (stopped || this.closed) return;
-      const c = new pg.Client({ connectionString: this.options.url, application_name: 'boxoffice-listen', connectionTimeoutMillis: this.options.timeoutMs ?? 5000 });
+      const c = new pg.Client({ connectionString: this.options.url, application_name: `${process.env.PGAPPNAME ?? 'boxoffice'}-listen`, connectionTimeoutMillis: this.options.timeoutMs ?? 5000 });
       client = c;
       const retry = (reason: string) => {
         c.removeAllListeners();
@@ -256,10 +246,7 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    let failed = false;
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       // Nodes starting together queue here; the first applies the migrations, the rest find them done.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`boxoffice:${this.schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
@@ -272,12 +259,30 @@ export class PostgresStore implements Store {
         await client.query(m.sql);
         await client.query(`INSERT INTO ${this.schema}.boxoffice_migrations (version, description) VALUES ($1, $2)`, [m.version, m.description]);
       }
+    });
+  }
+
+  /** BEGIN … COMMIT on one pooled connection; any failure rolls back and throws. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // While checked out, the pool does not listen for the connection's errors: a backend killed
+    // mid-transaction would otherwise be an unhandled 'error' event and take the process down.
+    // The query in progress rejects on its own, which is what reports the failure.
+    const onError = (err: Error) => this.logger.warn({ err: err.message }, 'postgres connection lost during a transaction');
+    client.on('error', onError);
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (err) {
       failed = true;
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
+      client.off('error', onError);
+      // A connection that saw an error may be half-broken: drop it rather than reuse it.
       client.release(failed);
     }
   }
