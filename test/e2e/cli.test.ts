@@ -1,0 +1,253 @@
+/**
+ * The built binary as a user runs it: flag errors, port conflicts, graceful shutdown under load,
+ * the generated admin token, the log file, and the throwaway in-memory store.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { killAllProcesses, runCli, startServerProcess, probe } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { adminHeaders, call, checkAfterRestart, createEvent, runBookingLoad, summarize, type EventJson } from './booking-load.js';
+
+const HELP_HINT = '(run with --help for usage)';
+const temps: Array<{ cleanup: () => void }> = [];
+function freshDir(): string {
+  const tmp = tempDir('boxoffice-e2e-cli-');
+  temps.push(tmp);
+  return tmp.dir;
+}
+
+afterEach(killAllProcesses);
+afterAll(async () => {
+  await killAllProcesses();
+  for (const tmp of temps) tmp.cleanup();
+});
+
+/**
+ * The process failed the way a person can act on: non-zero exit, nothing on stdout, and exactly one
+ * line on stderr saying what is wrong (commander may add its generic "run with --help" hint), no stack.
+ */
+function expectOneLineFailure(result: Awaited<ReturnType<typeof runCli>>, pattern: RegExp): string {
+  const context = `exit ${result.code}/${result.signal}${result.timedOut ? ' (timed out: it started instead of failing)' : ''}\nstderr:\n${result.stderr}`;
+  expect(result.timedOut, context).toBe(false);
+  expect(result.signal, context).toBeNull();
+  expect(result.code, context).not.toBe(0);
+  expect(result.code, context).not.toBeNull();
+  expect(result.stdout, context).toBe('');
+  expect(result.stderr, context).not.toMatch(/^\s+at\s/m);
+  expect(result.stderr, context).not.toMatch(/node:internal|\.js:\d+|\.ts:\d+|Error:/);
+  const lines = result.stderr.split('\n').filter((line) => line.trim() !== '' && line.trim() !== HELP_HINT);
+  expect(lines, context).toHaveLength(1);
+  expect(lines[0], context).toMatch(pattern);
+  return lines[0]!;
+}
+
+describe('bad flags: one clear line on stderr, non-zero exit', () => {
+  const serve = (dataDir: string, ...args: string[]) => ['serve', '--headless', '--data-dir', dataDir, ...args];
+
+  it('--port 70000', async () => {
+    const result = await runCli(serve(freshDir(), '--port', '70000'));
+    expectOneLineFailure(result, /port.*70000.*0 to 65535/);
+  });
+
+  it('--port abc', async () => {
+    const result = await runCli(serve(freshDir(), '--port', 'abc'));
+    expectOneLineFailure(result, /port.*'abc'.*whole number/);
+  });
+
+  it('an unknown flag --frobnicate', async () => {
+    const result = await runCli(serve(freshDir(), '--port', '0', '--frobnicate'));
+    expectOneLineFailure(result, /unknown option '--frobnicate'/);
+  });
+
+  it('--log-level loud', async () => {
+    const result = await runCli(serve(freshDir(), '--port', '0', '--log-level', 'loud'));
+    const line = expectOneLineFailure(result, /log-level.*'loud'/);
+    expect(line).toMatch(/debug/);
+  });
+
+  it('--data-dir below a regular file (cannot be created)', async () => {
+    const dir = freshDir();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const dataDir = join(file, 'data');
+    const result = await runCli(serve(dataDir, '--port', '0'));
+    expectOneLineFailure(result, new RegExp(`data dir.*${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    expect(readdirSync(dir)).toEqual(['not-a-dir']);
+  });
+
+  it('a port already in use: says so, and the running server is unharmed', async () => {
+    const first = await startServerProcess({ dataDir: freshDir() });
+    const result = await runCli(['serve', '--headless', '--port', String(first.port), '--data-dir', freshDir()]);
+    expectOneLineFailure(result, new RegExp(`port ${first.port}\\b.*already in use`));
+    expect(await probe(`${first.url}/healthz`)).toBe(200);
+    expect(first.exited()).toBeUndefined();
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM during concurrent bookings: exit 0, no 500, every acknowledged ticket kept after restart', async () => {
+    const dataDir = freshDir();
+    const server = await startServerProcess({ dataDir });
+    const event = await createEvent(server.url, 2_000);
+    const exit = server.waitForExit();
+    const report = await runBookingLoad({
+      url: server.url,
+      eventId: event.id,
+      connections: 32,
+      seed: 7,
+      shouldTrigger: ({ ackedTickets, inFlight, elapsedMs }) =>
+        (inFlight >= 4 && ((elapsedMs >= 1_000 && ackedTickets >= 300) || ackedTickets >= 700)) || elapsedMs > 10_000,
+      trigger: () => server.kill('SIGTERM'),
+      until: exit,
+      maxDurationMs: 25_000,
+    });
+    const exitInfo = await exit;
+    const summary = JSON.stringify(summarize(report));
+    console.log(`graceful: ${report.attempts.length} requests ${summary}; in flight at SIGTERM ${report.inFlightAtTrigger}`);
+
+    expect(report.triggered, summary).toBe(true);
+    expect(report.inFlightAtTrigger, 'requests were in flight at SIGTERM').toBeGreaterThan(0);
+    expect(exitInfo, server.stderr()).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toMatch(/shutting down/);
+    expect(server.stderr()).toMatch(/stopped/);
+
+    // Every answer is a booking or a clean 503 shutting_down; connections may drop only once shutdown began.
+    const bad = report.attempts.filter((a) => {
+      if (a.error !== undefined) return a.errorBeforeTrigger;
+      if (a.status === 200 || a.status === 201) return false;
+      return !(a.status === 503 && (a.body as { error?: string } | undefined)?.error === 'shutting_down');
+    });
+    expect(bad, summary).toEqual([]);
+    expect(report.attempts.filter((a) => a.status !== undefined && a.status >= 500 && a.status !== 503)).toEqual([]);
+
+    const restarted = await startServerProcess({ dataDir });
+    const facts = await checkAfterRestart(restarted, event, report.acknowledged);
+    console.log(`graceful: acknowledged ${facts.acknowledgedTickets} tickets, stored ${facts.stored}, available ${facts.available}`);
+    // Unlike kill -9, a graceful stop answers every booking it committed: nothing is stored that the client was not told.
+    expect(facts.stored, 'bookings committed during shutdown whose answer was lost').toBe(facts.acknowledgedTickets);
+    restarted.kill('SIGTERM');
+    expect(await restarted.waitForExit()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('without BOXOFFICE_ADMIN_TOKEN', () => {
+  it('generates a 0600 token file, uses it, reuses it on restart, and never logs it', async () => {
+    const dataDir = freshDir();
+    const tokenFile = join(dataDir, 'admin-token');
+    const logFile = join(dataDir, 'logs', 'server.log');
+    const start = () => startServerProcess({ dataDir, adminToken: null, args: ['--log-level', 'trace'] });
+
+    const first = await start();
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const content = readFileSync(tokenFile, 'utf8');
+    const token = content.trim();
+    expect(token.length).toBeGreaterThanOrEqual(16);
+
+    expect((await createEvent(first.url, 10, token)).totalTickets).toBe(10);
+    const wrong = await call(first.url, 'POST', '/events', {
+      headers: adminHeaders(`${token}x`),
+      body: { name: 'nope', date: '2027-06-01T19:30:00Z', totalTickets: 5 },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['content-type']).toMatch(/^application\/json/);
+    expect(wrong.body).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
+    const none = await call(first.url, 'POST', '/events', {
+      headers: { 'content-type': 'application/json' },
+      body: { name: 'nope', date: '2027-06-01T19:30:00Z', totalTickets: 5 },
+    });
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({ error: 'unauthorized' });
+    first.kill('SIGTERM');
+    expect(await first.waitForExit()).toEqual({ code: 0, signal: null });
+
+    const second = await start();
+    expect(readFileSync(tokenFile, 'utf8')).toBe(content);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const events = await call(second.url, 'GET', '/events');
+    expect((events.body as EventJson[]).map((e) => e.totalTickets)).toEqual([10]);
+    expect((await createEvent(second.url, 20, token)).totalTickets).toBe(20);
+    second.kill('SIGTERM');
+    expect(await second.waitForExit()).toEqual({ code: 0, signal: null });
+
+    // The log file: JSON lines with level/time/msg from both runs, naming the token file, never the token.
+    const log = readFileSync(logFile, 'utf8');
+    const records = log
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        let record: Record<string, unknown>;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new Error(`not a JSON line in server.log: ${line}`);
+        }
+        expect(typeof record.level, line).toBe('number');
+        expect(typeof record.time, line).toBe('number');
+        expect(typeof record.msg, line).toBe('string');
+        return record;
+      });
+    expect(records.filter((r) => String(r.msg).startsWith('boxoffice listening on'))).toHaveLength(2);
+    expect(records.filter((r) => String(r.msg).startsWith('admin token generated'))).toHaveLength(1);
+    expect(records.filter((r) => r.msg === 'event created')).toHaveLength(2);
+    expect(log).toContain(tokenFile);
+    expect(log).not.toContain(token);
+
+    // stderr is for a person: readable lines, not JSON, and no token either.
+    for (const [run, stderr] of [
+      ['first', first.stderr()],
+      ['second', second.stderr()],
+    ] as const) {
+      expect(stderr, run).toMatch(/INFO.*boxoffice listening on http:\/\/127\.0\.0\.1:\d+/);
+      expect(stderr, run).toContain(tokenFile);
+      expect(stderr, run).not.toContain(token);
+      const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+      expect(lines.length, run).toBeGreaterThan(0);
+      for (const line of lines) expect(line.trimStart().startsWith('{'), `${run} run stderr line looks like JSON: ${line}`).toBe(false);
+    }
+    expect(first.stderr()).toMatch(/admin token generated/);
+    expect(second.stderr()).not.toMatch(/admin token generated/);
+  });
+});
+
+describe('--db :memory:', () => {
+  it('creates and books without writing a database file (and forgets everything on restart)', async () => {
+    const dataDir = freshDir();
+    const server = await startServerProcess({ dataDir, args: ['--db', ':memory:'] });
+    expect(server.stderr()).toMatch(/memory \(not durable\)/);
+    const event = await createEvent(server.url, 10);
+
+    const reserved = await call(server.url, 'POST', `/reserve?eventId=${event.id}&tickets=3`);
+    expect(reserved.status).toBe(200);
+    expect(reserved.body).toHaveLength(3);
+    const booked = await call(server.url, 'POST', `/events/${event.id}/bookings`, {
+      headers: { 'content-type': 'application/json' },
+      body: { tickets: 2 },
+    });
+    expect(booked.status).toBe(201);
+    const booking = booked.body as { id: string; tickets: Array<{ id: string }> };
+    expect(booking.tickets).toHaveLength(2);
+    for (const id of [...(reserved.body as string[]), ...booking.tickets.map((t) => t.id)]) {
+      const ticket = await call(server.url, 'GET', `/tickets/${id}`);
+      expect(ticket.status).toBe(200);
+      expect(ticket.body).toMatchObject({ id, eventId: event.id });
+    }
+    const after = await call(server.url, 'GET', `/events/${event.id}`);
+    expect((after.body as EventJson).availableTickets).toBe(5);
+    const soldOut = await call(server.url, 'POST', `/reserve?eventId=${event.id}&tickets=6`);
+    expect(soldOut.status).toBe(409);
+    expect(soldOut.body).toMatchObject({ error: 'not_enough_tickets' });
+
+    server.kill('SIGTERM');
+    expect(await server.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(readdirSync(dataDir).filter((name) => name.includes('.db'))).toEqual([]);
+
+    const again = await startServerProcess({ dataDir, args: ['--db', ':memory:'] });
+    expect((await call(again.url, 'GET', `/events/${event.id}`)).status).toBe(404);
+    expect((await call(again.url, 'GET', '/events')).body).toEqual([]);
+    again.kill('SIGTERM');
+    expect(await again.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(readdirSync(dataDir).filter((name) => name.includes('.db'))).toEqual([]);
+  });
+});
