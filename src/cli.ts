@@ -35,7 +35,10 @@ interface ServeFlags {
 const program = new Command()
   .name('boxoffice')
   .description('A concurrent general-admission ticket reservation server.')
-  .showHelpAfterError('(run with --help for usage)');
+  // Every usage error is one line with the same prefix as every other failure.
+  .configureOutput({
+    outputError: (text, write) => write(`boxoffice: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),
+  });
 
 program
   .command('serve')

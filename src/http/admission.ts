@@ -19,7 +19,10 @@ export interface AdmissionState {
  * The slot is held from the first byte of headers until the response has gone (or the socket died),
  * so slowly uploaded bodies count too.
  */
-export function registerAdmission(app: FastifyInstance, options: { maxInFlight: number; retryAfterSeconds: number; metrics: Metrics; state: AdmissionState }): void {
+export function registerAdmission(
+  app: FastifyInstance,
+  options: { maxInFlight: number; retryAfterSeconds: number; metrics: Metrics; state: AdmissionState },
+): { inFlight: () => number } {
   const { maxInFlight, metrics, state } = options;
   const retryAfter = String(options.retryAfterSeconds);
   let inFlight = 0;
@@ -44,4 +47,10 @@ export function registerAdmission(app: FastifyInstance, options: { maxInFlight: 
     reply.raw.once('close', release);
     done();
   });
+  // While stopping, every answer tells the client to open its next request elsewhere.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (state.shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  return { inFlight: () => inFlight };
 }

@@ -28,6 +28,8 @@ export interface BoxofficeApp {
   metrics: Metrics;
   /** From now on, new requests get 503 shutting_down and /healthz reports it. */
   beginShutdown(): void;
+  /** Requests admitted and not yet answered. */
+  inFlight(): number;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 512;
@@ -58,7 +60,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   app.removeContentTypeParser('text/plain');
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerErrorHandling(app, bodyLimit);
-  registerAdmission(app, {
+  const admission = registerAdmission(app, {
     maxInFlight: config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     retryAfterSeconds: config.retryAfterSeconds ?? 1,
     metrics,
@@ -84,5 +86,6 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     beginShutdown: () => {
       state.shuttingDown = true;
     },
+    inFlight: admission.inFlight,
   };
 }

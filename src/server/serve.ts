@@ -32,6 +32,7 @@ export interface RunningServer {
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
+const DRAIN_WINDOW_MS = 300;
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(options.dataDir);
@@ -43,12 +44,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     store = await openStore(selection);
   } catch (err) {
-    logger.flush();
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
   const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
-  const { app, beginShutdown } = buildApp({ service, logger, config: { adminToken: admin.token, maxInFlight: options.maxInFlight } });
+  const { app, beginShutdown, inFlight } = buildApp({ service, logger, config: { adminToken: admin.token, maxInFlight: options.maxInFlight } });
   // Headers must arrive within 10 s, so slow clients cannot hold sockets forever.
   app.server.headersTimeout = 10_000;
 
@@ -57,10 +57,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     await service.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartupError(`port ${options.port} on ${options.host} is already in use`);
-    if (code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${options.host}: no such address on this machine`);
-    if (code === 'EACCES') throw new StartupError(`not allowed to listen on port ${options.port}`);
-    throw err;
+    const message =
+      code === 'EADDRINUSE'
+        ? `port ${options.port} on ${options.host} is already in use`
+        : code === 'EADDRNOTAVAIL'
+          ? `cannot listen on ${options.host}: no such address on this machine`
+          : code === 'EACCES'
+            ? `not allowed to listen on port ${options.port}`
+            : `cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`;
+    throw new StartupError(message);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -88,6 +93,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         process.exit(1);
       }, SHUTDOWN_GRACE_MS);
       timer.unref();
+      // Keep-alive clients may have a request on the wire already: for a short window they still get
+      // an answer (a 503 with Connection: close) instead of a reset, while in-flight work finishes.
+      const drainUntil = Date.now() + DRAIN_WINDOW_MS;
+      while (inFlight() > 0 || Date.now() < drainUntil) {
+        if (Date.now() > drainUntil + SHUTDOWN_GRACE_MS / 2) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
       await app.close();
       await service.close();
       logger.info('stopped');

@@ -9,7 +9,6 @@ import { killAllProcesses, runCli, startServerProcess, probe } from '../helpers/
 import { tempDir } from '../helpers/tmp.js';
 import { adminHeaders, call, checkAfterRestart, createEvent, runBookingLoad, summarize, type EventJson } from './booking-load.js';
 
-const HELP_HINT = '(run with --help for usage)';
 const temps: Array<{ cleanup: () => void }> = [];
 function freshDir(): string {
   const tmp = tempDir('boxoffice-e2e-cli-');
@@ -36,7 +35,7 @@ function expectOneLineFailure(result: Awaited<ReturnType<typeof runCli>>, patter
   expect(result.stdout, context).toBe('');
   expect(result.stderr, context).not.toMatch(/^\s+at\s/m);
   expect(result.stderr, context).not.toMatch(/node:internal|\.js:\d+|\.ts:\d+|Error:/);
-  const lines = result.stderr.split('\n').filter((line) => line.trim() !== '' && line.trim() !== HELP_HINT);
+  const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
   expect(lines, context).toHaveLength(1);
   expect(lines[0], context).toMatch(pattern);
   return lines[0]!;
