@@ -11,6 +11,12 @@ export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state:
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     return reply.type('application/json; charset=utf-8').send(ok);
   });
+  // The HTTP stack's own ceiling for the benchmark: a JSON POST that goes through admission,
+  // parsing and serialisation like a booking, and does nothing else.
+  const noop = JSON.stringify({ ok: true });
+  app.post('/noop', { schema: { body: { type: 'object' } } }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(noop),
+  );
   app.get('/metrics', { config: { alwaysAdmit: true } }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
