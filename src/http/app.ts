@@ -9,6 +9,7 @@ import { eventRoutes } from './routes/events.js';
 import { legacyRoutes } from './routes/legacy.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { opsRoutes } from './routes/ops.js';
+import { streamRoutes } from './routes/stream.js';
 import { sharedSchemas } from './schemas.js';
 
 export interface AppConfig {
@@ -79,6 +80,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   lookupRoutes(app, { service });
   legacyRoutes(app, { service });
   opsRoutes(app, { metrics, state });
+  streamRoutes(app, { service, state });
 
   return {
     app,

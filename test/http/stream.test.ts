@@ -1,0 +1,236 @@
+/**
+ * GET /events/stream over real sockets: the snapshot on connect, a message per committed change
+ * (coalesced), a fresh snapshot when another process changed the data, 1,000 idle subscribers that
+ * cost bookings nothing and never count against the in-flight limit, and a clean shutdown.
+ */
+import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readEventStream } from '../../src/client/event-stream.js';
+import type { Event, EventStreamMessage } from '../../src/client/types.js';
+import { TicketService } from '../../src/core/ticket-service.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { adminHeaders, startApp } from '../helpers/app.js';
+import { tempDir } from '../helpers/tmp.js';
+
+type App = Awaited<ReturnType<typeof startApp>>;
+const apps: App[] = [];
+const streams: Stream[] = [];
+
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  for (const app of apps.splice(0)) await app.close();
+});
+
+async function start(options: Parameters<typeof startApp>[0] = {}): Promise<App> {
+  const app = await startApp(options);
+  apps.push(app);
+  return app;
+}
+
+interface Stream {
+  res: IncomingMessage;
+  messages: EventStreamMessage[];
+  /** Resolves with the first message (from index `from` on) that matches, or rejects after `timeoutMs`. */
+  next(predicate: (m: EventStreamMessage) => boolean, options?: { from?: number; timeoutMs?: number }): Promise<EventStreamMessage>;
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens the stream on its own connection and collects every message. */
+function openStream(url: string): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/events/stream`, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+      const messages: EventStreamMessage[] = [];
+      const waiters = new Set<() => void>();
+      let endedResolve!: () => void;
+      const ended = new Promise<void>((r) => (endedResolve = r));
+      void (async () => {
+        try {
+          for await (const data of readEventStream(res)) {
+            messages.push(JSON.parse(data) as EventStreamMessage);
+            for (const w of waiters) w();
+          }
+        } catch {
+          // destroyed by close()
+        }
+        endedResolve();
+      })();
+      const stream: Stream = {
+        res,
+        messages,
+        ended,
+        close: () => req.destroy(),
+        next: (predicate, options = {}) =>
+          new Promise((done, fail) => {
+            const from = options.from ?? 0;
+            const check = () => {
+              const hit = messages.slice(from).find(predicate);
+              if (hit) {
+                waiters.delete(check);
+                clearTimeout(timer);
+                done(hit);
+              }
+            };
+            const timer = setTimeout(() => {
+              waiters.delete(check);
+              fail(new Error(`no matching stream message within ${options.timeoutMs ?? 5_000} ms; got ${JSON.stringify(messages)}`));
+            }, options.timeoutMs ?? 5_000);
+            waiters.add(check);
+            check();
+          }),
+      };
+      streams.push(stream);
+      resolve(stream);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+async function createEvent(app: App, body: Partial<Event> = {}): Promise<Event> {
+  const res = await fetch(`${app.url}/events`, {
+    method: 'POST',
+    headers: adminHeaders,
+    body: JSON.stringify({ name: 'Gig', date: '2027-05-01T19:30:00Z', totalTickets: 100, ...body }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Event;
+}
+
+async function book(app: App, eventId: string, tickets: number): Promise<number> {
+  const res = await fetch(`${app.url}/events/${eventId}/bookings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tickets }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+const isSnapshot = (m: EventStreamMessage): m is Extract<EventStreamMessage, { type: 'snapshot' }> => m.type === 'snapshot';
+const availabilityOf = (m: EventStreamMessage, id: string) =>
+  m.type === 'changes' ? m.availability.find((a) => a.id === id)?.availableTickets : m.events.find((e) => e.id === id)?.availableTickets;
+
+describe('GET /events/stream', () => {
+  it('answers text/event-stream and starts with a snapshot of the list', async () => {
+    const app = await start();
+    const a = await createEvent(app, { name: 'Later', date: '2028-01-01T00:00:00Z' });
+    const b = await createEvent(app, { name: 'Sooner', date: '2027-01-01T00:00:00Z' });
+    const stream = await openStream(app.url);
+    expect(stream.res.statusCode).toBe(200);
+    expect(stream.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.res.headers['cache-control']).toMatch(/no-cache/);
+    const first = await stream.next(() => true);
+    expect(first.type).toBe('snapshot');
+    expect(isSnapshot(first) && first.events.map((e) => e.id)).toEqual([b.id, a.id]);
+    // The same body as GET /events.
+    const list = await (await fetch(`${app.url}/events`)).json();
+    expect(isSnapshot(first) && first.events).toEqual(list);
+  });
+
+  it('a booking produces a message with the new availability within 1 s', async () => {
+    const app = await start();
+    const event = await createEvent(app, { totalTickets: 10 });
+    const stream = await openStream(app.url);
+    await stream.next(isSnapshot);
+    const from = stream.messages.length;
+    expect(await book(app, event.id, 3)).toBe(201);
+    const booked = Date.now();
+    const message = await stream.next((m) => availabilityOf(m, event.id) !== undefined, { from, timeoutMs: 5_000 });
+    expect(Date.now() - booked).toBeLessThanOrEqual(1_000);
+    expect(message).toEqual({ type: 'changes', created: [], availability: [{ id: event.id, availableTickets: 7 }] });
+  });
+
+  it('announces a new event with all its fields', async () => {
+    const app = await start();
+    const stream = await openStream(app.url);
+    await stream.next(isSnapshot);
+    const event = await createEvent(app, { name: 'Fresh', totalTickets: 5 });
+    const message = await stream.next((m) => m.type === 'changes' && m.created.length > 0);
+    expect(message.type === 'changes' && message.created).toEqual([event]);
+  });
+
+  it('coalesces a burst of bookings into a few messages carrying the latest availability', async () => {
+    const app = await start();
+    const event = await createEvent(app, { totalTickets: 1_000 });
+    const other = await createEvent(app, { totalTickets: 1_000 });
+    const stream = await openStream(app.url);
+    await stream.next(isSnapshot);
+    const from = stream.messages.length;
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => book(app, i % 2 === 0 ? event.id : other.id, 2)),
+    );
+    expect(statuses.every((s) => s === 201)).toBe(true);
+    await stream.next((m) => availabilityOf(m, event.id) === 940, { from });
+    await stream.next((m) => availabilityOf(m, other.id) === 940, { from });
+    const changes = stream.messages.slice(from);
+    // 60 commits, far fewer messages; each message lists an event at most once.
+    expect(changes.length).toBeLessThan(60);
+    for (const m of changes) {
+      expect(m.type).toBe('changes');
+      if (m.type !== 'changes') continue;
+      const ids = m.availability.map((a) => a.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    // Availability only ever goes down along the stream.
+    const seen = changes.map((m) => availabilityOf(m, event.id)).filter((n): n is number => n !== undefined);
+    expect([...seen].sort((x, y) => y - x)).toEqual(seen);
+  });
+
+  it('sends a fresh snapshot when another process changed the data', async () => {
+    const tmp = tempDir('boxoffice-stream-');
+    try {
+      const path = join(tmp.dir, 'boxoffice.db');
+      const app = await start({ store: new SqliteStore(path) });
+      const event = await createEvent(app, { totalTickets: 50 });
+      const stream = await openStream(app.url);
+      await stream.next(isSnapshot);
+      const from = stream.messages.length;
+      // A second process on the same file: the first only learns of it as an outside change.
+      const neighbour = new TicketService(new SqliteStore(path));
+      try {
+        await neighbour.bookTickets(event.id, 5);
+      } finally {
+        await neighbour.close();
+      }
+      const snapshot = await stream.next(isSnapshot, { from });
+      expect(availabilityOf(snapshot, event.id)).toBe(45);
+    } finally {
+      for (const app of apps.splice(0)) await app.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('1,000 idle subscribers: not counted as in-flight, every one hears the bookings, bookings still work', async () => {
+    // A limit far below the number of subscribers: if they counted, every booking would be a 429.
+    const app = await start({ config: { maxInFlight: 8 } });
+    const event = await createEvent(app, { totalTickets: 500 });
+    const subscribers: Stream[] = [];
+    for (let i = 0; i < 1_000; i += 100) {
+      subscribers.push(...(await Promise.all(Array.from({ length: 100 }, () => openStream(app.url)))));
+    }
+    await Promise.all(subscribers.map((s) => s.next(isSnapshot, { timeoutMs: 30_000 })));
+    expect(app.inFlight()).toBe(0);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push(await book(app, event.id, 5));
+    expect(statuses).toEqual(Array(20).fill(201));
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    await Promise.all(subscribers.map((s) => s.next((m) => availabilityOf(m, event.id) === 400, { timeoutMs: 30_000 })));
+    for (const s of subscribers) s.close();
+  });
+
+  it('ends every subscription when the server closes, and refuses new ones while shutting down', async () => {
+    const app = await start();
+    const stream = await openStream(app.url);
+    await stream.next(isSnapshot);
+    app.beginShutdown();
+    const refused = await fetch(`${app.url}/events/stream`);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toBe('shutting_down');
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    await stream.ended;
+  });
+});
