@@ -1,0 +1,288 @@
+import { ApiError, describeNetworkError } from './api-error.js';
+import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
+import type { Booking, Event, NewEventInput, RetryNotice, Ticket } from './types.js';
+
+export interface ClientOptions {
+  /** `http://host:port` of the server. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …` on admin requests. */
+  adminToken?: string;
+  /** How long one request may take before it fails with code `timeout` (default 10 s). */
+  timeoutMs?: number;
+  /** How many times a 429 is retried before it is reported (default 4). */
+  maxRetries?: number;
+  /** First backoff when the server gives no Retry-After; doubles per retry (default 500 ms). */
+  baseRetryDelayMs?: number;
+  /** Longest wait between retries; a longer Retry-After is reported instead of waited for (default 10 s). */
+  maxRetryDelayMs?: number;
+  /** Hears every wait before a retry, e.g. to show "Server busy, retrying in 1 s…". */
+  onRetry?: (notice: RetryNotice) => void;
+  /** Replaces `fetch` (tests). */
+  fetch?: typeof fetch;
+  /** Replaces the timer used for backoff (tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the client's `onRetry` for this call. */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default 10 s). */
+  timeoutMs?: number;
+  /** Pause between attempts (default 500 ms). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Called before each attempt with the time spent so far and the previous failure. */
+  onAttempt?: (attempt: number, elapsedMs: number, lastError: ApiError | undefined) => void;
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A typed client for the boxoffice HTTP API. Every failure is an `ApiError` carrying the server's
+ * code and message; a `429` is retried with backoff (honouring `Retry-After`) up to `maxRetries`.
+ */
+export class BoxofficeClient {
+  readonly baseUrl: string;
+  private readonly adminToken: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly baseRetryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = normaliseBaseUrl(options.baseUrl);
+    this.adminToken = options.adminToken;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.baseRetryDelayMs = options.baseRetryDelayMs ?? 500;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
+    this.onRetry = options.onRetry;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.sleep = options.sleep ?? abortableSleep;
+  }
+
+  /** `GET /healthz`: resolves when the server is up and not shutting down. */
+  health(options: CallOptions & { timeoutMs?: number } = {}): Promise<{ status: string }> {
+    return this.request('GET', '/healthz', { ...options, retry: false });
+  }
+
+  listEvents(options: CallOptions = {}): Promise<Event[]> {
+    return this.request('GET', '/events', options);
+  }
+
+  getEvent(id: string, options: CallOptions = {}): Promise<Event> {
+    return this.request('GET', `/events/${encodeURIComponent(id)}`, options);
+  }
+
+  /** `POST /events` (admin). The token defaults to the client's. */
+  createEvent(input: NewEventInput, options: CallOptions & { token?: string } = {}): Promise<Event> {
+    return this.request('POST', '/events', { ...options, body: input, token: options.token ?? this.adminToken });
+  }
+
+  /** `POST /events/:id/bookings`: all `tickets` or none. */
+  book(eventId: string, tickets: number, options: CallOptions = {}): Promise<Booking> {
+    return this.request('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...options, body: { tickets } });
+  }
+
+  /** The original protocol, `POST /reserve?eventId=&tickets=`: the ticket ids. */
+  reserve(eventId: string, tickets: number, options: CallOptions = {}): Promise<string[]> {
+    const query = new URLSearchParams({ eventId, tickets: String(tickets) });
+    return this.request('POST', `/reserve?${query}`, options);
+  }
+
+  getTicket(id: string, options: CallOptions = {}): Promise<Ticket> {
+    return this.request('GET', `/tickets/${encodeURIComponent(id)}`, options);
+  }
+
+  getBooking(id: string, options: CallOptions = {}): Promise<Booking> {
+    return this.request('GET', `/bookings/${encodeURIComponent(id)}`, options);
+  }
+
+  /**
+   * Whether the server accepts the admin token, without creating anything: an empty `POST /events`
+   * is refused with 401 before validation when the token is wrong, and with 400 when it is right.
+   */
+  async checkAdminToken(options: CallOptions & { token?: string } = {}): Promise<boolean> {
+    const token = options.token ?? this.adminToken;
+    if (!token) return false;
+    try {
+      await this.request('POST', '/events', { ...options, body: {}, token });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 400) return true;
+      if (err instanceof ApiError && err.status === 401) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Polls `GET /healthz` until it answers 200, for up to `timeoutMs`; then throws the last failure
+   * (e.g. "Cannot reach boxoffice at http://localhost:8080: connection refused").
+   */
+  async waitForServer(options: WaitOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const intervalMs = options.intervalMs ?? 500;
+    const started = Date.now();
+    let lastError: ApiError | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const elapsed = Date.now() - started;
+      options.onAttempt?.(attempt, elapsed, lastError);
+      try {
+        await this.health({ signal: options.signal, timeoutMs: Math.max(250, Math.min(2_000, timeoutMs - elapsed)) });
+        return;
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        lastError = err instanceof ApiError ? err : new ApiError({ status: 0, code: 'unreachable', message: String(err) });
+      }
+      if (Date.now() - started + intervalMs > timeoutMs) throw lastError;
+      await this.sleep(intervalMs, options.signal);
+    }
+  }
+
+  /** Live availability from `GET /events/stream`, reconnecting with backoff. */
+  subscribe(handlers: SubscribeHandlers, options: SubscribeOptions = {}): EventSubscription {
+    return subscribeToEvents({ url: `${this.baseUrl}/events/stream`, sleep: this.sleep }, handlers, options);
+  }
+
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: CallOptions & { body?: unknown; token?: string; retry?: boolean; timeoutMs?: number },
+  ): Promise<T> {
+    const label = `${method} ${path.replace(/\?.*$/, '')}`;
+    const onRetry = options.onRetry ?? this.onRetry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, options);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 429 || options.retry === false) throw err;
+        // A 429 is decided before the request is looked at, so even a booking is safe to send again.
+        const retry = attempt + 1;
+        const backoff = this.baseRetryDelayMs * 2 ** attempt;
+        const asked = err.retryAfter === undefined ? 0 : err.retryAfter * 1000;
+        if (retry > this.maxRetries) {
+          throw new ApiError({
+            status: 429,
+            code: err.code,
+            retryAfter: err.retryAfter,
+            message: `The server is busy; gave up after ${this.maxRetries} ${this.maxRetries === 1 ? 'retry' : 'retries'}.`,
+          });
+        }
+        if (asked > this.maxRetryDelayMs) {
+          throw new ApiError({
+            status: 429,
+            code: err.code,
+            retryAfter: err.retryAfter,
+            message: `The server is busy and asks to wait ${err.retryAfter} s; try again later.`,
+          });
+        }
+        const delayMs = Math.min(this.maxRetryDelayMs, Math.max(asked, backoff));
+        onRetry?.({ attempt: retry, maxRetries: this.maxRetries, delayMs, request: label });
+        await this.sleep(delayMs, options.signal);
+      }
+    }
+  }
+
+  private async once<T>(
+    method: string,
+    path: string,
+    options: CallOptions & { body?: unknown; token?: string; timeoutMs?: number },
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal,
+      });
+      text = await res.text();
+    } catch (err) {
+      if (options.signal?.aborted) throw new ApiError({ status: 0, code: 'aborted', message: 'The request was cancelled.', cause: err });
+      if (timeout.aborted) {
+        throw new ApiError({
+          status: 0,
+          code: 'timeout',
+          message: `No answer from boxoffice at ${this.baseUrl} within ${formatSeconds(timeoutMs)}.`,
+          cause: err,
+        });
+      }
+      const { code, reason } = describeNetworkError(err);
+      throw new ApiError({ status: 0, code, message: `Cannot reach boxoffice at ${this.baseUrl}: ${reason}`, cause: err });
+    }
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (res.ok) {
+      if (body === undefined) {
+        throw new ApiError({ status: res.status, code: 'http_error', message: `boxoffice at ${this.baseUrl} answered ${method} ${path} with something that is not JSON.` });
+      }
+      return body as T;
+    }
+    const error = body as { error?: unknown; message?: unknown } | undefined;
+    throw new ApiError({
+      status: res.status,
+      code: typeof error?.error === 'string' ? error.error : 'http_error',
+      message:
+        typeof error?.message === 'string'
+          ? error.message
+          : `boxoffice at ${this.baseUrl} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+      retryAfter: parseRetryAfter(res.headers.get('retry-after')),
+    });
+  }
+}
+
+/** `Retry-After` as seconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function normaliseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`not a URL: ${raw} (expected something like http://localhost:8080)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${raw}`);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
