@@ -28,7 +28,7 @@ export async function openStore(selection: StoreSelection): Promise<Store> {
   if (isPostgresUrl(db)) {
     return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger });
   }
-  return new SqliteStore(db);
+  return SqliteStore.open(db);
 }
 
 /** A human description of where data lives, for logs (never a password). */

@@ -23,6 +23,24 @@ storeContract('sqlite', {
   },
 });
 
+// What the server runs: writes on the writer thread, reads on this one.
+storeContract('sqlite (writer thread)', {
+  open: async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    return SqliteStore.open(join(tmp.dir, 'threaded', 'boxoffice.db'));
+  },
+  reopen: async (store) => {
+    const path = (store as SqliteStore).path;
+    await store.close();
+    return SqliteStore.open(path);
+  },
+  cleanup: () => {
+    for (const d of dirs) d.cleanup();
+    dirs = [];
+  },
+});
+
 describe('SqliteStore specifics', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
@@ -39,6 +57,26 @@ describe('SqliteStore specifics', () => {
     // synchronous is per connection; read it through the store's own connection.
     expect((probe as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(2);
     await probe.close();
+  });
+
+  it('tells the writer thread\'s owner about commits made by another process on the same file', async () => {
+    const path = join(tmp.dir, 'shared.db');
+    const mine = await SqliteStore.open(path);
+    let changes = 0;
+    const stop = mine.watchExternalChanges(() => changes++);
+    const event = newEvent({ totalTickets: 5 });
+    await mine.createEvent(event);
+    await mine.commitBookings([{ eventId: event.id, tickets: 1 }]);
+    await new Promise((r) => setTimeout(r, 500));
+    // Our own commits are not foreign.
+    expect(changes).toBe(0);
+    const other = new SqliteStore(path);
+    await other.commitBookings([{ eventId: event.id, tickets: 1 }]);
+    await expect.poll(() => changes, { timeout: 3000 }).toBeGreaterThan(0);
+    expect((await mine.getEvent(event.id))?.availableTickets).toBe(3);
+    stop();
+    await other.close();
+    await mine.close();
   });
 
   it('refuses to open a database from a newer boxoffice', async () => {

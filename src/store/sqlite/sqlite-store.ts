@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { decideBatch, type IdentitySource } from '../../core/decide-batch.js';
+import type { IdentitySource } from '../../core/decide-batch.js';
 import type { BookingOutcome, BookingRequest, Store } from '../../core/store.js';
 import type { Booking, Event, Ticket } from '../../core/types.js';
-import { pendingMigrations } from '../migration.js';
-import { sqliteMigrations } from './migrations.js';
+import { EVENT_COLUMNS, openDatabase, SqliteWriter } from './sqlite-writer.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before giving up (ms). */
@@ -22,43 +20,61 @@ interface EventRow {
   max_tickets_per_booking: number;
 }
 
+/** What the store needs from whoever performs its writes: this thread (`SqliteWriter`) or the writer thread. */
+interface Writes {
+  createEvent(event: Event): void | Promise<void>;
+  commitBookings(requests: readonly BookingRequest[]): BookingOutcome[] | Promise<BookingOutcome[]>;
+}
+
 const EXTERNAL_POLL_MS = 200;
-const EVENT_COLUMNS = 'id, name, date, total_tickets, available_tickets, max_tickets_per_booking';
 
 /**
  * Embedded, durable storage: WAL with synchronous=FULL, so a COMMIT has reached the disk before it
- * returns. better-sqlite3 is synchronous, which makes each `commitBookings` call one uninterrupted
- * BEGIN IMMEDIATE … COMMIT: nothing else in this process can run between the read and the write.
+ * returns. Each `commitBookings` call is one BEGIN IMMEDIATE … COMMIT decided by `decideBatch`.
+ *
+ * `SqliteStore.open(path)` (what the server uses) runs the writes on a dedicated writer thread and
+ * the reads on this thread through a second connection (WAL lets readers run beside the writer);
+ * `new SqliteStore(path)` does everything on this thread, which tests and `:memory:` databases use.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
+  private readonly writes: Writes;
+  private readonly thread: WriterThread | undefined;
   private readonly stmt;
-  private readonly commitTx: (requests: readonly BookingRequest[]) => BookingOutcome[];
+
+  /** Opens the file with a writer thread; resolves once the schema is migrated. */
+  static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
+    if (path === ':memory:') return new SqliteStore(path, options);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript });
+    try {
+      const reader = new Database(path, { fileMustExist: true });
+      reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      return new SqliteStore(path, options, { reader, thread });
+    } catch (err) {
+      await thread.close();
+      throw err;
+    }
+  }
 
   constructor(
     readonly path: string,
-    private readonly options: SqliteStoreOptions = {},
+    options: SqliteStoreOptions = {},
+    threaded?: { reader: Database.Database; thread: WriterThread },
   ) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.migrate();
+    if (threaded) {
+      this.db = threaded.reader;
+      this.thread = threaded.thread;
+      this.writes = threaded.thread;
+    } else {
+      this.db = openDatabase(path, options.busyTimeoutMs);
+      this.writes = new SqliteWriter(this.db, options.identity);
+    }
     const db = this.db;
     this.stmt = {
-      insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @maxTicketsPerBooking)`,
-      ),
       getEvent: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
       listEvents: db.prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY date, name, id`),
-      available: db.prepare<[string], number>('SELECT available_tickets FROM events WHERE id = ?').pluck(),
-      // The conditional decrement: it cannot take more than is there, whatever the caller computed.
-      take: db.prepare('UPDATE events SET available_tickets = available_tickets - ? WHERE id = ? AND available_tickets >= ?'),
-      insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at) VALUES (?, ?, ?, ?)'),
-      insertTicket: db.prepare('INSERT INTO tickets (id, booking_seq, event_id) VALUES (?, ?, ?)'),
       getTicket: db.prepare<[string], { id: string; event_id: string; booking_id: string }>(
         'SELECT t.id, t.event_id, b.id AS booking_id FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
       ),
@@ -68,13 +84,10 @@ export class SqliteStore implements Store {
       ticketsOfBooking: db.prepare<[number], string>('SELECT id FROM tickets WHERE booking_seq = ? ORDER BY id').pluck(),
       countTickets: db.prepare<[string], number>('SELECT count(*) FROM tickets WHERE event_id = ?').pluck(),
     };
-    const tx = db.transaction((requests: readonly BookingRequest[]) => this.decideAndWrite(requests));
-    // IMMEDIATE takes the write lock up front, so a second process can never make us read stale availability.
-    this.commitTx = (requests) => tx.immediate(requests);
   }
 
   async createEvent(event: Event): Promise<void> {
-    this.stmt.insertEvent.run(event);
+    await this.writes.createEvent(event);
   }
 
   async getEvent(id: string): Promise<Event | undefined> {
@@ -87,7 +100,7 @@ export class SqliteStore implements Store {
   }
 
   async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
-    return this.commitTx(requests);
+    return this.writes.commitBookings(requests);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
@@ -113,56 +126,25 @@ export class SqliteStore implements Store {
 
   /**
    * Other processes on the same file (`--workers`) commit on their own connections; SQLite bumps
-   * `data_version` for exactly those commits, so a cheap poll tells when caches went stale.
+   * `data_version` for exactly those commits. The writer connection is the one to watch: this
+   * thread's reader would also see our own writer's commits as foreign.
    */
   watchExternalChanges(listener: () => void): () => void {
-    let seen = this.db.pragma('data_version', { simple: true });
+    if (this.thread) {
+      this.thread.onExternalChange(listener);
+      return () => this.thread!.onExternalChange(undefined);
+    }
+    const changed = (this.writes as SqliteWriter).externalChangeProbe();
     const timer = setInterval(() => {
-      if (!this.db.open) return;
-      const now = this.db.pragma('data_version', { simple: true });
-      if (now !== seen) {
-        seen = now;
-        listener();
-      }
+      if (this.db.open && changed()) listener();
     }, EXTERNAL_POLL_MS);
     timer.unref();
     return () => clearInterval(timer);
   }
 
   async close(): Promise<void> {
+    if (this.thread) await this.thread.close();
     if (this.db.open) this.db.close();
-  }
-
-  private decideAndWrite(requests: readonly BookingRequest[]): BookingOutcome[] {
-    const available = new Map<string, number>();
-    for (const { eventId } of requests) {
-      if (available.has(eventId)) continue;
-      const n = this.stmt.available.get(eventId);
-      if (n !== undefined) available.set(eventId, n);
-    }
-    const decision = decideBatch(requests, available, this.options.identity);
-    for (const [eventId, n] of decision.taken) {
-      // Zero rows changed means the decision and the row disagree: throwing rolls the whole batch back.
-      if (this.stmt.take.run(n, eventId, n).changes !== 1) throw new Error(`conditional decrement refused for event ${eventId}`);
-    }
-    for (const booking of decision.bookings) {
-      const seq = this.stmt.insertBooking.run(booking.id, booking.eventId, booking.tickets.length, booking.createdAt).lastInsertRowid;
-      for (const ticket of booking.tickets) this.stmt.insertTicket.run(ticket.id, seq, ticket.eventId);
-    }
-    return decision.outcomes;
-  }
-
-  private migrate(): void {
-    // The version is read under the write lock: workers starting together apply each step once.
-    this.db
-      .transaction(() => {
-        const current = this.db.pragma('user_version', { simple: true }) as number;
-        for (const migration of pendingMigrations(sqliteMigrations, current)) {
-          this.db.exec(migration.sql);
-          this.db.pragma(`user_version = ${migration.version}`);
-        }
-      })
-      .immediate();
   }
 }
 

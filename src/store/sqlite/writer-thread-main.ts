@@ -1,0 +1,45 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, SqliteWriter } from './sqlite-writer.js';
+import { toWire, type WriterReply, type WriterRequest } from './writer-protocol.js';
+
+/** Entry point of the writer thread: owns the only write connection of this process. */
+const { path, busyTimeoutMs, pollMs } = workerData as { path: string; busyTimeoutMs: number; pollMs: number };
+const port = parentPort!;
+const send = (reply: WriterReply) => port.postMessage(reply);
+
+let writer: SqliteWriter;
+try {
+  writer = new SqliteWriter(openDatabase(path, busyTimeoutMs));
+} catch (err) {
+  send({ id: -1, ok: false, message: (err as Error).message });
+  process.exit(1);
+}
+send({ id: -1, ok: true });
+
+// Commits by other processes (other --workers) show up as a changed data_version on this connection.
+const changedElsewhere = writer.externalChangeProbe();
+const poll = setInterval(() => {
+  if (changedElsewhere()) send({ id: 0, external: true });
+}, pollMs);
+
+port.on('message', (msg: WriterRequest) => {
+  try {
+    switch (msg.op) {
+      case 'createEvent':
+        writer.createEvent(msg.event);
+        send({ id: msg.id, ok: true });
+        break;
+      case 'commitBookings':
+        send({ id: msg.id, ok: true, outcomes: toWire(writer.commitBookings(msg.requests)) });
+        break;
+      case 'close':
+        clearInterval(poll);
+        writer.db.close();
+        send({ id: msg.id, ok: true });
+        port.close();
+        break;
+    }
+  } catch (err) {
+    send({ id: msg.id, ok: false, message: (err as Error).message });
+  }
+});

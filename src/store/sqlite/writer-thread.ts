@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BookingOutcome, BookingRequest } from '../../core/store.js';
+import type { Event } from '../../core/types.js';
+import { fromWire, type WriterReply, type WriterRequest } from './writer-protocol.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve: (reply: Extract<WriterReply, { ok: true }>) => void; reject: (err: Error) => void };
+
+/**
+ * The main-thread side of the writer thread. A booking batch is posted to the thread and its
+ * outcomes come back only after COMMIT returned there, so the durability promise is unchanged, but
+ * the HTTP thread keeps parsing and answering while the disk syncs.
+ */
+export class WriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private externalListener: (() => void) | undefined;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (reply: WriterReply) => {
+      if ('external' in reply) return this.externalListener?.();
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply);
+      else waiter.reject(new Error(reply.message));
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      for (const waiter of this.pending.values()) waiter.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+  }
+
+  static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; script?: URL }): Promise<WriterThread> {
+    const worker = new Worker(options.script ?? writerScript(), { workerData: { path, ...options, script: undefined } });
+    // Only our own listeners are removed afterwards: Worker keeps internal ones on itself.
+    let onMessage: (reply: WriterReply) => void = () => {};
+    let onError: (err: Error) => void = () => {};
+    let onExit: (code: number) => void = () => {};
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onMessage = (reply) => {
+          if (reply.id !== -1) return;
+          if (reply.ok) resolve();
+          else reject(new Error(reply.message));
+        };
+        onError = reject;
+        onExit = (code) => reject(new Error(`the SQLite writer thread exited during start (code ${code})`));
+        worker.on('message', onMessage).once('error', onError).once('exit', onExit);
+      });
+    } finally {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    }
+    return new WriterThread(worker);
+  }
+
+  async createEvent(event: Event): Promise<void> {
+    await this.call({ op: 'createEvent', event });
+  }
+
+  async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
+    const reply = await this.call({ op: 'commitBookings', requests });
+    return fromWire(reply.outcomes ?? []);
+  }
+
+  onExternalChange(listener: (() => void) | undefined): void {
+    this.externalListener = listener;
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) return;
+    await this.call({ op: 'close' }).catch(() => {});
+    await this.worker.terminate();
+  }
+
+  private call(request: WithoutId<WriterRequest>): Promise<Extract<WriterReply, { ok: true }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id } as WriterRequest);
+    });
+  }
+}
+
+/**
+ * The compiled entry point. Tests run the TypeScript sources, where no .js file sits beside this
+ * one; they use the build in dist/ (npm test builds first).
+ */
+function writerScript(): URL {
+  const beside = new URL('./writer-thread-main.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../../dist/store/sqlite/writer-thread-main.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new Error('the SQLite writer thread needs the compiled build: run `npm run build`');
+}
