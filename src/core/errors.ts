@@ -68,7 +68,7 @@ export const Errors = {
   tooManyRequests: () =>
     new BoxofficeError('too_many_requests', 'The server is busy; retry after the time in Retry-After.'),
   storageUnavailable: (cause?: unknown) =>
-    new BoxofficeError('storage_unavailable', 'Storage is unavailable right now; nothing was booked. Retry shortly.', {
+    new BoxofficeError('storage_unavailable', 'Storage is unavailable right now, so your request was not confirmed. Retry shortly.', {
       cause,
     }),
   shuttingDown: () => new BoxofficeError('shutting_down', 'The server is shutting down; retry on another node or shortly.'),

@@ -205,7 +205,7 @@ describe('without BOXOFFICE_ADMIN_TOKEN', () => {
       expect(lines.length, run).toBeGreaterThan(0);
       for (const line of lines) expect(line.trimStart().startsWith('{'), `${run} run stderr line looks like JSON: ${line}`).toBe(false);
     }
-    expect(first.stderr()).toMatch(/admin token generated/);
+    await expect.poll(() => first.stderr(), { timeout: 5000 }).toMatch(/admin token generated/);
     expect(second.stderr()).not.toMatch(/admin token generated/);
   });
 });
@@ -214,7 +214,8 @@ describe('--db :memory:', () => {
   it('creates and books without writing a database file (and forgets everything on restart)', async () => {
     const dataDir = freshDir();
     const server = await startServerProcess({ dataDir, args: ['--db', ':memory:'] });
-    expect(server.stderr()).toMatch(/memory \(not durable\)/);
+    // Log lines reach stderr from pino's transport thread, a moment after the server answers.
+    await expect.poll(() => server.stderr(), { timeout: 5000 }).toMatch(/memory \(not durable\)/);
     const event = await createEvent(server.url, 10);
 
     const reserved = await call(server.url, 'POST', `/reserve?eventId=${event.id}&tickets=3`);

@@ -94,6 +94,15 @@ describe('HTTP API', () => {
     expect(refused.json()).toEqual({ error: 'not_enough_tickets', message: 'Not enough tickets available: requested 2, 1 left' });
   });
 
+  it('the original protocol ignores an empty body, whatever content type old clients label it with', async () => {
+    const event = await createEvent({ totalTickets: 3 });
+    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/x-www-form-urlencoded' }, {}]) {
+      const res = await inject({ method: 'POST', url: `/reserve?eventId=${event.id}&tickets=1`, headers, payload: '' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toHaveLength(1);
+    }
+  });
+
   it('answers unknown things with 404 and the error shape', async () => {
     const missing = crypto.randomUUID();
     expect((await inject({ method: 'GET', url: `/events/${missing}` })).json()).toEqual({

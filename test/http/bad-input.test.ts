@@ -30,6 +30,7 @@ const cases: Case[] = [
   { name: 'reserve with a malformed eventId', method: 'POST', path: reserve('eventId=../../etc&tickets=1'), status: 400, error: 'invalid_request' },
   { name: 'reserve with eventId twice', method: 'POST', path: reserve('eventId=ID&eventId=ID&tickets=1'), status: 400, error: 'invalid_request' },
   { name: 'reserve on an unknown event', method: 'POST', path: reserve(`eventId=${unknownId}&tickets=1`), status: 404, error: 'event_not_found' },
+  { name: 'reserve with a non-empty form body', method: 'POST', path: reserve('eventId=ID&tickets=abc'), headers: { 'content-type': 'application/json' }, body: '{}', status: 400, error: 'invalid_request' },
   { name: 'reserve by GET', method: 'GET', path: reserve('eventId=ID&tickets=1'), status: 405, error: 'method_not_allowed' },
   ...['-5', '0', '"abc"', '1.5', '"3"', '1e3', '99999999999', 'null', 'true', '[1]', '{"n":1}'].map(
     (n): Case => ({ name: `book {"tickets":${n}}`, method: 'POST', path: book, headers: json, body: `{"tickets":${n}}`, status: 400, error: 'invalid_request' }),

@@ -13,7 +13,18 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
   const { service } = deps;
   app.post<{ Querystring: { eventId: string; tickets: string } }>(
     '/reserve',
-    { schema: { querystring: reserveQuery, response: { 200: ticketIdList } } },
+    {
+      schema: { querystring: reserveQuery, response: { 200: ticketIdList } },
+      // Old clients post an empty body labelled application/json; the protocol reads only the
+      // query string, so an empty body is no body, whatever its label.
+      onRequest: (request, _reply, done) => {
+        const length = request.headers['content-length'];
+        if (request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
+          delete request.headers['content-type'];
+        }
+        done();
+      },
+    },
     async (request) => {
       const booking = await service.bookTickets(request.query.eventId, request.query.tickets);
       return booking.tickets.map((t) => t.id);
