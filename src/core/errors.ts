@@ -67,6 +67,11 @@ export const Errors = {
     ),
   tooManyRequests: () =>
     new BoxofficeError('too_many_requests', 'The server is busy; retry after the time in Retry-After.'),
+  tooManyRequestsFromClient: (limit: number) =>
+    new BoxofficeError(
+      'too_many_requests',
+      `You already have ${limit} requests in progress; wait for them, then retry after the time in Retry-After.`,
+    ),
   storageUnavailable: (cause?: unknown) =>
     new BoxofficeError('storage_unavailable', 'Storage is unavailable right now, so your request was not confirmed. Retry shortly.', {
       cause,

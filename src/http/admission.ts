@@ -13,23 +13,30 @@ export interface AdmissionState {
   shuttingDown: boolean;
 }
 
+export interface AdmissionOptions {
+  /** Requests in service at once, for the whole process. */
+  maxInFlight: number;
+  /** Requests in service at once for one client address, so one greedy client cannot take every slot. */
+  maxInFlightPerClient: number;
+  retryAfterSeconds: number;
+  metrics: Metrics;
+  state: AdmissionState;
+}
+
 /**
- * Bounded in-flight work: at most `maxInFlight` requests are in service at once; any request beyond
- * that is answered 429 at once instead of queueing, so a spike costs a refusal, not unbounded memory.
- * The slot is held from the first byte of headers until the response has gone (or the socket died),
+ * Bounded in-flight work: at most `maxInFlight` requests are in service at once, and at most
+ * `maxInFlightPerClient` of them from one client address (request.ip: the socket's address, or
+ * X-Forwarded-For behind a trusted proxy). Any request beyond either bound is answered 429 at once
+ * instead of queueing, so a spike costs a refusal, not unbounded memory, and a client hammering on
+ * hundreds of connections only ever holds its own share while everyone else is still admitted.
+ * A slot is held from the first byte of headers until the response has gone (or the socket died),
  * so slowly uploaded bodies count too.
  */
-export function registerAdmission(
-  app: FastifyInstance,
-  options: { maxInFlight: number; retryAfterSeconds: number; metrics: Metrics; state: AdmissionState },
-): { inFlight: () => number } {
-  const { maxInFlight, metrics, state } = options;
+export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): { inFlight: () => number } {
+  const { maxInFlight, maxInFlightPerClient, metrics, state } = options;
   const retryAfter = String(options.retryAfterSeconds);
   let inFlight = 0;
-  const release = () => {
-    inFlight--;
-    metrics.inFlight.dec();
-  };
+  const perClient = new Map<string, number>();
   app.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.config.alwaysAdmit) return done();
     if (state.shuttingDown) {
@@ -37,14 +44,23 @@ export function registerAdmission(
       reply.header('connection', 'close');
       return done(Errors.shuttingDown());
     }
-    if (inFlight >= maxInFlight) {
-      metrics.refused.inc({ reason: 'too_many_requests' });
+    const client = request.ip;
+    const mine = perClient.get(client) ?? 0;
+    if (inFlight >= maxInFlight || mine >= maxInFlightPerClient) {
+      metrics.refused.inc({ reason: mine >= maxInFlightPerClient ? 'client_limit' : 'too_many_requests' });
       reply.header('retry-after', retryAfter);
-      return done(Errors.tooManyRequests());
+      return done(mine >= maxInFlightPerClient ? Errors.tooManyRequestsFromClient(maxInFlightPerClient) : Errors.tooManyRequests());
     }
     inFlight++;
+    perClient.set(client, mine + 1);
     metrics.inFlight.inc();
-    reply.raw.once('close', release);
+    reply.raw.once('close', () => {
+      inFlight--;
+      metrics.inFlight.dec();
+      const left = perClient.get(client)! - 1;
+      if (left === 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
     done();
   });
   // While stopping, every answer tells the client to open its next request elsewhere.

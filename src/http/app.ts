@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
 import { requireAdminToken } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
+import { guardConnections } from './connection-guard.js';
 import { formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
@@ -11,6 +13,7 @@ import { lookupRoutes } from './routes/lookups.js';
 import { opsRoutes } from './routes/ops.js';
 import { streamRoutes } from './routes/stream.js';
 import { sharedSchemas } from './schemas.js';
+import { registerSecurity } from './security.js';
 
 export interface AppConfig {
   adminToken: string;
@@ -20,9 +23,26 @@ export interface AppConfig {
   bodyLimit?: number;
   /** Seconds a refused client is told to wait (default 1). */
   retryAfterSeconds?: number;
+  /** Requests in service at once from one client address (default: an eighth of maxInFlight, at least 8). */
+  maxInFlightPerClient?: number;
+  /** Open sockets in all (default 10,000). */
+  maxConnections?: number;
+  /** Open sockets per client address (default 256; not applied behind a trusted proxy). */
+  maxConnectionsPerClient?: number;
+  /** All request headers must arrive within this many ms (default 10 s): slow-header clients are cut off. */
+  headersTimeoutMs?: number;
+  /** A whole request must arrive within this many ms (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Honour X-Forwarded-For for the client address (only behind a load balancer you run). */
+  trustProxy?: boolean;
+  /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
+  corsOrigin?: string;
   /** Collect Node process metrics (default true; tests building many apps turn it off). */
   processMetrics?: boolean;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256;
 
 export interface BoxofficeApp {
   app: FastifyInstance;
@@ -47,8 +67,20 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     bodyLimit,
     // We answer 503 ourselves, in the API's error shape, while closing.
     return503OnClosing: false,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 10_000,
+    trustProxy: config.trustProxy ?? false,
+    // Node checks header and request deadlines every connectionsCheckingInterval (30 s by default);
+    // once a second makes a 10 s headers timeout mean about 10 s against slowloris.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          connectionsCheckingInterval: 1000,
+          headersTimeout: config.headersTimeoutMs ?? 10_000,
+          requestTimeout: config.requestTimeoutMs ?? 30_000,
+          keepAliveTimeout: 10_000,
+          maxHeaderSize: 16 * 1024,
+        },
+        handler,
+      ),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaErrorFormatter: formatSchemaErrors,
   }) as unknown as FastifyInstance;
@@ -61,8 +93,15 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   app.removeContentTypeParser('text/plain');
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerErrorHandling(app, bodyLimit);
+  guardConnections(app.server, {
+    maxConnections: config.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxConnectionsPerClient: config.trustProxy ? 0 : (config.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+  });
+  registerSecurity(app, { corsOrigin: config.corsOrigin });
+  const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const admission = registerAdmission(app, {
-    maxInFlight: config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    maxInFlight,
+    maxInFlightPerClient: config.maxInFlightPerClient ?? Math.max(8, Math.floor(maxInFlight / 8)),
     retryAfterSeconds: config.retryAfterSeconds ?? 1,
     metrics,
     state,

@@ -10,7 +10,8 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-t
 export async function startApp(options: { store?: Store; config?: Partial<AppConfig>; service?: TicketServiceOptions } = {}) {
   const store = options.store ?? new MemoryStore();
   const service = new TicketService(store, options.service);
-  const built = buildApp({ service, config: { adminToken: ADMIN_TOKEN, processMetrics: false, ...options.config } });
+  // Every test client shares 127.0.0.1: the per-address socket cap is off unless a test sets it.
+  const built = buildApp({ service, config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, ...options.config } });
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const address = built.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no address');

@@ -1,3 +1,4 @@
+import { connect as netConnect } from 'node:net';
 import { Pool } from 'undici';
 import { adminHeaders } from './app.js';
 
@@ -71,4 +72,22 @@ export function summarize(results: BookingResult[]): Record<string, number> {
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * A keep-alive pool whose sockets all come from `localAddress` (127.0.0.2, 127.0.0.3, …), so one
+ * machine can play several distinct buyers. undici's own connector does not pass localAddress on.
+ */
+export function poolFrom(url: string, localAddress: string, connections: number): Pool {
+  const { hostname, port } = new URL(url);
+  return new Pool(url, {
+    connections,
+    connect: (_options, callback) => {
+      const socket = netConnect({ host: hostname, port: Number(port), localAddress });
+      socket.setNoDelay(true);
+      socket.once('connect', () => callback(null, socket));
+      socket.once('error', (err) => callback(err, null));
+      return socket;
+    },
+  });
 }
