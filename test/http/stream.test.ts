@@ -178,6 +178,32 @@ describe('GET /events/stream', () => {
     expect([...seen].sort((x, y) => y - x)).toEqual(seen);
   });
 
+  it('never replays a stale event to a later subscriber (changes made while nobody listened)', async () => {
+    const app = await start();
+    const first = await openStream(app.url);
+    await first.next(isSnapshot);
+    const event = await createEvent(app, { totalTickets: 1 });
+    // The only subscriber leaves before the flush; the booking happens with nobody listening.
+    const connections = () => new Promise<number>((r) => app.app.server.getConnections((_e, n) => r(n)));
+    const before = await connections();
+    first.close();
+    await expect.poll(connections).toBe(before - 1);
+    expect(await book(app, event.id, 1)).toBe(201);
+    const second = await openStream(app.url);
+    await second.next(isSnapshot);
+    await new Promise((r) => setTimeout(r, 300));
+    // Replaying everything the late subscriber got must end at 0 left.
+    const seen = new Map<string, number>();
+    for (const m of second.messages) {
+      if (m.type === 'snapshot') for (const e of m.events) seen.set(e.id, e.availableTickets);
+      else {
+        for (const e of m.created) seen.set(e.id, e.availableTickets);
+        for (const a of m.availability) seen.set(a.id, a.availableTickets);
+      }
+    }
+    expect(seen.get(event.id)).toBe(0);
+  });
+
   it('sends a fresh snapshot when another process changed the data', async () => {
     const tmp = tempDir('boxoffice-stream-');
     try {

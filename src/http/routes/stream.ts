@@ -89,7 +89,10 @@ export class ChangeBroadcaster {
     this.subscribers.add(sub);
     res.once('close', () => {
       this.subscribers.delete(sub);
-      if (this.subscribers.size === 0) this.stopHeartbeat();
+      if (this.subscribers.size === 0) {
+        this.stopHeartbeat();
+        this.clearPending();
+      }
     });
     this.startHeartbeat();
     // Subscribed before the snapshot is read, so no commit can fall between the two; what is broadcast
@@ -122,8 +125,12 @@ export class ChangeBroadcaster {
   }
 
   private readonly onChange = (change: Change): void => {
-    // Nobody listening: nothing to remember.
-    if (this.subscribers.size === 0) return;
+    // Nobody listening: nothing to remember, and nothing already remembered may go out later either
+    // (a `created` event kept from before would carry availability this change made stale).
+    if (this.subscribers.size === 0) {
+      this.clearPending();
+      return;
+    }
     if ('external' in change) this.resnapshot = true;
     else if ('created' in change) this.created.push(change.created);
     else this.availability.set(change.eventId, change.availableTickets);
@@ -135,6 +142,14 @@ export class ChangeBroadcaster {
     this.timer = setTimeout(() => void this.flush(), STREAM_FLUSH_MS);
   }
 
+  private clearPending(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.resnapshot = false;
+    this.created = [];
+    this.availability.clear();
+  }
+
   private hasPending(): boolean {
     return this.resnapshot || this.created.length > 0 || this.availability.size > 0;
   }
@@ -142,9 +157,7 @@ export class ChangeBroadcaster {
   private async flush(): Promise<void> {
     this.timer = undefined;
     if (this.subscribers.size === 0) {
-      this.resnapshot = false;
-      this.created = [];
-      this.availability.clear();
+      this.clearPending();
       return;
     }
     let message: string;
