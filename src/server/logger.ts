@@ -8,7 +8,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * JSON lines to `<dataDir>/logs/<name>.log` for machines, and, when asked, readable lines on stderr
  * for a person. Both run in pino's transport thread, so formatting never costs the HTTP thread.
  */
-export function createFileLogger(options: { dataDir: string; name: 'server' | 'client'; level: LogLevel; prettyStderr: boolean }): {
+export function createFileLogger(options: {
+  dataDir: string;
+  name: 'server' | 'client' | 'admin';
+  level: LogLevel;
+  prettyStderr: boolean;
+  /** Also hands every JSON line to this in-process destination (a terminal UI's log tail). */
+  extraStream?: { write(line: string): unknown };
+}): {
   logger: Logger;
   file: string;
 } {
@@ -23,6 +30,13 @@ export function createFileLogger(options: { dataDir: string; name: 'server' | 'c
       options: { destination: 2, colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
     });
   }
-  const logger = pino({ level: options.level, base: { pid: process.pid } }, pino.transport({ targets }));
-  return { logger, file };
+  const transport = pino.transport({ targets });
+  if (!options.extraStream) return { logger: pino({ level: options.level, base: { pid: process.pid } }, transport), file };
+  const streams = pino.multistream([
+    { level: options.level === 'silent' ? 'fatal' : options.level, stream: transport },
+    { level: options.level === 'silent' ? 'fatal' : options.level, stream: options.extraStream },
+  ]);
+  // multistream has no flush(cb); logger.flush(cb) must still wait for the file.
+  const flushable = Object.assign(streams, { flush: (cb: (err?: Error) => void) => transport.flush(cb) });
+  return { logger: pino({ level: options.level, base: { pid: process.pid } }, flushable), file };
 }

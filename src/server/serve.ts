@@ -17,7 +17,12 @@ export interface ServeOptions {
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
+  /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
+  /** An extra in-memory log destination (the admin UI's Logs screen). */
+  logStream?: { write(line: string): unknown };
+  /** Hears each startup step, for the admin UI's progress bar. */
+  onProgress?: (step: { step: 'storage' | 'listen'; detail: string }) => void;
 }
 
 /** A failure the user can fix (bad flag, port taken, unwritable directory): one line, no stack. */
@@ -27,6 +32,8 @@ export class StartupError extends Error {
 
 export interface RunningServer {
   url: string;
+  /** The running service, for the in-process admin UI. */
+  service: TicketService;
   /** Stops accepting, answers newcomers 503, finishes in-flight bookings, closes storage. */
   stop(reason: string): Promise<void>;
 }
@@ -37,9 +44,16 @@ const DRAIN_WINDOW_MS = 300;
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
-  const { logger, file: logFile } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true });
+  const { logger, file: logFile } = createFileLogger({
+    dataDir,
+    name: 'server',
+    level: options.logLevel,
+    prettyStderr: options.headless,
+    extraStream: options.logStream,
+  });
 
   const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger };
+  options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
     store = await openStore(selection);
@@ -52,6 +66,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Headers must arrive within 10 s, so slow clients cannot hold sockets forever.
   app.server.headersTimeout = 10_000;
 
+  options.onProgress?.({ step: 'listen', detail: `${options.host}:${options.port}` });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (err) {
@@ -106,7 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clearTimeout(timer);
       await new Promise<void>((done) => logger.flush(() => done()));
     })());
-  return { url, stop };
+  return { url, service, stop };
 }
 
 export function ensureWritableDir(dir: string): void {
