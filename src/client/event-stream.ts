@@ -93,7 +93,7 @@ export function subscribeToEvents(context: StreamContext, handlers: SubscribeHan
               // a failing consumer must not break the subscription
             }
           }
-          reason = 'the server closed the stream';
+          reason = 'the stream was closed';
         }
       } catch (err) {
         if (stop.signal.aborted) break;

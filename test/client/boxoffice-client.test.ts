@@ -306,7 +306,7 @@ describe('the live stream: parsing and reconnecting', () => {
     // 1: ok, ends → 100; 2, 3: 503 → 200, 300 (capped); 4: ok → reset, ends → 100; 5: 503 → 200 …
     expect(waits.slice(0, 5)).toEqual([100, 200, 300, 100, 200]);
     const reasons = statuses.filter((s): s is Extract<StreamStatus, { state: 'reconnecting' }> => s.state === 'reconnecting').map((s) => s.reason);
-    expect(reasons[0]).toBe('the server closed the stream');
+    expect(reasons[0]).toBe('the stream was closed');
     expect(reasons[1]).toBe('HTTP 503: The server is shutting down; retry on another node or shortly.');
   });
 

@@ -1,0 +1,89 @@
+import type { BoxofficeClient } from '../../client/boxoffice-client.js';
+import type { EventSubscription } from '../../client/event-stream.js';
+import type { Event, NewEventInput, StreamStatus } from '../../client/types.js';
+import type { Logger } from '../../core/logger.js';
+import type { AdminBackend, StartHooks } from '../admin-backend.js';
+import { EventsModel } from '../events-model.js';
+import { formatDelay, plural } from '../format.js';
+
+/** The admin screens against a server elsewhere (`boxoffice admin --url … --token …`). */
+export class RemoteBackend implements AdminBackend {
+  readonly kind = 'remote';
+  readonly model = new EventsModel();
+  private subscription: EventSubscription | undefined;
+  private lost = false;
+
+  constructor(
+    private readonly client: BoxofficeClient,
+    private readonly logger: Logger,
+    /** Where the token came from, for messages ("--token", "BOXOFFICE_ADMIN_TOKEN", a file), or undefined. */
+    private readonly tokenSource: string | undefined,
+    private readonly connectTimeoutMs = 10_000,
+  ) {}
+
+  get address(): string {
+    return this.client.baseUrl;
+  }
+
+  async start(hooks: StartHooks): Promise<void> {
+    const url = this.client.baseUrl;
+    this.logger.info(`connecting to ${url}`);
+    await this.client.waitForServer({
+      timeoutMs: this.connectTimeoutMs,
+      signal: hooks.signal,
+      onAttempt: (n, elapsed, lastError) =>
+        hooks.onProgress({
+          fraction: (0.5 * elapsed) / this.connectTimeoutMs,
+          label: n === 1 ? `Connecting to ${url}…` : `Connecting to ${url}… (attempt ${n}; ${lastError?.message ?? ''})`,
+        }),
+    });
+    hooks.onProgress({ fraction: 0.5, label: 'Checking the admin token…' });
+    if (!this.tokenSource) {
+      this.logger.warn('no admin token: Add Event will be refused');
+      hooks.onNotice({ kind: 'warning', text: 'No admin token: pass --token, set BOXOFFICE_ADMIN_TOKEN, or point --data-dir at the server data.' });
+    } else if (!(await this.client.checkAdminToken({ signal: hooks.signal }))) {
+      this.logger.warn({ tokenSource: this.tokenSource }, 'the server refused the admin token');
+      hooks.onNotice({ kind: 'error', text: `The server refused the admin token from ${this.tokenSource}; Add Event will fail.` });
+    }
+    hooks.onProgress({ fraction: 0.7, label: 'Loading events…' });
+    this.subscription?.close();
+    this.subscription = this.client.subscribe({
+      onMessage: (m) => this.model.apply(m),
+      onStatus: (s) => this.onStatus(s, hooks),
+    });
+    const events = await this.client.listEvents({ signal: hooks.signal });
+    if (!this.model.loaded) this.model.apply({ type: 'snapshot', events });
+    this.logger.info(`connected to ${url}: ${plural(events.length, 'event')}`);
+    hooks.onProgress({ fraction: 1, label: `Connected to ${url}` });
+  }
+
+  async createEvent(input: NewEventInput): Promise<Event> {
+    try {
+      const event = await this.client.createEvent(input);
+      this.logger.info({ eventId: event.id, eventName: event.name, totalTickets: event.totalTickets }, 'event created');
+      this.model.add(event);
+      return event;
+    } catch (err) {
+      this.logger.error({ eventName: input.name }, `creating the event failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  private onStatus(s: StreamStatus, hooks: StartHooks): void {
+    this.model.setStatus(s);
+    if (s.state === 'reconnecting') {
+      if (!this.lost) this.logger.warn({ reason: s.reason }, `lost the live connection: ${s.reason}`);
+      this.lost = true;
+      hooks.onNotice({ kind: 'error', text: `Lost connection to the server: ${s.reason}. Retrying in ${formatDelay(s.delayMs)}…` });
+    } else if (s.state === 'open' && this.lost) {
+      this.lost = false;
+      this.logger.info('live connection is back');
+      hooks.onNotice({ kind: 'success', text: 'Reconnected to the server; the list is live again.' });
+    }
+  }
+}

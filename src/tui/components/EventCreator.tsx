@@ -1,0 +1,175 @@
+import { Box, Text } from 'ink';
+import { useState } from 'react';
+import type { NewEventInput } from '../../client/types.js';
+import { validateNewEvent } from '../../core/validation.js';
+import { Spinner } from './Spinner.js';
+import { TextField } from './TextField.js';
+import { useKeys } from '../keys.js';
+
+export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking';
+export type FormValues = Record<FieldName, string>;
+
+const FIELDS: ReadonlyArray<{ name: FieldName; label: string; placeholder: string }> = [
+  { name: 'name', label: 'Name', placeholder: 'e.g. Opening night' },
+  { name: 'date', label: 'Date and time', placeholder: 'YYYY-MM-DD HH:MM (local time) or ISO 8601' },
+  { name: 'totalTickets', label: 'Total tickets', placeholder: 'e.g. 100' },
+  { name: 'maxTicketsPerBooking', label: 'Max per booking', placeholder: 'optional, default 100' },
+];
+const SUBMIT = FIELDS.length;
+const LABEL_WIDTH = 18;
+const FIELD_WIDTH = 50;
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * `2026-12-31 20:00` (or with `T`, optionally with seconds) is taken as local time and given the
+ * local offset; anything else goes to the core validation as typed, which accepts ISO 8601 with a
+ * zone and explains what it wants otherwise.
+ */
+export function toIsoDate(text: string): string {
+  const t = text.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(t);
+  if (!m) return t;
+  const [, y, mo, d, h, mi, s = '00'] = m;
+  const local = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const offset = Number.isNaN(local.getTime()) ? 0 : -local.getTimezoneOffset();
+  const abs = Math.abs(offset);
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}${offset >= 0 ? '+' : '-'}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
+}
+
+/** Digits become a number; anything else is passed on as text for the core to refuse by name. */
+function toNumber(text: string): unknown {
+  const t = text.trim();
+  return /^\d{1,15}$/.test(t) ? Number(t) : t;
+}
+
+/** The form as the API's body: what `validateNewEvent` and `POST /events` receive. */
+export function toInput(values: FormValues): Record<string, unknown> {
+  const input: Record<string, unknown> = { name: values.name, date: toIsoDate(values.date), totalTickets: toNumber(values.totalTickets) };
+  if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = toNumber(values.maxTicketsPerBooking);
+  return input;
+}
+
+// Valid stand-ins for the other fields, so one field can be checked on its own by the core rules.
+const STAND_INS: Record<string, unknown> = { name: 'x', date: '2030-01-01T00:00:00Z', totalTickets: 1 };
+
+/** The core validation's message for one field, or undefined when it is acceptable. */
+export function fieldError(field: FieldName, values: FormValues): string | undefined {
+  const input = toInput(values);
+  const probe: Record<string, unknown> = { ...STAND_INS };
+  if (field in input) probe[field] = input[field];
+  try {
+    validateNewEvent(probe);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export interface EventCreatorProps {
+  /** Called with a body that passed the core validation. */
+  onSubmit: (input: NewEventInput) => void;
+  onCancel: () => void;
+  isActive?: boolean;
+  /** The request is in flight: show a spinner, ignore keys. */
+  busy?: boolean;
+  /** What the server said when it refused (shown above the button). */
+  error?: string;
+  initialValues?: Partial<FormValues>;
+}
+
+/**
+ * Add an event: name, date and time, total tickets, max per booking (optional). Each field is checked
+ * with the same core validation as the API when you leave it, and the message shows under the field;
+ * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
+ */
+export function EventCreator({ onSubmit, onCancel, isActive = true, busy = false, error, initialValues }: EventCreatorProps) {
+  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', ...initialValues });
+  const [focus, setFocus] = useState(0);
+  const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
+  const active = isActive && !busy;
+
+  const touch = (...fields: FieldName[]) => setTouched((t) => new Set([...t, ...fields]));
+  const leave = (to: number) => {
+    if (focus < SUBMIT) touch(FIELDS[focus]!.name);
+    setFocus(Math.min(SUBMIT, Math.max(0, to)));
+  };
+  const submit = () => {
+    touch(...FIELDS.map((f) => f.name));
+    const firstBad = FIELDS.findIndex((f) => fieldError(f.name, values) !== undefined);
+    if (firstBad !== -1) {
+      setFocus(firstBad);
+      return;
+    }
+    // The whole body through the core once more: exactly what the API will check.
+    const fields = validateNewEvent(toInput(values));
+    const input: NewEventInput = { name: fields.name, date: fields.date, totalTickets: fields.totalTickets };
+    if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = fields.maxTicketsPerBooking;
+    onSubmit(input);
+  };
+
+  useKeys(
+    (_input, key) => {
+      if (key.escape) onCancel();
+      else if ((key.tab && key.shift) || key.upArrow) leave(focus - 1);
+      else if (key.tab || key.downArrow) leave(focus + 1);
+      else if (key.return) {
+        if (focus === SUBMIT) submit();
+        else if (fieldError(FIELDS[focus]!.name, values) !== undefined) touch(FIELDS[focus]!.name);
+        else leave(focus + 1);
+      }
+    },
+    { isActive: active },
+  );
+
+  return (
+    <Box flexDirection="column">
+      <Box marginBottom={1}>
+        <Text bold>Add an event</Text>
+      </Box>
+      {FIELDS.map((field, i) => {
+        const message = touched.has(field.name) ? fieldError(field.name, values) : undefined;
+        return (
+          <Box key={field.name} flexDirection="column">
+            <Box>
+              <Text color={focus === i ? 'cyan' : undefined} bold={focus === i}>
+                {`${focus === i ? '›' : ' '} ${field.label}`.padEnd(LABEL_WIDTH)}
+              </Text>
+              <TextField
+                value={values[field.name]}
+                placeholder={field.placeholder}
+                focus={active && focus === i}
+                width={FIELD_WIDTH}
+                onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+              />
+            </Box>
+            {message !== undefined && (
+              <Box marginLeft={LABEL_WIDTH}>
+                <Text color="red">{message}</Text>
+              </Box>
+            )}
+          </Box>
+        );
+      })}
+      {error !== undefined && (
+        <Box marginTop={1}>
+          <Text color="red">{`✘ ${error}`}</Text>
+        </Box>
+      )}
+      <Box marginTop={1}>
+        {busy ? (
+          <Spinner label="Creating the event…" />
+        ) : (
+          <Text>
+            <Text color="cyan" bold>
+              {focus === SUBMIT ? '› ' : '  '}
+            </Text>
+            <Text color={focus === SUBMIT ? 'cyan' : undefined} bold={focus === SUBMIT} inverse={focus === SUBMIT}>
+              {' Create event '}
+            </Text>
+          </Text>
+        )}
+      </Box>
+    </Box>
+  );
+}

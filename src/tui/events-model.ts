@@ -1,0 +1,70 @@
+import type { Event, EventStreamMessage, StreamStatus } from '../client/types.js';
+
+/**
+ * The events a screen shows, kept current by live messages (from `GET /events/stream`, or from the
+ * service itself inside `boxoffice serve`). Applying a change is O(1); sorting happens when a screen
+ * asks for the list, which the screens do at most ten times a second.
+ */
+export class EventsModel {
+  private readonly events = new Map<string, Event>();
+  private sorted: Event[] | undefined;
+  private readonly listeners = new Set<() => void>();
+  /** True once a first snapshot arrived. */
+  loaded = false;
+  status: StreamStatus = { state: 'connecting' };
+
+  apply(message: EventStreamMessage): void {
+    if (message.type === 'snapshot') {
+      this.events.clear();
+      for (const e of message.events) this.events.set(e.id, { ...e });
+      this.loaded = true;
+    } else {
+      for (const e of message.created) this.events.set(e.id, { ...e });
+      for (const { id, availableTickets } of message.availability) this.setAvailability(id, availableTickets, false);
+    }
+    this.changed();
+  }
+
+  /** One event's availability; events not known yet are ignored (a snapshot will bring them). */
+  setAvailability(id: string, availableTickets: number, notify = true): void {
+    const event = this.events.get(id);
+    if (!event || event.availableTickets === availableTickets) return;
+    // Replaced, not mutated: a screen holding the old object sees a consistent event.
+    this.events.set(id, { ...event, availableTickets });
+    if (notify) this.changed();
+  }
+
+  add(event: Event): void {
+    this.events.set(event.id, { ...event });
+    this.changed();
+  }
+
+  setStatus(status: StreamStatus): void {
+    this.status = status;
+    this.changed();
+  }
+
+  get(id: string): Event | undefined {
+    return this.events.get(id);
+  }
+
+  /** Sorted by date, then name. */
+  list(): Event[] {
+    return (this.sorted ??= [...this.events.values()].sort(byDateThenName));
+  }
+
+  /** Hears every change; keep the listener O(1) (e.g. schedule a render). */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.sorted = undefined;
+    for (const listener of this.listeners) listener();
+  }
+}
+
+export function byDateThenName(a: Event, b: Event): number {
+  return a.date < b.date ? -1 : a.date > b.date ? 1 : a.name.localeCompare(b.name);
+}

@@ -1,0 +1,120 @@
+import { cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { NewEventInput } from '../../src/client/types.js';
+import { EventCreator, fieldError, toIsoDate } from '../../src/tui/components/EventCreator.js';
+import { validateNewEvent } from '../../src/core/validation.js';
+import { frame, KEYS, press, renderUi, settle } from './helpers.js';
+
+afterEach(cleanup);
+
+const focused = (f: string) => /› {1,2}([A-Z][a-z]+(?: [a-z]+)*)/.exec(f)?.[1];
+/** The line right under a field's row (where its error goes). */
+const under = (f: string, label: string) => {
+  const lines = f.split('\n');
+  const i = lines.findIndex((line) => line.includes(label));
+  return lines[i + 1] ?? '';
+};
+
+describe('EventCreator', () => {
+  it('uses the core rules: the same messages the API gives', () => {
+    const empty = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '' };
+    let apiMessage = '';
+    try {
+      validateNewEvent({ name: '', date: '2030-01-01T00:00:00Z', totalTickets: 1 });
+    } catch (err) {
+      apiMessage = (err as Error).message;
+    }
+    expect(fieldError('name', empty)).toBe(apiMessage);
+    expect(fieldError('maxTicketsPerBooking', empty)).toBeUndefined();
+    expect(fieldError('totalTickets', { ...empty, totalTickets: '10000001' })).toMatch(/^totalTickets must be a whole number from 1 to 10,000,000/);
+    expect(fieldError('date', { ...empty, date: '2026-12-31 20:00' })).toBeUndefined();
+    expect(fieldError('date', { ...empty, date: '2026-02-30 20:00' })).toMatch(/^date must be an ISO 8601 date-time/);
+    expect(fieldError('date', { ...empty, date: '2026-12-31T20:00:00Z' })).toBeUndefined();
+  });
+
+  it('reads "YYYY-MM-DD HH:MM" as local time', () => {
+    const iso = toIsoDate('2026-12-31 20:00');
+    expect(iso).toMatch(/^2026-12-31T20:00:00[+-]\d\d:\d\d$/);
+    const d = new Date(iso);
+    expect([d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes()]).toEqual([2026, 11, 31, 20, 0]);
+    expect(toIsoDate('2026-12-31T20:00:00Z')).toBe('2026-12-31T20:00:00Z');
+  });
+
+  it('moves between fields with Tab/↓/Enter and Shift-Tab/↑', async () => {
+    const r = renderUi(<EventCreator onSubmit={() => {}} onCancel={() => {}} />);
+    expect(focused(await frame(r, 'Add an event'))).toBe('Name');
+    press(r, 'Gig', KEYS.tab);
+    await frame(r, '› Date and time');
+    press(r, KEYS.down);
+    await frame(r, '› Total tickets');
+    press(r, KEYS.shiftTab);
+    await frame(r, '› Date and time');
+    press(r, KEYS.up);
+    await frame(r, '› Name');
+  });
+
+  it('shows the error under the field when you leave it, and keeps you there on Enter', async () => {
+    const r = renderUi(<EventCreator onSubmit={() => {}} onCancel={() => {}} />);
+    press(r, KEYS.enter);
+    let f = await frame(r, 'name must be text');
+    expect(under(f, 'Name')).toContain('name must be text of 1 to 200 characters, got "".');
+    expect(focused(f)).toBe('Name');
+    press(r, 'Rock Night', KEYS.enter, 'tomorrow', KEYS.tab);
+    f = await frame(r, 'date must be');
+    expect(f).not.toContain('name must be text');
+    expect(under(f, 'Date and time')).toContain('date must be an ISO 8601 date-time with a time zone');
+    expect(focused(f)).toBe('Total tickets');
+    press(r, 'lots', KEYS.tab);
+    f = await frame(r, 'totalTickets must be');
+    expect(under(f, 'Total tickets')).toContain('totalTickets must be a whole number from 1 to 10,000,000, got "lots".');
+    press(r, '0', KEYS.tab);
+    await frame(r, 'maxTicketsPerBooking must be a whole number from 1 to 10,000, got 0.');
+  });
+
+  it('creates nothing until every field is valid, then submits the validated body', async () => {
+    const onSubmit = vi.fn<(input: NewEventInput) => void>();
+    const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={() => {}} />);
+    press(r, '  Rock Night ', KEYS.tab, '2026-02-30 20:00', KEYS.tab, '250', KEYS.tab, KEYS.tab);
+    await frame(r, '›  Create event');
+    press(r, KEYS.enter);
+    // Refused: focus goes back to the first bad field and nothing is submitted.
+    let f = await frame(r, '› Date and time');
+    await settle();
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(f).toContain('date must be');
+    press(r, ...Array(16).fill(KEYS.backspace), '2026-12-31 20:00', KEYS.enter, KEYS.enter, '6', KEYS.enter);
+    f = await frame(r, '›  Create event');
+    expect(f).not.toContain('must be');
+    press(r, KEYS.enter);
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0]![0]).toEqual({
+      name: 'Rock Night',
+      date: new Date(toIsoDate('2026-12-31 20:00')).toISOString(),
+      totalTickets: 250,
+      maxTicketsPerBooking: 6,
+    });
+  });
+
+  it('leaves out an empty max per booking; Esc cancels', async () => {
+    const onSubmit = vi.fn<(input: NewEventInput) => void>();
+    const onCancel = vi.fn();
+    const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={onCancel} />);
+    press(r, 'Gig', KEYS.tab, '2027-01-01T10:00:00Z', KEYS.tab, '5', KEYS.tab, KEYS.tab, KEYS.enter);
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ name: 'Gig', date: '2027-01-01T10:00:00.000Z', totalTickets: 5 }));
+    press(r, KEYS.escape);
+    await vi.waitFor(() => expect(onCancel).toHaveBeenCalledTimes(1));
+  });
+
+  it('edits with ←/→ and Backspace at the cursor', async () => {
+    const r = renderUi(<EventCreator onSubmit={() => {}} onCancel={() => {}} />);
+    press(r, 'Rck', KEYS.left, KEYS.left, 'o', KEYS.right, KEYS.right, 'x', KEYS.backspace, ' Night');
+    await frame(r, /Name\s+Rock Night/);
+  });
+
+  it('shows a spinner while busy and the server error when refused', async () => {
+    const r = renderUi(<EventCreator onSubmit={() => {}} onCancel={() => {}} busy />);
+    await frame(r, 'Creating the event…');
+    r.rerender(<EventCreator onSubmit={() => {}} onCancel={() => {}} error="This endpoint needs the admin token." />);
+    await frame(r, '✘ This endpoint needs the admin token.');
+  });
+});
