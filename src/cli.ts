@@ -54,7 +54,7 @@ program
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-  .option('--headless', 'no terminal UI: log readable lines to stderr', false)
+  .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
   .action(async (opts: ServeFlags) => {
     const db = opts.db ?? (isPostgresUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined);
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
@@ -62,7 +62,7 @@ program
       await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel });
       process.exit(0);
     }
-    const server = await startServer({
+    const serveOptions = {
       host: opts.host,
       port: opts.port,
       dataDir: opts.dataDir,
@@ -73,9 +73,13 @@ program
       cacheSize: opts.cacheSize,
       maxBatch: opts.maxBatch,
       logLevel: opts.logLevel,
-      // The terminal UI arrives with its own issue; until then every run is headless.
-      headless: true,
-    });
+    };
+    // In a terminal (and a single process), the organiser's screens run around the server.
+    if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {
+      const { runServeUi } = await import('./tui/run.js');
+      process.exit(await runServeUi(serveOptions));
+    }
+    const server = await startServer({ ...serveOptions, headless: true });
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       // A worker hears Ctrl-C from the terminal and SIGTERM from its primary: stop once, quietly.
@@ -93,6 +97,36 @@ program
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  });
+
+function serverUrl(opts: { url?: string; host: string; port: number }): string {
+  if (opts.url) return opts.url;
+  return `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+}
+
+program
+  .command('client')
+  .description("the buyer's terminal UI: browse events live and book tickets")
+  .option('--host <address>', 'server host', 'localhost')
+  .option('--port <n>', 'server port', integer('port', 1, 65535), 8080)
+  .option('--url <url>', 'server URL (instead of --host and --port), e.g. http://tickets.example:8080')
+  .option('--data-dir <dir>', 'where the client log goes (<data-dir>/logs/client.log)', './data')
+  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  .action(async (opts: { host: string; port: number; url?: string; dataDir: string; logLevel: LogLevel }) => {
+    const { runClientUi } = await import('./tui/run.js');
+    process.exit(await runClientUi({ url: serverUrl(opts), dataDir: opts.dataDir, logLevel: opts.logLevel }));
+  });
+
+program
+  .command('admin')
+  .description("the organiser's screens (events, add event, logs) against a running server over HTTP")
+  .option('--url <url>', 'server URL', 'http://localhost:8080')
+  .option('--token <token>', 'admin token (default $BOXOFFICE_ADMIN_TOKEN, then <data-dir>/admin-token)')
+  .option('--data-dir <dir>', 'where to look for admin-token, and where the admin log goes', './data')
+  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  .action(async (opts: { url: string; token?: string; dataDir: string; logLevel: LogLevel }) => {
+    const { runAdminUi } = await import('./tui/run.js');
+    process.exit(await runAdminUi({ url: opts.url, token: opts.token, dataDir: opts.dataDir, logLevel: opts.logLevel }));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
