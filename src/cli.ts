@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
-import { DEFAULT_MAX_IN_FLIGHT } from './http/app.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT } from './http/app.js';
 import { runPrimary } from './server/cluster.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
@@ -30,6 +30,23 @@ interface ServeFlags {
   maxBatch: number;
   logLevel: LogLevel;
   headless: boolean;
+  maxInflightPerClient?: number;
+  maxConnections: number;
+  trustProxy: boolean;
+  corsOrigin?: string;
+}
+
+function corsOrigin(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidArgumentError('cors-origin must be an origin like https://tickets.example.');
+  }
+  if (!/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || raw.endsWith('/')) {
+    throw new InvalidArgumentError('cors-origin must be an origin like https://tickets.example (scheme, host and port only).');
+  }
+  return url.origin;
 }
 
 const program = new Command()
@@ -51,6 +68,10 @@ program
   .option('--pg-schema <name>', 'PostgreSQL schema for the tables', 'public')
   .option('--workers <n>', 'worker processes sharing the port and the database (uses every core)', integer('workers', 1, 64), 1)
   .option('--max-inflight <n>', 'requests in service at once (per process) before answering 429', integer('max-inflight', 1, 1_000_000), DEFAULT_MAX_IN_FLIGHT)
+  .option('--max-inflight-per-client <n>', 'requests in service at once from one client address (default: an eighth of --max-inflight, at least 8)', integer('max-inflight-per-client', 1, 1_000_000))
+  .option('--max-connections <n>', 'open sockets at once (per process)', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
+  .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind a load balancer you run)', false)
+  .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
@@ -73,6 +94,10 @@ program
       cacheSize: opts.cacheSize,
       maxBatch: opts.maxBatch,
       logLevel: opts.logLevel,
+      maxInFlightPerClient: opts.maxInflightPerClient,
+      maxConnections: opts.maxConnections,
+      trustProxy: opts.trustProxy,
+      corsOrigin: opts.corsOrigin,
     };
     // In a terminal (and a single process), the organiser's screens run around the server.
     if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {
@@ -111,10 +136,11 @@ program
   .option('--port <n>', 'server port', integer('port', 1, 65535), 8080)
   .option('--url <url>', 'server URL (instead of --host and --port), e.g. http://tickets.example:8080')
   .option('--data-dir <dir>', 'where the client log goes (<data-dir>/logs/client.log)', './data')
+  .option('--connect-timeout <seconds>', 'how long to keep trying to reach the server at start', integer('connect-timeout', 1, 3600), 10)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-  .action(async (opts: { host: string; port: number; url?: string; dataDir: string; logLevel: LogLevel }) => {
+  .action(async (opts: { host: string; port: number; url?: string; dataDir: string; connectTimeout: number; logLevel: LogLevel }) => {
     const { runClientUi } = await import('./tui/run.js');
-    process.exit(await runClientUi({ url: serverUrl(opts), dataDir: opts.dataDir, logLevel: opts.logLevel }));
+    process.exit(await runClientUi({ url: serverUrl(opts), dataDir: opts.dataDir, logLevel: opts.logLevel, connectTimeoutMs: opts.connectTimeout * 1000 }));
   });
 
 program

@@ -14,6 +14,10 @@ export interface ServeOptions {
   pgSchema?: string;
   dbPool?: number;
   maxInFlight: number;
+  maxInFlightPerClient?: number;
+  maxConnections?: number;
+  trustProxy?: boolean;
+  corsOrigin?: string;
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
@@ -62,9 +66,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
-  const { app, beginShutdown, inFlight } = buildApp({ service, logger, config: { adminToken: admin.token, maxInFlight: options.maxInFlight } });
-  // Headers must arrive within 10 s, so slow clients cannot hold sockets forever.
-  app.server.headersTimeout = 10_000;
+  const { app, beginShutdown, inFlight } = buildApp({
+    service,
+    logger,
+    config: {
+      adminToken: admin.token,
+      maxInFlight: options.maxInFlight,
+      maxInFlightPerClient: options.maxInFlightPerClient,
+      maxConnections: options.maxConnections,
+      trustProxy: options.trustProxy,
+      corsOrigin: options.corsOrigin,
+    },
+  });
 
   options.onProgress?.({ step: 'listen', detail: `${options.host}:${options.port}` });
   try {
@@ -96,6 +109,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
     `boxoffice listening on ${url}`,
   );
+  if (!isLoopback(options.host) && admin.source !== 'env') {
+    logger.warn(
+      { host: options.host, adminTokenFile: admin.file },
+      `listening on ${options.host}, reachable from other machines, with an admin token from a file; set BOXOFFICE_ADMIN_TOKEN explicitly for a public deployment`,
+    );
+  }
   if (admin.source === 'generated') logger.info({ file: admin.file }, `admin token generated in ${admin.file} (mode 0600)`);
 
   let stopping: Promise<void> | undefined;
@@ -110,9 +129,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       timer.unref();
       // Keep-alive clients may have a request on the wire already: for a short window they still get
       // an answer (a 503 with Connection: close) instead of a reset, while in-flight work finishes.
-      const drainUntil = Date.now() + DRAIN_WINDOW_MS;
-      while (inFlight() > 0 || Date.now() < drainUntil) {
-        if (Date.now() > drainUntil + SHUTDOWN_GRACE_MS / 2) break;
+      const started = Date.now();
+      while (inFlight() > 0 || Date.now() < started + DRAIN_WINDOW_MS) {
+        if (Date.now() > started + SHUTDOWN_GRACE_MS / 2) {
+          // A client stalled mid-upload would hold the shutdown forever: cut the stragglers off.
+          logger.warn({ inFlight: inFlight() }, 'closing connections that did not finish in time');
+          app.server.closeAllConnections();
+          break;
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
       await app.close();
@@ -131,4 +155,8 @@ export function ensureWritableDir(dir: string): void {
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
