@@ -75,7 +75,14 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
   useThrottledSubscription(useCallback((listener) => model.subscribe(listener), [model]));
   const [screen, setScreen] = useState<Screen>({ name: 'connecting' });
   const [progress, setProgress] = useState<Progress>({ fraction: 0, label: `Connecting to ${client.baseUrl}…` });
-  const [status, setStatus] = useState<Status | undefined>(undefined);
+  const [status, setOutcome] = useState<Status | undefined>(undefined);
+  // True while the status line shows the connection notice (which each retry refreshes); an outcome
+  // the user caused replaces it and is not overwritten by the next retry.
+  const showingNotice = useRef(false);
+  const setStatus = useCallback((s: Status) => {
+    showingNotice.current = false;
+    setOutcome(s);
+  }, []);
   const [attempt, setAttempt] = useState(0);
   const [filter, setFilter] = useState('');
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
@@ -101,15 +108,18 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
       if (s.state === 'reconnecting') {
         if (!lost.current) logger.warn({ reason: s.reason }, `lost the live connection to ${client.baseUrl}: ${s.reason}`);
         else logger.debug({ reason: s.reason, attempt: s.attempt, delayMs: s.delayMs }, 'live connection: retrying');
+        if (!lost.current || showingNotice.current) {
+          showingNotice.current = true;
+          setOutcome({ kind: 'error', text: `Lost connection to the server: ${s.reason}. Retrying in ${formatDelay(s.delayMs)}…` });
+        }
         lost.current = true;
-        setStatus({ kind: 'error', text: `Lost connection to the server: ${s.reason}. Retrying in ${formatDelay(s.delayMs)}…` });
       } else if (s.state === 'open' && lost.current) {
         lost.current = false;
         logger.info(`live connection to ${client.baseUrl} is back`);
         setStatus({ kind: 'success', text: 'Reconnected to the server; the list is live again.' });
       }
     },
-    [client.baseUrl, logger, model],
+    [client.baseUrl, logger, model, setStatus],
   );
 
   // Connect: /healthz with retries, then the list and the live stream.

@@ -84,6 +84,8 @@ export interface ClientUiOptions {
   url: string;
   dataDir: string;
   logLevel: LogLevel;
+  /** How long to keep trying to reach the server at start (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** `boxoffice client`: the buyer's UI. Logs go to <data-dir>/logs/client.log and the Logs screen. */
@@ -94,7 +96,7 @@ export async function runClientUi(options: ClientUiOptions): Promise<number> {
   ensureWritableDir(dataDir);
   const tail = new LogTail();
   const { logger } = createFileLogger({ dataDir, name: 'client', level: options.logLevel, prettyStderr: false, extraStream: tail });
-  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} onExit={onExit} />);
+  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={onExit} />);
   await flush(logger);
   return finish(result);
 }

@@ -4,7 +4,7 @@ import type { Event, NewEventInput, StreamStatus } from '../../client/types.js';
 import type { Logger } from '../../core/logger.js';
 import type { AdminBackend, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
-import { formatDelay, plural } from '../format.js';
+import { plural } from '../format.js';
 
 /** The admin screens against a server elsewhere (`boxoffice admin --url … --token …`). */
 export class RemoteBackend implements AdminBackend {
@@ -77,9 +77,11 @@ export class RemoteBackend implements AdminBackend {
   private onStatus(s: StreamStatus, hooks: StartHooks): void {
     this.model.setStatus(s);
     if (s.state === 'reconnecting') {
-      if (!this.lost) this.logger.warn({ reason: s.reason }, `lost the live connection: ${s.reason}`);
+      // Said once per outage, so it does not overwrite what the organiser did meanwhile.
+      if (this.lost) return;
       this.lost = true;
-      hooks.onNotice({ kind: 'error', text: `Lost connection to the server: ${s.reason}. Retrying in ${formatDelay(s.delayMs)}…` });
+      this.logger.warn({ reason: s.reason }, `lost the live connection: ${s.reason}`);
+      hooks.onNotice({ kind: 'error', text: `Lost connection to the server: ${s.reason}. Reconnecting…` });
     } else if (s.state === 'open' && this.lost) {
       this.lost = false;
       this.logger.info('live connection is back');
