@@ -68,6 +68,8 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
   const [progress, setProgress] = useState<Progress>({ fraction: 0, label: 'Starting…' });
   const [status, setStatus] = useState<Status | undefined>(undefined);
   const [attempt, setAttempt] = useState(0);
+  // Back in the menu, the highlight is where it was left.
+  const [menuIndex, setMenuIndex] = useState(0);
   const [filter, setFilter] = useState('');
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
   const started = useRef(false);
@@ -170,7 +172,9 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
             { label: 'Quit', description: backend.kind === 'local' ? 'stop the server gracefully' : undefined },
           ]}
           onQuit={() => quit()}
+          initialIndex={menuIndex}
           onSelect={(i) => {
+            setMenuIndex(i);
             if (i === 0) setScreen({ name: 'events' });
             else if (i === 1) setScreen({ name: 'add', busy: false });
             else if (i === 2) setScreen({ name: 'logs' });

@@ -84,6 +84,8 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
     setOutcome(s);
   }, []);
   const [attempt, setAttempt] = useState(0);
+  // Back in the menu, the highlight is where it was left.
+  const [menuIndex, setMenuIndex] = useState(0);
   const [filter, setFilter] = useState('');
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
   const subscription = useRef<EventSubscription | undefined>(undefined);
@@ -219,7 +221,9 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
           title="Main menu"
           items={MENU}
           onQuit={() => quit()}
+          initialIndex={menuIndex}
           onSelect={(i) => {
+            setMenuIndex(i);
             if (i === 0) setScreen({ name: 'events' });
             else if (i === 1) setScreen({ name: 'logs' });
             else quit();
