@@ -151,7 +151,7 @@ async function main(): Promise<number> {
     `${JSON.stringify({ machine, options: { ...publicOptions, pgUrl: options.pgUrl ? '(set)' : undefined }, wallSeconds, rows, targets }, null, 2)}\n`,
   );
   writeFileSync(join(outDir, 'chart.svg'), chartSvg(rows, machine));
-  if (!options.keep && !options.cpuProfDir) rmSync(options.workDir, { recursive: true, force: true });
+  if (!options.keep) rmSync(options.workDir, { recursive: true, force: true });
 
   process.stdout.write(`\n${markdownTable(rows)}\n\n${targetsTable(targets)}\n\n`);
   process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, commit ${machine.commit}${machine.dirty ? ' (+uncommitted src changes)' : ''}; ${wallSeconds.toFixed(0)} s\n`);

@@ -525,7 +525,7 @@ async function runHttpScenario(s: HttpScenario, o: BenchOptions): Promise<Row> {
     }
   }
   if (schema && !o.keep) await dropSchema(o.pgUrl!, schema);
-  if (!o.keep && !o.cpuProfDir) rmSync(dir, { recursive: true, force: true });
+  if (!o.keep) rmSync(dir, { recursive: true, force: true });
   return row;
 }
 
