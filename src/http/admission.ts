@@ -38,6 +38,10 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
   let inFlight = 0;
   const perClient = new Map<string, number>();
   app.addHook('onRequest', (request, reply, done) => {
+    // HTTP/1.1 demands a Host header; Node would answer its absence with an empty 400.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      return done(Errors.invalidRequest('An HTTP/1.1 request needs a Host header.'));
+    }
     if (request.routeOptions.config.alwaysAdmit) return done();
     if (state.shuttingDown) {
       metrics.refused.inc({ reason: 'shutting_down' });

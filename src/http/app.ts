@@ -5,7 +5,7 @@ import type { TicketService } from '../core/ticket-service.js';
 import { requireAdminToken } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
 import { guardConnections } from './connection-guard.js';
-import { formatSchemaErrors, registerErrorHandling } from './errors.js';
+import { answerClientError, answerConnect, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { legacyRoutes } from './routes/legacy.js';
@@ -78,11 +78,15 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
           requestTimeout: config.requestTimeoutMs ?? 30_000,
           keepAliveTimeout: 10_000,
           maxHeaderSize: 16 * 1024,
+          // Answered by the admission hook in the API's error shape instead of Node's empty 400.
+          requireHostHeader: false,
         },
         handler,
       ),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaErrorFormatter: formatSchemaErrors,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   }) as unknown as FastifyInstance;
 
   const metrics = new Metrics({ processMetrics: config.processMetrics });
@@ -93,6 +97,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   app.removeContentTypeParser('text/plain');
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerErrorHandling(app, bodyLimit);
+  app.server.on('connect', (_request, socket) => answerConnect(socket as import('node:net').Socket));
   guardConnections(app.server, {
     maxConnections: config.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxConnectionsPerClient: config.trustProxy ? 0 : (config.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT),

@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { BoxofficeError, Errors, isBoxofficeError } from '../core/errors.js';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BoxofficeError, Errors, isBoxofficeError, type ErrorCode } from '../core/errors.js';
 
 type SchemaError = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
 
@@ -83,4 +84,48 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     const err = Errors.routeNotFound(request.method, request.url);
     void reply.code(err.status).type('application/json; charset=utf-8').send(err.toJSON());
   });
+}
+
+/**
+ * Requests Node's HTTP parser rejects never reach fastify's handlers; answer them on the socket in
+ * the API's error shape, then close it (the stream is no longer in a known state).
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // As Node and fastify do: a reset socket needs nothing; otherwise answer, then never wait for the peer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) return void socket.destroy();
+  const [code, message]: [ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['headers_too_large', 'The request headers are larger than 16 KiB.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['request_timeout', 'The request did not arrive in time.']
+        : ['invalid_request', 'The request is not valid HTTP.'];
+  writeRawError(socket, new BoxofficeError(code, message));
+  socket.destroy();
+}
+
+/** CONNECT is not something this server does; say so instead of dropping the socket. */
+export function answerConnect(socket: Socket): void {
+  socket.on('error', () => {});
+  writeRawError(socket, Errors.methodNotAllowed('CONNECT', 'this server', 'GET, POST'));
+  socket.end();
+}
+
+function writeRawError(socket: Socket, err: BoxofficeError): void {
+  const body = JSON.stringify(err.toJSON());
+  socket.write(
+    `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** The router's own refusals (bad percent-encoding, over-long path parameters), in the API's shape. */
+export function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const mapped =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? Errors.invalidRequest('A value in the path is too long.')
+      : Errors.invalidRequest('The URL is not valid: check its percent-encoding.');
+  void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
 }

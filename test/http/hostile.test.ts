@@ -10,10 +10,8 @@
  * the server keeps answering /healthz; in the end available + stored == total for every event, every
  * ticket acknowledged in a 2xx is stored (and none twice), acknowledged == stored, and
  * Object.prototype is untouched.
- *
- * A few answers come from Node's HTTP parser or fastify's router before the API's error handler can
- * shape them (see KNOWN_DEVIATIONS); they are counted, not failed, in the property, and each is pinned
- * by an `it.fails` case below, which starts failing once src/ answers them in the API's shape.
+ * Refusals made by Node's HTTP parser, fastify's router and CONNECT are shaped by src/http/errors.ts
+ * too; the cases at the end pin each of them.
  */
 import fc from 'fast-check';
 import { connect } from 'node:net';
@@ -36,8 +34,6 @@ const TEN_MB = 10 * 1024 * 1024;
 const HUGE_JSON_STRING = Buffer.from(`"${'x'.repeat(TEN_MB)}"`);
 const HUGE_BODY = Buffer.from(`{"tickets":1,"note":"${'x'.repeat(TEN_MB)}"}`);
 const UNKNOWN_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
-/** HEAD on the event stream: the headers are never sent (see the it.fails below). */
-const HEAD_OF_STREAM = /^\/events\/stream(\?|$)/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -613,19 +609,10 @@ async function sendUndici(pool: Pool, req: GenRequest, target: string): Promise<
 
 /**
  * Answers made before the API's error handler sees the request: Node's HTTP parser (via fastify's
- * default clientErrorHandler, or Node itself) and fastify's router. Each is pinned by an it.fails below.
+ * default clientErrorHandler, or Node itself) and fastify's router. Empty: src/ shapes them all.
  */
-const KNOWN_DEVIATIONS: Array<{ name: string; matches: (a: Answer) => boolean }> = [
-  {
-    name: "fastify's default clientErrorHandler (request the HTTP parser rejects: 400/408/431 {error,message,statusCode})",
-    matches: (a) =>
-      [400, 408, 431].includes(a.status) &&
-      /^\{"error":"(Bad Request|Request Timeout|Request Header Fields Too Large)","message":"(Client Error|Client Timeout|Exceeded maximum allowed HTTP header size)","statusCode":(400|408|431)\}$/.test(a.body),
-  },
-  { name: 'fastify router FST_ERR_BAD_URL (bad percent-encoding in a path parameter)', matches: (a) => a.status === 400 && a.body.includes('"code":"FST_ERR_BAD_URL"') },
-  { name: 'fastify router FST_ERR_MAX_PARAM_LENGTH (path parameter over 100 characters)', matches: (a) => a.status === 414 && a.body.includes('"code":"FST_ERR_MAX_PARAM_LENGTH"') },
-  { name: "Node's empty 400 for a request without Host", matches: (a) => a.status === 400 && a.body === '' && a.headers['content-type'] === undefined },
-];
+/** Answers outside the API's error shape that are tolerated: none, since src/ shapes the parser's and router's refusals too. */
+const KNOWN_DEVIATIONS: Array<{ name: string; matches: (a: Answer) => boolean }> = [];
 
 interface Tally {
   requests: number;
@@ -666,12 +653,6 @@ function judge(req: GenRequest, target: string, outcome: Outcome, tally: Tally):
   }
   if (outcome.kind === 'dropped') {
     tally.dropped++;
-    // Node closes a CONNECT request's socket unanswered when nobody listens for 'connect' (pinned below).
-    if (req.method === 'CONNECT') {
-      const name = "Node closes CONNECT without an answer";
-      tally.deviations.set(name, (tally.deviations.get(name) ?? 0) + 1);
-      return problems;
-    }
     // The server may hang up on a client still uploading a body far over the limit; nothing else may go unanswered.
     if ((bodyBytes(req)?.length ?? 0) <= BODY_LIMIT) problems.push(`connection dropped without an answer (${outcome.error}): ${what()}`);
     return problems;
@@ -804,11 +785,6 @@ describe('hostile input over real HTTP (fast-check, SQLite)', () => {
         const outcomes = await Promise.all(
           requests.map(async (req) => {
             const target = resolveTarget(req.target, eventIds);
-            if (req.method === 'HEAD' && HEAD_OF_STREAM.test(toWire(target))) {
-              // Never answered (a bug pinned by an it.fails below): not sent, so no socket waits for it.
-              tally.deviations.set('HEAD /events/stream never answers (not sent)', (tally.deviations.get('HEAD /events/stream never answers (not sent)') ?? 0) + 1);
-              return [];
-            }
             const outcome = req.transport === 'raw' ? await sendRaw(server.port, req, target) : await sendUndici(pool, req, target);
             return judge(req, target, outcome, tally);
           }),
@@ -861,12 +837,8 @@ describe('hostile input over real HTTP (fast-check, SQLite)', () => {
   });
 });
 
-/**
- * Bugs in src/ the property found, each pinned with the answer the API promises. `it.fails` passes
- * while the bug is there; once src/ is fixed the case fails: then turn it into `it` and drop the
- * matching KNOWN_DEVIATIONS entry above.
- */
-describe('known deviations from the API error shape (bugs in src/, pinned)', () => {
+/** Refusals made before fastify's handlers run (Node's parser, the router, CONNECT) still use the API's shape. */
+describe('refusals outside the routes use the API error shape', () => {
   let server: Awaited<ReturnType<typeof startApp>>;
 
   beforeAll(async () => {
@@ -902,35 +874,35 @@ describe('known deviations from the API error shape (bugs in src/, pinned)', () 
     expect(errorShapeProblem(answer!)).toBeUndefined();
   }
 
-  it.fails('a request the HTTP parser rejects gets 400 in the API shape, not {"error":"Bad Request","message":"Client Error","statusCode":400}', async () => {
+  it('a request the HTTP parser rejects gets 400 in the API shape, not {"error":"Bad Request","message":"Client Error","statusCode":400}', async () => {
     expectApiError(await rawAnswer('GARBAGE\r\n\r\n'), 400);
   });
 
-  it.fails('headers over the 16 KiB limit get 431 in the API shape', async () => {
+  it('headers over the 16 KiB limit get 431 in the API shape', async () => {
     expectApiError(await rawAnswer(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`), 431);
   });
 
-  it.fails('a bad percent-encoding in a path parameter gets 400 in the API shape, not FST_ERR_BAD_URL', async () => {
+  it('a bad percent-encoding in a path parameter gets 400 in the API shape, not FST_ERR_BAD_URL', async () => {
     expectApiError(await rawAnswer('GET /tickets/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 400);
   });
 
-  it.fails('a path parameter over 100 characters gets a 4xx in the API shape, not FST_ERR_MAX_PARAM_LENGTH', async () => {
+  it('a path parameter over 100 characters gets a 4xx in the API shape, not FST_ERR_MAX_PARAM_LENGTH', async () => {
     const answer = await rawAnswer(`GET /tickets/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(answer && answer.status >= 400 && answer.status < 500).toBe(true);
     expect(errorShapeProblem(answer!)).toBeUndefined();
   });
 
-  it.fails('a request without a Host header gets 400 with a JSON error body, not an empty one', async () => {
+  it('a request without a Host header gets 400 with a JSON error body, not an empty one', async () => {
     expectApiError(await rawAnswer('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'), 400);
   });
 
-  it.fails('CONNECT is answered (4xx in the API shape) instead of the socket being closed unanswered', async () => {
+  it('CONNECT is answered (4xx in the API shape) instead of the socket being closed unanswered', async () => {
     const answer = await rawAnswer('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
     expect(answer && answer.status >= 400 && answer.status < 500).toBe(true);
     expect(errorShapeProblem(answer!)).toBeUndefined();
   });
 
-  it.fails('HEAD /events/stream is answered (headers within 2 s) instead of never', async () => {
+  it('HEAD /events/stream is answered (headers within 2 s)', async () => {
     const answer = await rawAnswer('HEAD /events/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', true);
     expect(answer, 'response headers').toBeDefined();
   });

@@ -33,7 +33,7 @@ interface Subscriber {
 export function streamRoutes(app: FastifyInstance, deps: { service: TicketService; state: AdmissionState }): void {
   const broadcaster = new ChangeBroadcaster(deps.service, app.log);
 
-  app.get('/events/stream', { config: { alwaysAdmit: true } }, (request, reply) => {
+  app.get('/events/stream', { config: { alwaysAdmit: true }, exposeHeadRoute: false }, (request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     reply.hijack();
     const res = reply.raw;
