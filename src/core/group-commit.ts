@@ -6,7 +6,8 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Defers a flush until the current I/O phase has delivered everything that arrived; setImmediate by default. */
   defer?: (fn: () => void) => void;
-  onBatch?: (size: number, millis: number) => void;
+  /** Called once per committed batch, before any of its waiters resumes. */
+  onBatch?: (requests: readonly BookingRequest[], outcomes: readonly BookingOutcome[], millis: number) => void;
 }
 
 interface Waiter {
@@ -73,9 +74,10 @@ export class GroupCommitter {
     this.inFlight = true;
     const started = performance.now();
     try {
-      const outcomes = await this.commit(batch.map((w) => w.request));
+      const requests = batch.map((w) => w.request);
+      const outcomes = await this.commit(requests);
       if (outcomes.length !== batch.length) throw new Error(`store returned ${outcomes.length} outcomes for ${batch.length} requests`);
-      this.options.onBatch?.(batch.length, performance.now() - started);
+      this.options.onBatch?.(requests, outcomes, performance.now() - started);
       for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcomes[i]!);
     } catch (err) {
       // The transaction rolled back as a whole: no request of this batch was applied.

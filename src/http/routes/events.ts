@@ -8,9 +8,17 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function eventRoutes(app: FastifyInstance, deps: { service: TicketService; adminOnly: onRequestHookHandler }): void {
   const { service } = deps;
 
+  // The body is serialised once per change, and encoded once too: between changes a list costs
+  // no JSON and no UTF-8 work, only the write.
+  let lastJson = '';
+  let lastBytes = Buffer.alloc(0);
   app.get('/events', async (_request, reply) => {
-    // The body is serialised once per change, so a list costs no work while bookings pour in.
-    return reply.type(JSON_TYPE).send(await service.listEventsJson());
+    const json = await service.listEventsJson();
+    if (json !== lastJson) {
+      lastJson = json;
+      lastBytes = Buffer.from(json, 'utf8');
+    }
+    return reply.type(JSON_TYPE).send(lastBytes);
   });
 
   app.post<{ Body: unknown }>(
