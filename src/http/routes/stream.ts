@@ -128,7 +128,7 @@ export class ChangeBroadcaster {
     // Nobody listening: nothing to remember, and nothing already remembered may go out later either
     // (a `created` event kept from before would carry availability this change made stale).
     if (this.subscribers.size === 0) {
-      this.clearPending();
+      if (this.timer || this.hasPending()) this.clearPending();
       return;
     }
     if ('external' in change) this.resnapshot = true;
