@@ -317,16 +317,19 @@ export function sqliteProbe(dataDir: string): StorageProbe {
     try {
       // One read transaction: every query sees the same snapshot.
       return db.transaction(() => {
+        // One pass over each table (per-event subqueries would scan the tickets once per event).
+        const stored = new Map(
+          (db.prepare('SELECT event_id AS id, count(*) AS n FROM tickets GROUP BY event_id').all() as Array<{ id: string; n: number }>).map((r) => [r.id, r.n]),
+        );
+        const inBookings = new Map(
+          (db.prepare('SELECT event_id AS id, sum(tickets) AS n FROM bookings GROUP BY event_id').all() as Array<{ id: string; n: number }>).map((r) => [r.id, r.n]),
+        );
         const events = new Map<string, StoredEvent>();
-        const rows = db
-          .prepare(
-            `SELECT e.id AS id, e.total_tickets AS total, e.available_tickets AS available,
-                    (SELECT count(*) FROM tickets t WHERE t.event_id = e.id) AS stored,
-                    (SELECT coalesce(sum(b.tickets), 0) FROM bookings b WHERE b.event_id = e.id) AS inBookings
-               FROM events e`,
-          )
-          .all() as Array<StoredEvent & { id: string }>;
-        for (const { id, ...facts } of rows) events.set(id, facts);
+        for (const e of db.prepare('SELECT id, total_tickets AS total, available_tickets AS available FROM events').all() as Array<{ id: string; total: number; available: number }>) {
+          events.set(e.id, { total: e.total, available: e.available, stored: stored.get(e.id) ?? 0, inBookings: inBookings.get(e.id) ?? 0 });
+        }
+        // Tickets of events that do not exist would otherwise go unnoticed.
+        for (const [id, n] of stored) if (!events.has(id)) events.set(id, { total: 0, available: 0, stored: n, inBookings: inBookings.get(id) ?? 0 });
         const inconsistentBookings = db
           .prepare(
             `SELECT b.id AS booking, b.tickets AS tickets, count(t.id) AS rows
@@ -360,14 +363,18 @@ export function postgresProbe(url: string, schema: string): StorageProbe {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const s = schema;
-      const events = new Map<string, StoredEvent>();
-      const rows = await client.query<StoredEvent & { id: string }>(
-        `SELECT e.id::text AS id, e.total_tickets AS total, e.available_tickets AS available,
-                (SELECT count(*)::int FROM ${s}.tickets t WHERE t.event_id = e.id) AS stored,
-                (SELECT coalesce(sum(b.tickets), 0)::int FROM ${s}.bookings b WHERE b.event_id = e.id) AS "inBookings"
-           FROM ${s}.events e`,
+      const stored = new Map(
+        (await client.query<{ id: string; n: number }>(`SELECT event_id::text AS id, count(*)::int AS n FROM ${s}.tickets GROUP BY event_id`)).rows.map((r) => [r.id, r.n]),
       );
-      for (const { id, ...facts } of rows.rows) events.set(id, facts);
+      const inBookings = new Map(
+        (await client.query<{ id: string; n: number }>(`SELECT event_id::text AS id, sum(tickets)::int AS n FROM ${s}.bookings GROUP BY event_id`)).rows.map((r) => [r.id, r.n]),
+      );
+      const events = new Map<string, StoredEvent>();
+      const rows = await client.query<{ id: string; total: number; available: number }>(
+        `SELECT id::text AS id, total_tickets AS total, available_tickets AS available FROM ${s}.events`,
+      );
+      for (const e of rows.rows) events.set(e.id, { total: e.total, available: e.available, stored: stored.get(e.id) ?? 0, inBookings: inBookings.get(e.id) ?? 0 });
+      for (const [id, n] of stored) if (!events.has(id)) events.set(id, { total: 0, available: 0, stored: n, inBookings: inBookings.get(id) ?? 0 });
       const inconsistent = await client.query<{ booking: string; tickets: number; rows: number }>(
         `SELECT b.id::text AS booking, b.tickets, count(t.id)::int AS rows
            FROM ${s}.bookings b LEFT JOIN ${s}.tickets t ON t.booking_id = b.id

@@ -118,6 +118,7 @@ export async function runCrashRounds(options: CrashRoundsOptions): Promise<Crash
       active = keep;
 
       const killAfterMs = Math.round(killMin + random() * (killMax - killMin));
+      const t0 = Date.now();
       const victim = server;
       const exit = victim.waitForExit();
       const report = await runBookingLoad({
@@ -152,7 +153,9 @@ export async function runCrashRounds(options: CrashRoundsOptions): Promise<Crash
       const previous = acknowledged.length;
       acknowledged.push(...report.acknowledged);
 
+      const t1 = Date.now();
       server = await start();
+      const t2 = Date.now();
       const older = acknowledged.slice(0, previous);
       const sample =
         options.lookUpAll === false
@@ -166,6 +169,7 @@ export async function runCrashRounds(options: CrashRoundsOptions): Promise<Crash
         lookUp: sample,
       });
       violations.push(...verification.violations);
+      const t3 = Date.now();
       for (const e of active) e.available = verification.facts.events.get(e.id)?.available ?? 0;
 
       const ackedThisRound = report.acknowledged.reduce((n, a) => n + a.ticketIds.length, 0);
@@ -192,7 +196,7 @@ export async function runCrashRounds(options: CrashRoundsOptions): Promise<Crash
       result.violations.push(...violations.map((v) => `round ${round}: ${v}`));
       options.log?.(
         `round ${round}/${options.rounds}: killed after ${killAfterMs} ms with ${roundResult.inFlightAtKill} in flight; ` +
-          `${roundResult.requests} requests ${JSON.stringify(roundResult.statuses)}; acknowledged ${ackedThisRound} tickets ` +
+          `load ${t1 - t0} ms, restart ${t2 - t1} ms, checks ${t3 - t2} ms; ${roundResult.requests} requests ${JSON.stringify(roundResult.statuses)}; acknowledged ${ackedThisRound} tickets ` +
           `(${verification.acknowledgedTickets} in all, ${verification.storedTickets} stored); ${verification.lookups} lookups; ` +
           `${violations.length === 0 ? 'all checks held' : `VIOLATIONS: ${violations.join(' | ')}`}`,
       );
