@@ -29,9 +29,12 @@ export function KeyboardProvider({ children }: { children: ReactNode }) {
     const item = queue.current.shift();
     if (!item) return;
     waiting.current = true;
-    for (const handler of [...registry]) if (registry.has(handler)) handler.current(item[0], item[1]);
-    // Rendered in the same pass as the key's own updates; the layout effect below sees them committed.
-    setTick((t) => t + 1);
+    try {
+      for (const handler of [...registry]) if (registry.has(handler)) handler.current(item[0], item[1]);
+    } finally {
+      // Rendered in the same pass as the key's own updates; the layout effect below sees them committed.
+      setTick((t) => t + 1);
+    }
   }, [registry]);
   useLayoutEffect(() => {
     if (!waiting.current) return;

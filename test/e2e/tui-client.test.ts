@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxofficeClient } from '../../src/client/boxoffice-client.js';
-import { freePort, killAllProcesses, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
+import { freePort, killAllProcesses, runCli, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { rowOf, statusLine, TmuxServer } from './tui-terminal.js';
 
@@ -90,6 +90,15 @@ describe('boxoffice client in a terminal', () => {
     await term.waitFor('Main menu');
     term.keys('q');
     await term.waitFor('[exited 0]');
+  });
+
+  it('without a terminal, client and admin refuse in one line', async () => {
+    for (const command of ['client', 'admin']) {
+      const result = await runCli([command, '--data-dir', `${tmp.dir}/no-tty`]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
+    }
   });
 
   it('says plainly when nothing is listening, and offers Retry / Quit', async () => {
