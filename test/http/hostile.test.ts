@@ -619,6 +619,8 @@ interface Tally {
   raw: number;
   undici: number;
   valid: number;
+  /** Requests with a 10 MB body. */
+  huge: number;
   statuses: Map<string, number>;
   stalled: number;
   dropped: number;
@@ -642,6 +644,7 @@ function judge(req: GenRequest, target: string, outcome: Outcome, tally: Tally):
   tally.requests++;
   tally[req.transport]++;
   if (req.valid) tally.valid++;
+  if (req.body === 'huge-string' || req.body === 'huge-object') tally.huge++;
   if (outcome.kind === 'stream') {
     tally.streams++;
     return problems;
@@ -770,6 +773,7 @@ describe('hostile input over real HTTP (fast-check, SQLite)', () => {
       raw: 0,
       undici: 0,
       valid: 0,
+      huge: 0,
       statuses: new Map(),
       stalled: 0,
       dropped: 0,
@@ -829,7 +833,7 @@ describe('hostile input over real HTTP (fast-check, SQLite)', () => {
     expect(tally.acknowledged.length).toBeGreaterThan(0);
     expect([...tally.statuses.keys()].filter((s) => s.startsWith('4')).length).toBeGreaterThanOrEqual(4);
     console.log(
-      `hostile: ${tally.requests} requests (${tally.raw} raw, ${tally.undici} undici, ${tally.valid} valid bookings) in ${Date.now() - started} ms; ` +
+      `hostile: ${tally.requests} requests (${tally.raw} raw, ${tally.undici} undici, ${tally.valid} valid bookings, ${tally.huge} with 10 MB bodies) in ${Date.now() - started} ms; ` +
         `statuses ${JSON.stringify(Object.fromEntries([...tally.statuses].sort()))}; ${tally.stalled} stalled on purpose, ${tally.dropped} dropped mid-upload, ` +
         `${tally.streams} event streams; ${tally.acknowledged.length} tickets acknowledged = ${stored} stored; ` +
         `known deviations ${JSON.stringify(Object.fromEntries(tally.deviations))}`,
