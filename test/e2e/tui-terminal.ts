@@ -5,6 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLI_PATH, REPO_ROOT } from '../helpers/server-process.js';
 
 export const TMUX = '/usr/bin/tmux';
@@ -42,13 +44,15 @@ export class TmuxServer {
     return new Terminal(this, name);
   }
 
-  /** Ends every window and the server itself. */
+  /** Ends every window and the server itself, and removes its socket file. */
   kill(): void {
     try {
       this.run('kill-server');
     } catch {
       // already gone
     }
+    // run() starts tmux without TMUX_TMPDIR, so the socket is under /tmp.
+    rmSync(join('/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
 
