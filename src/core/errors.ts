@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   request_timeout: 408,
   not_enough_tickets: 409,
+  expectation_failed: 417,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,

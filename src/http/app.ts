@@ -5,7 +5,7 @@ import type { TicketService } from '../core/ticket-service.js';
 import { requireAdminToken } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
 import { guardConnections } from './connection-guard.js';
-import { answerClientError, answerConnect, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
+import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { legacyRoutes } from './routes/legacy.js';
@@ -98,6 +98,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerErrorHandling(app, bodyLimit);
   app.server.on('connect', (_request, socket) => answerConnect(socket as import('node:net').Socket));
+  app.server.on('checkExpectation', answerExpectation);
   guardConnections(app.server, {
     maxConnections: config.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxConnectionsPerClient: config.trustProxy ? 0 : (config.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT),

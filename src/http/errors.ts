@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BoxofficeError, Errors, isBoxofficeError, type ErrorCode } from '../core/errors.js';
@@ -104,6 +105,14 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   socket.destroy();
 }
 
+/** An `Expect:` other than 100-continue: Node would answer 417 with an empty body. */
+export function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const err = new BoxofficeError('expectation_failed', 'The only Expect this server supports is 100-continue.');
+  const body = JSON.stringify(err.toJSON());
+  response.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
+  response.end(body);
+}
+
 /** CONNECT is not something this server does; say so instead of dropping the socket. */
 export function answerConnect(socket: Socket): void {
   socket.on('error', () => {});
@@ -119,7 +128,7 @@ function writeRawError(socket: Socket, err: BoxofficeError): void {
   );
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = { 417: 'Expectation Failed', 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** The router's own refusals (bad percent-encoding, over-long path parameters), in the API's shape. */
 export function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {

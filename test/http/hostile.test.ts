@@ -900,6 +900,10 @@ describe('refusals outside the routes use the API error shape', () => {
     expectApiError(await rawAnswer('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'), 400);
   });
 
+  it('an Expect other than 100-continue gets 417 in the API shape, not an empty body', async () => {
+    expectApiError(await rawAnswer('GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n'), 417);
+  });
+
   it('CONNECT is answered (4xx in the API shape) instead of the socket being closed unanswered', async () => {
     const answer = await rawAnswer('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
     expect(answer && answer.status >= 400 && answer.status < 500).toBe(true);
