@@ -12,33 +12,17 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { TEST_ADMIN_TOKEN } from '../helpers/server-process.js';
+import type { Booking, Event, Ticket } from '../../src/core/types.js';
 
 export const adminHeaders = (token = TEST_ADMIN_TOKEN) => ({
   authorization: `Bearer ${token}`,
   'content-type': 'application/json',
 });
 
-export interface EventJson {
-  id: string;
-  name: string;
-  date: string;
-  totalTickets: number;
-  availableTickets: number;
-  maxTicketsPerBooking: number;
-}
-
-interface TicketJson {
-  id: string;
-  eventId: string;
-  bookingId: string;
-}
-
-interface BookingJson {
-  id: string;
-  eventId: string;
-  tickets: TicketJson[];
-  createdAt: string;
-}
+// The API's own shapes: a test that parses answers should break when the domain types change.
+export type EventJson = Event;
+type TicketJson = Ticket;
+type BookingJson = Booking;
 
 /** A small JSON request on a fresh pool: status and parsed body. */
 export async function call(
