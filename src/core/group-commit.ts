@@ -36,11 +36,6 @@ export class GroupCommitter {
     this.defer = options.defer ?? setImmediate;
   }
 
-  /** Requests queued for the next transaction (the batch in flight is not counted). */
-  get pending(): number {
-    return this.queue.length;
-  }
-
   submit(request: BookingRequest): Promise<BookingOutcome> {
     return new Promise<BookingOutcome>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });

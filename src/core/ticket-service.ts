@@ -35,6 +35,9 @@ export const EXTERNAL_CHANGE_COALESCE_MS = 100;
 
 export const DEFAULT_MAX_BATCH = 1024;
 
+/** Booking lookups accept a stale cache entry (see EventCatalog); one shared options object. */
+const STALE_OK = { allowStale: true } as const;
+
 /**
  * The application service: validates input, serves reads from the catalog caches, and funnels every
  * booking through the group committer, so a response is only ever built from a committed outcome.
@@ -81,7 +84,7 @@ export class TicketService {
       availableTickets: fields.totalTickets,
       maxTicketsPerBooking: fields.maxTicketsPerBooking,
     };
-    await this.withStorage(() => this.store.createEvent(event));
+    await this.withStorage(this.store.createEvent(event));
     this.catalog.added(event);
     this.logger.info({ eventId: event.id, eventName: event.name, totalTickets: event.totalTickets }, 'event created');
     this.emit({ eventId: event.id, created: event });
@@ -89,17 +92,17 @@ export class TicketService {
   }
 
   listEvents(): Promise<Event[]> {
-    return this.withStorage(() => this.catalog.listAll());
+    return this.withStorage(this.catalog.listAll());
   }
 
   /** The `GET /events` body, serialised once per change. */
   listEventsJson(): Promise<string> {
-    return this.withStorage(() => this.catalog.listJson());
+    return this.withStorage(this.catalog.listJson());
   }
 
   async getEvent(id: unknown): Promise<Event> {
     const eventId = parseId(id, 'eventId');
-    const event = await this.withStorage(() => this.catalog.get(eventId));
+    const event = await this.withStorage(this.catalog.get(eventId));
     if (!event) throw Errors.eventNotFound(eventId);
     return event;
   }
@@ -118,7 +121,7 @@ export class TicketService {
     const id = parseId(eventId, 'eventId');
     // A stale entry is fine here: existence and the per-booking maximum never change, and
     // availability is decided by the store inside the transaction.
-    const event = await this.withStorage(() => this.catalog.get(id, { allowStale: true }));
+    const event = await this.withStorage(this.catalog.get(id, STALE_OK));
     if (!event) throw Errors.eventNotFound(id);
     const count = parseTicketCount(tickets, event.maxTicketsPerBooking);
     let outcome: BookingOutcome;
@@ -171,14 +174,14 @@ export class TicketService {
 
   async getTicket(id: unknown): Promise<Ticket> {
     const ticketId = parseId(id, 'ticket id');
-    const ticket = await this.withStorage(() => this.store.getTicket(ticketId));
+    const ticket = await this.withStorage(this.store.getTicket(ticketId));
     if (!ticket) throw Errors.notFound('ticket', ticketId);
     return ticket;
   }
 
   async getBooking(id: unknown): Promise<Booking> {
     const bookingId = parseId(id, 'booking id');
-    const booking = await this.withStorage(() => this.store.getBooking(bookingId));
+    const booking = await this.withStorage(this.store.getBooking(bookingId));
     if (!booking) throw Errors.notFound('booking', bookingId);
     return booking;
   }
@@ -191,11 +194,6 @@ export class TicketService {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** Another process changed the data: re-read before serving availability again. */
-  invalidateCaches(): void {
-    this.catalog.invalidateAll();
   }
 
   /**
@@ -245,16 +243,20 @@ export class TicketService {
     if (this.closed) throw Errors.shuttingDown();
   }
 
-  /** Storage failures surface as `storage_unavailable`, never as an internal error. */
-  private async withStorage<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isBoxofficeError(err)) throw err;
-      this.logger.error({ err }, 'storage operation failed');
-      throw Errors.storageUnavailable(err);
-    }
+  /**
+   * Storage failures surface as `storage_unavailable`, never as an internal error. Takes the promise
+   * itself (not a callback) so the booking path pays one `.then`, not a closure and an async frame.
+   */
+  private withStorage<T>(pending: Promise<T>): Promise<T> {
+    return pending.then(undefined, this.storageFailure);
   }
+
+  private readonly storageFailure = (err: unknown): never => {
+    if (isBoxofficeError(err)) throw err;
+    this.logger.error({ err }, 'storage operation failed');
+    throw Errors.storageUnavailable(err);
+  };
+
 }
 
 function causeOf(err: unknown): unknown {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BoxofficeError, Errors, isBoxofficeError, type ErrorCode } from '../core/errors.js';
+import { SECURITY_HEADERS } from './security.js';
 
 type SchemaError = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
 
@@ -109,7 +110,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
 export function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {
   const err = new BoxofficeError('expectation_failed', 'The only Expect this server supports is 100-continue.');
   const body = JSON.stringify(err.toJSON());
-  response.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
+  response.writeHead(err.status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
 
@@ -124,9 +125,14 @@ function writeRawError(socket: Socket, err: BoxofficeError): void {
   const body = JSON.stringify(err.toJSON());
   socket.write(
     `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${RAW_SECURITY_HEADERS}Connection: close\r\n\r\n${body}`,
   );
 }
+
+// The same headers as every routed answer, for answers written straight onto the socket.
+const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
 
 const STATUS_TEXT: Record<number, string> = { 417: 'Expectation Failed', 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 // A JSON API needs few of helmet's headers; setting these three by hand keeps them off the
 // booking path's profile while closing the holes that matter for an API: MIME sniffing,
 // framing, and intermediaries caching live availability or someone's tickets.
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',

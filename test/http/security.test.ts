@@ -37,6 +37,25 @@ describe('security', () => {
     }
   });
 
+  it('answers written before routing (HTTP parser, Expect) carry the same security headers', async () => {
+    app = await startApp();
+    for (const bytes of ['GARBAGE\r\n\r\n', 'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n']) {
+      const head = await new Promise<string>((resolve) => {
+        const socket = connect(app!.port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (c) => (data += c.toString('latin1')));
+        socket.on('close', () => resolve(data.split('\r\n\r\n')[0]!.toLowerCase()));
+        socket.on('error', () => resolve(data.toLowerCase()));
+        socket.write(bytes);
+        setTimeout(() => socket.destroy(), 2000);
+      });
+      expect(head).toMatch(/^http\/1\.1 4\d\d/);
+      expect(head).toContain('x-content-type-options: nosniff');
+      expect(head).toContain('cache-control: no-store');
+      expect(head).toContain('x-frame-options: deny');
+    }
+  });
+
   it('CORS is off unless an origin is named, and then only for that origin', async () => {
     app = await startApp();
     const off = await app.app.inject({ method: 'GET', url: '/events', headers: { origin: 'https://evil.example' } });
