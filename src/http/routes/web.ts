@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
+
+/**
+ * The pages and their files live in the repository's top-level `web/` folder and are served as they
+ * are (no build step). This file sits at the same depth under src/ (vitest) and dist/ (the binary),
+ * so one relative URL finds the folder from both.
+ */
+export const WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+
+/** Where the pages load their scripts, styles and the QR library from. */
+export const ASSETS_PREFIX = '/assets/';
+
+/**
+ * The pages run only their own files: no inline script or style (so an injected string can never
+ * run), no third party, no framing. `connect-src 'self'` covers fetch and EventSource.
+ */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+// Pages and files, not API: left out of the OpenAPI document. (`hide` is declared by @fastify/swagger's
+// types, which this file does not import.)
+const HIDDEN = { hide: true } as FastifySchema;
+
+// The browser build of qrcode-generator, found the way Node resolves the package, so a hoisted or
+// nested node_modules both work.
+const QR_DIR = dirname(createRequire(import.meta.url).resolve('qrcode-generator'));
+const QR_FILE = 'qrcode.mjs';
+
+/** `GET /` (the box office), `GET /admin`, and their files under /assets/. */
+export function webRoutes(app: FastifyInstance): void {
+  void app.register(fastifyStatic, {
+    root: WEB_ROOT,
+    prefix: ASSETS_PREFIX,
+    // One route per file, found at start: an unknown path never reaches the file system and gets
+    // the API's own 404. The pages are served only at / and /admin, where they carry the CSP.
+    wildcard: false,
+    globIgnore: ['**/*.html'],
+    index: false,
+    dotfiles: 'ignore',
+    // security.ts sends `cache-control: no-store` on every answer; send's own header would be replaced.
+    cacheControl: false,
+  });
+
+  const page = (file: string) => (_request: unknown, reply: FastifyReply) =>
+    reply.header('content-security-policy', PAGE_CSP).sendFile(file, WEB_ROOT);
+  app.get('/', { schema: HIDDEN }, page('index.html'));
+  app.get('/admin', { schema: HIDDEN }, page('admin.html'));
+
+  app.get(`${ASSETS_PREFIX}vendor/${QR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(QR_FILE, QR_DIR));
+}

@@ -1,0 +1,366 @@
+// The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
+import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, plural, say, sortedEvents } from './common.js';
+import { qrSvg } from './qr.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  connection: $('connection'),
+  error: $('error'),
+  notice: $('notice'),
+  hold: $('hold'),
+  holdTitle: $('hold-title'),
+  holdSummary: $('hold-summary'),
+  countdown: $('hold-countdown'),
+  announce: $('hold-announce'),
+  confirm: $('confirm'),
+  release: $('release'),
+  tickets: $('tickets'),
+  ticketsTitle: $('tickets-title'),
+  ticketsSummary: $('tickets-summary'),
+  ticketList: $('ticket-list'),
+  secret: $('booking-secret'),
+  done: $('done'),
+  eventsTitle: $('events-title'),
+  eventsEmpty: $('events-empty'),
+  events: $('events'),
+  eventTemplate: $('event-template'),
+  ticketTemplate: $('ticket-template'),
+};
+
+/** The hold being bought: the API's Hold plus `deadline` on this page's own clock. */
+let hold = null;
+let timer;
+/** A request is on its way: further clicks are ignored until it is answered. */
+let busy = false;
+/**
+ * The last hold request that got no clear answer (network failure, 5xx, 429). The server may have
+ * made the hold anyway; asking again with the same Idempotency-Key returns that hold instead of a second one.
+ */
+let unanswered = null;
+const cards = new Map();
+let loaded = false;
+
+const feed = followEvents({
+  onUpdate: (events, changed) => {
+    loaded = true;
+    render(events, changed);
+  },
+  onStatus: (state) => {
+    ui.connection.dataset.state = state;
+    say(ui.connection, CONNECTION_TEXT[state]);
+  },
+});
+
+ui.confirm.addEventListener('click', confirmHold);
+ui.release.addEventListener('click', releaseHold);
+ui.done.addEventListener('click', () => {
+  ui.tickets.hidden = true;
+  ui.eventsTitle.focus();
+});
+
+// ---- the event list ----
+
+function render(events, changed) {
+  const list = sortedEvents(events);
+  list.forEach((event, index) => {
+    let card = cards.get(event.id);
+    if (!card) {
+      card = createCard(event);
+      cards.set(event.id, card);
+    }
+    // Insert new cards in place instead of re-appending all: moving a node would drop its focus.
+    if (ui.events.children[index] !== card.li) ui.events.insertBefore(card.li, ui.events.children[index] ?? null);
+    if (!changed || changed.has(event.id)) updateCard(card, event);
+  });
+  for (const [id, card] of cards) {
+    if (!events.has(id)) {
+      card.li.remove();
+      cards.delete(id);
+    }
+  }
+  ui.eventsEmpty.hidden = !loaded || list.length > 0;
+}
+
+function createCard(event) {
+  const li = ui.eventTemplate.content.firstElementChild.cloneNode(true);
+  li.dataset.eventId = event.id;
+  const card = {
+    li,
+    event,
+    name: li.querySelector('.event-name'),
+    time: li.querySelector('time'),
+    availability: li.querySelector('.availability'),
+    sold: li.querySelector('.bar-sold'),
+    held: li.querySelector('.bar-held'),
+    form: li.querySelector('form'),
+    input: li.querySelector('input'),
+    button: li.querySelector('button'),
+  };
+  // Every card has the same label and button text; the hidden suffix tells them apart for screen readers.
+  for (const el of [li.querySelector('label > span'), card.button]) {
+    const suffix = document.createElement('span');
+    suffix.className = 'visually-hidden event-suffix';
+    el.append(suffix);
+  }
+  card.form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void holdTickets(card);
+  });
+  return card;
+}
+
+function updateCard(card, event) {
+  card.event = event;
+  card.name.textContent = event.name;
+  for (const suffix of card.li.querySelectorAll('.event-suffix')) suffix.textContent = ` for ${event.name}`;
+  card.time.dateTime = event.date;
+  card.time.textContent = formatDate(event.date);
+  const held = event.heldTickets ?? 0;
+  const available = event.availableTickets;
+  let text;
+  if (available > 0) {
+    text = `${formatNumber(available)} of ${plural(event.totalTickets, 'ticket', 'tickets')} available`;
+    if (held > 0) text += `, ${formatNumber(held)} on hold`;
+    text += '.';
+  } else if (held > 0) {
+    text = `Sold out for now: ${plural(held, 'ticket is', 'tickets are')} on hold and may come back.`;
+  } else {
+    text = 'Sold out.';
+  }
+  // Rewriting the same words would make screen readers announce them again.
+  if (card.availability.textContent !== text) card.availability.textContent = text;
+  card.li.classList.toggle('sold-out', available === 0);
+  card.li.dataset.available = String(available);
+  card.li.dataset.held = String(held);
+  const total = Math.max(event.totalTickets, 1);
+  // CSSOM, not a style attribute: the page's CSP allows no inline styles.
+  card.sold.style.width = `${((event.totalTickets - available - held) / total) * 100}%`;
+  card.held.style.width = `${(held / total) * 100}%`;
+  card.input.max = String(Math.max(1, Math.min(event.maxTicketsPerBooking, available)));
+  updateCardButton(card);
+}
+
+function updateCardButton(card) {
+  card.button.disabled = card.event.availableTickets === 0 || hold !== null;
+}
+
+const updateButtons = () => {
+  for (const card of cards.values()) updateCardButton(card);
+};
+
+// ---- holding ----
+
+async function holdTickets(card) {
+  if (busy || hold) return;
+  const event = card.event;
+  const tickets = Number(card.input.value);
+  if (!Number.isInteger(tickets) || tickets < 1) {
+    say(ui.error, 'Enter how many tickets you want: a whole number, 1 or more.');
+    card.input.focus();
+    return;
+  }
+  clearMessages();
+  const sameAsBefore = unanswered && unanswered.eventId === event.id && unanswered.tickets === tickets;
+  const key = sameAsBefore ? unanswered.key : newKey();
+  unanswered = { eventId: event.id, tickets, key };
+  setBusy(true, card.button, 'Holding…');
+  try {
+    const { data, headers } = await api('POST', `/events/${event.id}/holds`, {
+      body: { tickets },
+      headers: { 'idempotency-key': key },
+      retries: 3,
+    });
+    unanswered = null;
+    startHold(data, headers, event);
+  } catch (err) {
+    // A clear refusal means no hold was made; only an unanswered request keeps its key for the next try.
+    if (!(err.status === 0 || err.status === 429 || err.status >= 500)) unanswered = null;
+    showError(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function startHold(data, headers, event) {
+  // The countdown runs on this page's clock, from the server's own numbers: a phone whose clock is off
+  // by minutes still shows the right time left. A replayed answer is older than its createdAt suggests,
+  // so then the server's Date header says what "now" is.
+  const replayed = headers.get('idempotent-replayed') === 'true';
+  let serverNow = Date.parse(data.createdAt);
+  if (replayed) serverNow = Date.parse(headers.get('date') ?? '') || serverNow;
+  const remainingMs = Date.parse(data.expiresAt) - serverNow;
+  hold = { ...data, deadline: performance.now() + remainingMs, event, announced: new Set() };
+  ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}.`;
+  say(ui.announce, '');
+  ui.tickets.hidden = true;
+  ui.hold.hidden = false;
+  updateButtons();
+  tick();
+  timer = setInterval(tick, 250);
+  ui.holdTitle.focus();
+}
+
+const ANNOUNCE_AT = [60, 30, 10];
+
+function tick() {
+  if (!hold) return;
+  const left = Math.max(0, Math.ceil((hold.deadline - performance.now()) / 1000));
+  const text = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+  if (ui.countdown.textContent !== text) ui.countdown.textContent = text;
+  if (left === 0) return expireHold();
+  // A timer read out every second would drown everything else; say it at a few moments instead.
+  if (hold.announced.size === 0) {
+    hold.announced.add('start');
+    for (const at of ANNOUNCE_AT) if (left <= at) hold.announced.add(at);
+    say(ui.announce, `You have ${describeSeconds(left)} to buy these tickets.`);
+    return;
+  }
+  for (const at of ANNOUNCE_AT) {
+    if (left <= at && !hold.announced.has(at)) {
+      hold.announced.add(at);
+      say(ui.announce, `${describeSeconds(left)} left to buy your tickets.`);
+    }
+  }
+}
+
+function describeSeconds(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  const parts = [];
+  if (minutes) parts.push(plural(minutes, 'minute', 'minutes'));
+  if (rest || !minutes) parts.push(plural(rest, 'second', 'seconds'));
+  return parts.join(' ');
+}
+
+function endHold() {
+  clearInterval(timer);
+  const ended = hold;
+  hold = null;
+  const hadFocus = ui.hold.contains(document.activeElement);
+  ui.hold.hidden = true;
+  updateButtons();
+  // Focus inside a panel that just disappeared would be lost; put it back on the event.
+  if (hadFocus && ended) {
+    const card = cards.get(ended.eventId);
+    if (card && !card.button.disabled) card.button.focus();
+    else ui.eventsTitle.focus();
+  }
+  return ended;
+}
+
+function expireHold() {
+  endHold();
+  say(ui.announce, '');
+  say(ui.error, 'Your hold ran out, so the tickets went back on sale. You can hold them again if any are left.');
+  // The stream shows the tickets coming back; reading the list as well covers a stream that is down.
+  setTimeout(() => void feed.refresh().catch(() => {}), 1500);
+}
+
+async function confirmHold() {
+  if (busy || !hold) return;
+  clearMessages();
+  const current = hold;
+  setBusy(true, ui.confirm, 'Buying…');
+  try {
+    // Confirming twice gives the same booking, so retrying a lost answer is safe.
+    const { data } = await api('POST', `/holds/${current.id}/confirm`, { retries: 3 });
+    endHold();
+    showTickets(data, current.event);
+  } catch (err) {
+    if (['hold_expired', 'hold_released', 'not_found'].includes(err.code)) endHold();
+    showError(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function releaseHold() {
+  if (busy || !hold) return;
+  clearMessages();
+  const current = hold;
+  setBusy(true, ui.release, 'Releasing…');
+  try {
+    await api('DELETE', `/holds/${current.id}`, { retries: 3 });
+    endHold();
+    say(ui.notice, `You released ${plural(current.tickets, 'ticket', 'tickets')} for ${current.event.name}; they are back on sale.`);
+  } catch (err) {
+    if (['hold_expired', 'not_found'].includes(err.code)) endHold();
+    showError(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---- tickets ----
+
+function showTickets(booking, event) {
+  const count = booking.tickets.length;
+  ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}. Booking number ${booking.id}.`;
+  ui.ticketList.replaceChildren(
+    ...booking.tickets.map((ticket, i) => {
+      const li = ui.ticketTemplate.content.firstElementChild.cloneNode(true);
+      li.dataset.ticketId = ticket.id;
+      li.querySelector('.ticket-number').textContent = `Ticket ${i + 1} of ${count}:`;
+      li.querySelector('.ticket-id').textContent = ticket.id;
+      // The code holds the ticket's own address: any phone camera can open it and see that it is valid.
+      const url = new URL(`/tickets/${ticket.id}`, location.origin).href;
+      li.querySelector('.qr-frame').append(qrSvg(url, `QR code of ticket ${i + 1}, ${ticket.id}`));
+      return li;
+    }),
+  );
+  ui.secret.textContent = booking.secret ?? '';
+  ui.secret.closest('.secret').hidden = !booking.secret;
+  ui.tickets.hidden = false;
+  say(ui.notice, `Booked: ${plural(count, 'ticket', 'tickets')} for ${event.name}.`);
+  ui.ticketsTitle.focus();
+}
+
+// ---- messages and state ----
+
+/** Said after the server's own sentence, when there is something the buyer can do about it. */
+const NEXT_STEP = {
+  hold_expired: 'The tickets went back on sale; you can hold them again if any are left.',
+  hold_released: 'The tickets went back on sale.',
+  not_enough_tickets: 'Choose fewer tickets, or wait a little: held tickets come back when their holds run out.',
+  too_many_requests: 'The box office is very busy; try again in a moment.',
+  storage_unavailable: 'Try again in a moment.',
+  shutting_down: 'Try again in a moment.',
+};
+
+function showError(err) {
+  const next = NEXT_STEP[err.code];
+  say(ui.error, next ? `${err.message} ${next}` : err.message);
+}
+
+function clearMessages() {
+  say(ui.error, '');
+  say(ui.notice, '');
+}
+
+/** The words of buttons showing "Holding…" and the like, to put back when the answer came. */
+const labels = new Map();
+function setBusy(value, button, text) {
+  busy = value;
+  if (value && button) {
+    // Only the first text node: a card's button also holds its hidden "for <event>" suffix.
+    labels.set(button, button.firstChild.textContent);
+    button.setAttribute('aria-disabled', 'true');
+    button.firstChild.textContent = text;
+  } else if (!value) {
+    for (const [b, label] of labels) {
+      b.removeAttribute('aria-disabled');
+      b.firstChild.textContent = label;
+    }
+    labels.clear();
+  }
+}
+
+/** crypto.randomUUID exists only on secure origins; a phone on http://<lan address> still needs a key. */
+function newKey() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,170 @@
+// Shared by the box office and the admin page: talking to the API and following the live list.
+
+/** An answer the API refused, or a network failure (`status` 0), with a sentence for a person. */
+export class ApiError extends Error {
+  constructor(status, code, message, headers) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+const RETRYABLE = new Set([429, 503]);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One API call. JSON in, JSON out; any refusal becomes an ApiError carrying the server's own
+ * `message`. With `retries`, network failures, 429 and 503 are tried again (honouring Retry-After):
+ * only pass it for requests that are safe to repeat (reads, hold confirm/release, or a POST that
+ * carries an Idempotency-Key).
+ */
+export async function api(method, path, { body, headers = {}, retries = 0 } = {}) {
+  const init = { method, headers: { accept: 'application/json', ...headers }, cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  for (let attempt = 0; ; attempt++) {
+    let error;
+    try {
+      const res = await fetch(path, init);
+      const data = await readJson(res);
+      if (res.ok) return { status: res.status, headers: res.headers, data };
+      error = data && typeof data.message === 'string'
+        ? new ApiError(res.status, data.error, data.message, res.headers)
+        : new ApiError(res.status, 'unexpected', `The server answered ${res.status} ${res.statusText}.`.replace(' .', '.'), res.headers);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      error = new ApiError(0, 'unreachable', 'Cannot reach the box office. Check your connection and try again.');
+    }
+    if (attempt >= retries || !(error.status === 0 || RETRYABLE.has(error.status))) throw error;
+    const after = Number(error.headers?.get('retry-after'));
+    await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 10) * 1000 : 500 * 2 ** attempt);
+  }
+}
+
+async function readJson(res) {
+  const text = await res.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's list order (core's compareEvents): date, then name, then id. */
+export function compareEvents(a, b) {
+  return a.date < b.date ? -1 : a.date > b.date ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Follows `GET /events/stream` and keeps `events` (id → Event) current. `onUpdate(events, changedIds)`
+ * runs after every message (`changedIds` is undefined after a snapshot: everything may have changed);
+ * `onStatus('live' | 'connecting' | 'offline')` tells how fresh the numbers are.
+ * EventSource reconnects by itself after a dropped stream, but gives up for good when the server
+ * answers with an error (a 503 while it restarts, say), so that case is retried here, with backoff.
+ */
+export function followEvents({ onUpdate, onStatus }) {
+  const events = new Map();
+  let source;
+  let delay = 1000;
+  const connect = () => {
+    onStatus('connecting');
+    source = new EventSource('/events/stream');
+    source.onopen = () => {
+      delay = 1000;
+      onStatus('live');
+    };
+    source.onmessage = (message) => {
+      let msg;
+      try {
+        msg = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (msg.type === 'snapshot') {
+        events.clear();
+        for (const event of msg.events) events.set(event.id, event);
+        onUpdate(events, undefined);
+      } else if (msg.type === 'changes') {
+        const changed = new Set();
+        for (const event of msg.created ?? []) {
+          events.set(event.id, event);
+          changed.add(event.id);
+        }
+        for (const a of msg.availability ?? []) {
+          const event = events.get(a.id);
+          if (!event) continue;
+          // Entries carry absolute numbers, so applying one twice is harmless.
+          const next = { ...event, availableTickets: a.availableTickets };
+          if (typeof a.heldTickets === 'number') next.heldTickets = a.heldTickets;
+          events.set(a.id, next);
+          changed.add(a.id);
+        }
+        onUpdate(events, changed);
+      }
+    };
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        onStatus('offline');
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 15_000);
+      } else {
+        onStatus('connecting');
+      }
+    };
+  };
+  connect();
+  return {
+    events,
+    /** Replaces the list with a fresh `GET /events` (after something the stream may not show yet). */
+    async refresh() {
+      const { data } = await api('GET', '/events', { retries: 2 });
+      events.clear();
+      for (const event of data) events.set(event.id, event);
+      onUpdate(events, undefined);
+    },
+  };
+}
+
+/** The events in the server's order. */
+export function sortedEvents(events) {
+  return [...events.values()].sort(compareEvents);
+}
+
+/** Tickets neither available nor held: sold (cancelled tickets return to stock, so they are not counted). */
+export function soldTickets(event) {
+  return event.totalTickets - event.availableTickets - (event.heldTickets ?? 0);
+}
+
+const dateFormats = {
+  full: new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }),
+  medium: new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
+};
+/** A date in the reader's own language and time zone. */
+export function formatDate(iso, style = 'full') {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateFormats[style].format(date);
+}
+
+const numberFormat = new Intl.NumberFormat();
+export const formatNumber = (n) => numberFormat.format(n);
+
+export const plural = (n, one, many) => `${formatNumber(n)} ${n === 1 ? one : many}`;
+
+/** Words for the connection indicator. */
+export const CONNECTION_TEXT = {
+  live: 'Live: availability updates as it changes.',
+  connecting: 'Connecting to live availability…',
+  offline: 'Live updates are interrupted; retrying. The numbers shown may be out of date.',
+};
+
+/**
+ * Puts a sentence into a live region. The regions stay in the page even when empty (CSS draws
+ * nothing for them then): a region that appears together with its text is often not announced.
+ */
+export function say(element, text) {
+  element.textContent = text;
+}
