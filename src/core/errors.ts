@@ -5,14 +5,20 @@
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   event_not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   not_enough_tickets: 409,
+  hold_confirmed: 409,
+  already_cancelled: 409,
+  hold_expired: 410,
+  hold_released: 410,
   expectation_failed: 417,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  idempotency_key_reused: 422,
   too_many_requests: 429,
   headers_too_large: 431,
   internal_error: 500,
@@ -50,6 +56,13 @@ export const Errors = {
       'unauthorized',
       'This endpoint needs the admin token: send "Authorization: Bearer <token>".',
     ),
+  unauthorizedCancel: () =>
+    new BoxofficeError(
+      'unauthorized',
+      'Cancelling needs the booking\'s secret (given when it was booked) or the admin token: send "Authorization: Bearer <secret>".',
+    ),
+  forbidden: (what: string) =>
+    new BoxofficeError('forbidden', `That secret does not match this ${what}; send the ${what}'s secret or the admin token.`),
   notFound: (what: string, id: string) => new BoxofficeError('not_found', `No ${what} with id ${id}.`),
   routeNotFound: (method: string, url: string) =>
     new BoxofficeError('not_found', `There is no route ${method} ${truncate(url, 200)}.`),
@@ -60,6 +73,17 @@ export const Errors = {
     new BoxofficeError(
       'not_enough_tickets',
       `Not enough tickets available: requested ${requested}, ${left} left`,
+    ),
+  holdExpired: (id: string, expiresAt: string) =>
+    new BoxofficeError('hold_expired', `Hold ${id} expired at ${expiresAt}; its tickets went back on sale. Hold again to buy.`),
+  holdReleased: (id: string) => new BoxofficeError('hold_released', `Hold ${id} was released; its tickets went back on sale.`),
+  holdConfirmed: (id: string, bookingId: string) =>
+    new BoxofficeError('hold_confirmed', `Hold ${id} is already confirmed as booking ${bookingId}; cancel the booking instead.`),
+  alreadyCancelled: (what: string) => new BoxofficeError('already_cancelled', `${what} already cancelled.`),
+  idempotencyKeyReused: () =>
+    new BoxofficeError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request; use a new key for a new request.',
     ),
   payloadTooLarge: (limit: number) =>
     new BoxofficeError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),

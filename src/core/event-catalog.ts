@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Store } from './store.js';
+import type { EventCounts, Store } from './store.js';
 import type { Event } from './types.js';
 
 interface Cached {
@@ -33,7 +33,7 @@ export class EventCatalog {
   private listBody: string | null = null;
   private loading: Promise<Event[]> | null = null;
   /** Changes made by this process while a list load is in flight, applied on top of what it read. */
-  private overlay: Map<string, Event | number> | null = null;
+  private overlay: Map<string, Event | EventCounts> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -93,10 +93,11 @@ export class EventCatalog {
   }
 
   /**
-   * A commit on this node decided an event's availability. Returns false when the caches already
-   * held that number, so a storm of refusals does not rebuild the list body.
+   * A commit on this node decided an event's counts. Returns false when the caches already held
+   * them, so a storm of refusals does not rebuild the list body.
    */
-  availabilityChanged(eventId: string, availableTickets: number): boolean {
+  countsChanged(counts: EventCounts): boolean {
+    const { eventId, availableTickets, heldTickets } = counts;
     const read = this.reads.get(eventId);
     if (read) read.overtaken = true;
     const cached = this.byId.peek(eventId);
@@ -104,17 +105,17 @@ export class EventCatalog {
     const listed = at === undefined ? undefined : this.list![at];
     if (
       cached?.epoch === this.epoch &&
-      cached.event.availableTickets === availableTickets &&
-      (!this.list || listed?.availableTickets === availableTickets)
+      sameCounts(cached.event, counts) &&
+      (!this.list || (listed !== undefined && sameCounts(listed, counts)))
     ) {
       return false;
     }
-    this.overlay?.set(eventId, availableTickets);
+    this.overlay?.set(eventId, counts);
     // Replace rather than mutate: callers may still hold the old object.
-    if (cached) this.byId.set(eventId, { event: { ...cached.event, availableTickets }, epoch: cached.epoch });
+    if (cached) this.byId.set(eventId, { event: { ...cached.event, availableTickets, heldTickets }, epoch: cached.epoch });
     if (this.list && at !== undefined) {
       const list = this.list.slice();
-      list[at] = { ...list[at]!, availableTickets };
+      list[at] = { ...list[at]!, availableTickets, heldTickets };
       this.list = list;
     }
     this.listBody = null;
@@ -137,8 +138,8 @@ export class EventCatalog {
       const byId = new Map((await this.store.listEvents()).map((e) => [e.id, e]));
       // Commits of this process that landed during the read are at least as new as what it saw.
       for (const [id, change] of overlay) {
-        if (typeof change !== 'number') byId.set(id, change);
-        else if (byId.has(id)) byId.set(id, { ...byId.get(id)!, availableTickets: change });
+        if ('name' in change) byId.set(id, change);
+        else if (byId.has(id)) byId.set(id, { ...byId.get(id)!, availableTickets: change.availableTickets, heldTickets: change.heldTickets });
       }
       const events = [...byId.values()].sort(compareEvents);
       // Another process changed things meanwhile: serve this answer, but read again next time.
@@ -155,6 +156,10 @@ export class EventCatalog {
     this.listIndex = new Map(list.map((e, i) => [e.id, i]));
     this.listBody = null;
   }
+}
+
+function sameCounts(event: Event, counts: EventCounts): boolean {
+  return event.availableTickets === counts.availableTickets && event.heldTickets === counts.heldTickets;
 }
 
 export function compareEvents(a: Event, b: Event): number {

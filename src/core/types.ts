@@ -6,15 +6,23 @@ export interface Event {
   /** ISO 8601 date-time, normalised to UTC (`2026-12-31T20:00:00.000Z`). */
   date: string;
   totalTickets: number;
+  /** Tickets anyone may book or hold now. Always `availableTickets + heldTickets + sold == totalTickets`. */
   availableTickets: number;
-  /** Upper bound on the tickets one booking may take (default 100). */
+  /** Tickets set aside by active holds: neither available nor sold. */
+  heldTickets: number;
+  /** Upper bound on the tickets one booking or hold may take (default 100). */
   maxTicketsPerBooking: number;
+  /** How long a hold on this event lasts before its tickets return to stock (default 600). */
+  holdSeconds: number;
 }
+
+export type TicketStatus = 'valid' | 'cancelled';
 
 export interface Ticket {
   id: string;
   eventId: string;
   bookingId: string;
+  status: TicketStatus;
 }
 
 export interface Booking {
@@ -22,6 +30,26 @@ export interface Booking {
   eventId: string;
   tickets: Ticket[];
   createdAt: string;
+  /**
+   * The buyer's proof of ownership, needed to cancel without the admin token. Present only in the
+   * answer that created the booking (and its idempotent replays); never readable afterwards.
+   */
+  secret?: string;
+}
+
+export type HoldStatus = 'active' | 'confirmed' | 'released' | 'expired';
+
+/** Tickets set aside for one buyer until `expiresAt`; confirming turns them into a booking. */
+export interface Hold {
+  id: string;
+  eventId: string;
+  tickets: number;
+  status: HoldStatus;
+  createdAt: string;
+  /** Fixed when the hold is made; a hold is never extended. */
+  expiresAt: string;
+  /** The booking the hold became, once confirmed. */
+  bookingId?: string;
 }
 
 /** What an organiser asks for; validated by `validateNewEvent`. */
@@ -30,6 +58,8 @@ export interface NewEvent {
   date: string;
   totalTickets: number;
   maxTicketsPerBooking: number;
+  holdSeconds: number;
 }
 
 export const DEFAULT_MAX_TICKETS_PER_BOOKING = 100;
+export const DEFAULT_HOLD_SECONDS = 600;

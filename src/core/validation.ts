@@ -1,11 +1,13 @@
 import { Errors, truncate } from './errors.js';
-import { DEFAULT_MAX_TICKETS_PER_BOOKING, type NewEvent } from './types.js';
+import { DEFAULT_HOLD_SECONDS, DEFAULT_MAX_TICKETS_PER_BOOKING, type NewEvent } from './types.js';
 
 /** Every rule about what input is acceptable lives here, shared by the API and the terminal UIs. */
 export const LIMITS = {
   nameMaxLength: 200,
   totalTicketsMax: 10_000_000,
   maxTicketsPerBookingMax: 10_000,
+  holdSecondsMax: 86_400,
+  idempotencyKeyMaxLength: 200,
 } as const;
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -80,7 +82,33 @@ export function validateNewEvent(input: unknown): NewEvent {
     body.maxTicketsPerBooking === undefined || body.maxTicketsPerBooking === null
       ? DEFAULT_MAX_TICKETS_PER_BOOKING
       : wholeNumber(body.maxTicketsPerBooking, 'maxTicketsPerBooking', 1, LIMITS.maxTicketsPerBookingMax);
-  return { name, date, totalTickets, maxTicketsPerBooking };
+  const holdSeconds =
+    body.holdSeconds === undefined || body.holdSeconds === null
+      ? DEFAULT_HOLD_SECONDS
+      : wholeNumber(body.holdSeconds, 'holdSeconds', 1, LIMITS.holdSecondsMax);
+  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds };
+}
+
+// Visible ASCII only: a key travels in a header and is compared byte for byte.
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+
+/** The Idempotency-Key header's value, or undefined when the request has none. */
+export function parseIdempotencyKey(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > LIMITS.idempotencyKeyMaxLength || !IDEMPOTENCY_KEY.test(value)) {
+    throw Errors.invalidRequest(
+      `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyMaxLength} visible ASCII characters (a UUID is a good choice), got ${describe(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** A list of ticket ids to cancel: canonical, at most `max`, no duplicates. */
+export function parseTicketIds(value: unknown, max: number): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > max) {
+    throw Errors.invalidRequest(`tickets must be a list of 1 to ${max} ticket ids, got ${describe(value)}.`);
+  }
+  return value.map((id) => parseId(id, 'ticket id'));
 }
 
 function wholeNumber(value: unknown, field: string, min: number, max: number): number {

@@ -2,16 +2,18 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
-import { requireAdminToken } from './admin-auth.js';
+import { adminAuth } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
 import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
+import { holdRoutes } from './routes/holds.js';
 import { legacyRoutes } from './routes/legacy.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { opsRoutes } from './routes/ops.js';
 import { streamRoutes } from './routes/stream.js';
+import { webRoutes } from './routes/web.js';
 import { sharedSchemas } from './schemas.js';
 import { registerSecurity } from './security.js';
 
@@ -120,12 +122,14 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     done();
   });
 
-  const adminOnly = requireAdminToken(config.adminToken);
-  eventRoutes(app, { service, adminOnly });
-  lookupRoutes(app, { service });
+  const auth = adminAuth(config.adminToken);
+  eventRoutes(app, { service, adminOnly: auth.adminOnly });
+  holdRoutes(app, { service });
+  lookupRoutes(app, { service, auth });
   legacyRoutes(app, { service });
   opsRoutes(app, { metrics, state });
   streamRoutes(app, { service, state });
+  webRoutes(app);
 
   return {
     app,

@@ -3,25 +3,28 @@
 export const eventSchema = {
   $id: 'Event',
   type: 'object',
-  required: ['id', 'name', 'date', 'totalTickets', 'availableTickets', 'maxTicketsPerBooking'],
+  required: ['id', 'name', 'date', 'totalTickets', 'availableTickets', 'heldTickets', 'maxTicketsPerBooking', 'holdSeconds'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
     date: { type: 'string', format: 'date-time' },
     totalTickets: { type: 'integer' },
-    availableTickets: { type: 'integer' },
+    availableTickets: { type: 'integer', description: 'Tickets that can be booked or held now.' },
+    heldTickets: { type: 'integer', description: 'Tickets set aside by active holds. available + held + sold = total.' },
     maxTicketsPerBooking: { type: 'integer' },
+    holdSeconds: { type: 'integer', description: 'How long a hold on this event lasts.' },
   },
 } as const;
 
 export const ticketSchema = {
   $id: 'Ticket',
   type: 'object',
-  required: ['id', 'eventId', 'bookingId'],
+  required: ['id', 'eventId', 'bookingId', 'status'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     eventId: { type: 'string', format: 'uuid' },
     bookingId: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['valid', 'cancelled'] },
   },
 } as const;
 
@@ -34,6 +37,25 @@ export const bookingSchema = {
     eventId: { type: 'string', format: 'uuid' },
     tickets: { type: 'array', items: { $ref: 'Ticket#' } },
     createdAt: { type: 'string', format: 'date-time' },
+    secret: {
+      type: 'string',
+      description: 'Only in the answer that created the booking: send it as "Authorization: Bearer <secret>" to cancel.',
+    },
+  },
+} as const;
+
+export const holdSchema = {
+  $id: 'Hold',
+  type: 'object',
+  required: ['id', 'eventId', 'tickets', 'status', 'createdAt', 'expiresAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    eventId: { type: 'string', format: 'uuid' },
+    tickets: { type: 'integer' },
+    status: { type: 'string', enum: ['active', 'confirmed', 'released', 'expired'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'Fixed when the hold is made; never extended.' },
+    bookingId: { type: 'string', format: 'uuid', description: 'The booking the hold became, once confirmed.' },
   },
 } as const;
 
@@ -59,6 +81,7 @@ export const newEventBody = {
     date: { type: 'string' },
     totalTickets: { type: 'integer' },
     maxTicketsPerBooking: { type: 'integer' },
+    holdSeconds: { type: 'integer' },
   },
 } as const;
 
@@ -69,10 +92,28 @@ export const bookingBody = {
   properties: { tickets: { type: 'integer' } },
 } as const;
 
+/** Optional body of `DELETE /bookings/:id`: which tickets to cancel (all when absent). */
+export const cancelBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { tickets: { type: 'array', items: { type: 'string' } } },
+} as const;
+
+/** Documents the header; its value is checked by core (parseIdempotencyKey) like every other input. */
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      description: 'Makes a retry safe: a repeat with the same key and request answers the first result again.',
+    },
+  },
+} as const;
+
 export const reserveQuery = {
   type: 'object',
   required: ['eventId', 'tickets'],
   properties: { eventId: { type: 'string' }, tickets: { type: 'string' } },
 } as const;
 
-export const sharedSchemas = [ticketSchema, eventSchema, bookingSchema, errorSchema];
+export const sharedSchemas = [ticketSchema, eventSchema, bookingSchema, holdSchema, errorSchema];

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BoxofficeError } from '../../src/core/errors.js';
 import type { Store } from '../../src/core/store.js';
 import { TicketService } from '../../src/core/ticket-service.js';
-import type { Booking, Event } from '../../src/core/types.js';
+import type { IdentitySource } from '../../src/core/identity.js';
+import type { Booking, Event, Hold } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
@@ -18,6 +19,13 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     getTicket: s.scheduleFunction((id) => store.getTicket(id)),
     getBooking: s.scheduleFunction((id) => store.getBooking(id)),
     countTickets: (id) => store.countTickets(id),
+    getHold: s.scheduleFunction((id) => store.getHold(id)),
+    confirmHold: s.scheduleFunction((id, now) => store.confirmHold(id, now)),
+    releaseHold: s.scheduleFunction((id, now) => store.releaseHold(id, now)),
+    expireHolds: s.scheduleFunction((now) => store.expireHolds(now)),
+    nextHoldExpiry: s.scheduleFunction(() => store.nextHoldExpiry()),
+    cancelBooking: s.scheduleFunction((id, tickets, now) => store.cancelBooking(id, tickets, now)),
+    purgeIdempotencyKeys: (before) => store.purgeIdempotencyKeys(before),
     close: () => store.close(),
   };
 }
@@ -53,6 +61,7 @@ describe.each(adapters)('TicketService under random interleavings (%s)', (_name,
           const service = new TicketService(scheduled(s, raw), {
             maxBatch,
             cacheSize: 2,
+            sweepIntervalMs: 0,
             // The committer's own deferral is a scheduled step too, so flushes interleave with everything else.
             defer: (fn) => void s.schedule(Promise.resolve()).then(fn),
           });
@@ -102,7 +111,11 @@ describe.each(adapters)('TicketService under random interleavings (%s)', (_name,
             const acknowledged = bookings.filter((b) => b.eventId === event.id).reduce((n, b) => n + b.tickets.length, 0);
             expect(acknowledged).toBe(sold);
           }
-          for (const b of bookings) expect(await raw.getBooking(b.id)).toEqual(b);
+          for (const b of bookings) {
+            const { secret: _secret, ...readable } = b;
+            const { secretHash: _hash, ...stored } = (await raw.getBooking(b.id))!;
+            expect(stored).toEqual(readable);
+          }
           // The caches never disagree with storage once the dust settles.
           expect(await s.waitFor(service.listEvents())).toEqual(stored);
           for (const event of stored) expect(await s.waitFor(service.getEvent(event.id))).toEqual(event);
@@ -110,6 +123,157 @@ describe.each(adapters)('TicketService under random interleavings (%s)', (_name,
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+type MixedOp =
+  | { kind: 'book'; event: number; tickets: number; key?: number }
+  | { kind: 'hold'; event: number; tickets: number; key?: number }
+  | { kind: 'confirm'; hold: number }
+  | { kind: 'release'; hold: number }
+  | { kind: 'cancel'; booking: number; partial: boolean }
+  | { kind: 'tick'; seconds: number }
+  | { kind: 'expire' };
+
+const keyArb = fc.option(fc.nat(3), { nil: undefined });
+const mixedArb: fc.Arbitrary<MixedOp> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('book' as const), event: fc.nat(2), tickets: fc.integer({ min: 1, max: 4 }), key: keyArb }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), event: fc.nat(2), tickets: fc.integer({ min: 1, max: 4 }), key: keyArb }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('confirm' as const), hold: fc.nat(9) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), hold: fc.nat(9) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), booking: fc.nat(9), partial: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), seconds: fc.integer({ min: 0, max: 12 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const) }) },
+);
+
+const ALLOWED: Record<MixedOp['kind'], string[]> = {
+  book: ['not_enough_tickets', 'idempotency_key_reused'],
+  hold: ['not_enough_tickets', 'idempotency_key_reused'],
+  confirm: ['hold_expired', 'hold_released'],
+  release: ['hold_expired', 'hold_confirmed'],
+  cancel: ['already_cancelled'],
+  tick: [],
+  expire: [],
+};
+
+describe.each([
+  ['memory', (identity: IdentitySource) => new MemoryStore(identity)],
+  ['sqlite', (identity: IdentitySource) => new SqliteStore(':memory:', { identity })],
+] as Array<[string, (identity: IdentitySource) => Store]>)('holds, confirms, expiries, cancellations and bookings interleaved (%s)', (_name, makeStore) => {
+  it('keeps available + held + sold == total, every hold ended at most once, replays identical, caches exact', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(mixedArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 6 }), async (s, ops, maxBatch) => {
+        let clock = Date.UTC(2027, 0, 1);
+        const identity: IdentitySource = { newId: () => crypto.randomUUID(), now: () => new Date(clock) };
+        const raw = makeStore(identity);
+        const service = new TicketService(scheduled(s, raw), {
+          maxBatch,
+          cacheSize: 2,
+          identity,
+          sweepIntervalMs: 0,
+          defer: (fn) => void s.schedule(Promise.resolve()).then(fn),
+        });
+        const events: Event[] = [];
+        for (let i = 0; i < 3; i++) {
+          const created = service.createEvent({ name: `E${i}`, date: '2027-06-01T20:00:00Z', totalTickets: 6 + i * 3, maxTicketsPerBooking: 4, holdSeconds: 5 + i * 5 });
+          events.push(await s.waitFor(created));
+        }
+        const holds: Hold[] = [];
+        const bookings: Booking[] = [];
+        const byKey = new Map<string, { fingerprint: string; result: Booking | Hold }>();
+
+        const work = ops.map(async (op) => {
+          try {
+            switch (op.kind) {
+              case 'book':
+              case 'hold': {
+                const event = events[op.event]!;
+                const key = op.key === undefined ? undefined : `key-${op.key}`;
+                const placed =
+                  op.kind === 'book'
+                    ? await service.book(event.id, op.tickets, { idempotencyKey: key })
+                    : await service.holdTickets(event.id, op.tickets, { idempotencyKey: key });
+                if (key) {
+                  const fingerprint = `${op.kind}:${event.id}:${op.tickets}`;
+                  const first = byKey.get(key);
+                  if (first) {
+                    // A key answers one request only, and always with the same result.
+                    expect(first.fingerprint).toBe(fingerprint);
+                    expect(placed.value.id).toBe(first.result.id);
+                    return;
+                  }
+                  byKey.set(key, { fingerprint, result: placed.value });
+                }
+                if (placed.replayed) return;
+                if (op.kind === 'book') bookings.push(placed.value as Booking);
+                else holds.push(placed.value as Hold);
+                return;
+              }
+              case 'confirm': {
+                const hold = holds[op.hold % Math.max(1, holds.length)];
+                if (!hold) return;
+                const placed = await service.confirmHold(hold.id);
+                expect(placed.value.tickets).toHaveLength(hold.tickets);
+                if (!placed.replayed) bookings.push(placed.value);
+                return;
+              }
+              case 'release': {
+                const hold = holds[op.hold % Math.max(1, holds.length)];
+                if (hold) await service.releaseHold(hold.id);
+                return;
+              }
+              case 'cancel': {
+                const booking = bookings[op.booking % Math.max(1, bookings.length)];
+                if (!booking) return;
+                const tickets = op.partial ? [booking.tickets[0]!.id] : undefined;
+                // The buyer's own secret works as well as the admin token.
+                await service.cancelBooking(booking.id, { admin: false, secret: booking.secret, tickets });
+                return;
+              }
+              case 'tick':
+                clock += op.seconds * 1000;
+                return;
+              case 'expire':
+                await service.expireHolds();
+                return;
+            }
+          } catch (err) {
+            expect(err).toBeInstanceOf(BoxofficeError);
+            expect(ALLOWED[op.kind]).toContain((err as BoxofficeError).code);
+          }
+        });
+        await s.waitFor(Promise.all(work));
+        clock += 60_000;
+        await s.waitFor(service.expireHolds());
+
+        // No ticket id was handed out twice.
+        const ticketIds = bookings.flatMap((b) => b.tickets.map((t) => t.id));
+        expect(new Set(ticketIds).size).toBe(ticketIds.length);
+        const stored = await raw.listEvents();
+        for (const event of stored) {
+          const sold = await raw.countTickets(event.id);
+          expect(event.availableTickets + event.heldTickets + sold).toBe(event.totalTickets);
+          // Everything has expired by now, so nothing may still be held.
+          expect(event.heldTickets).toBe(0);
+          let valid = 0;
+          for (const b of bookings.filter((x) => x.eventId === event.id)) {
+            const now = await raw.getBooking(b.id);
+            expect(now?.tickets.map((t) => t.id)).toEqual(b.tickets.map((t) => t.id));
+            valid += now!.tickets.filter((t) => t.status === 'valid').length;
+          }
+          expect(valid).toBe(sold);
+        }
+        for (const h of holds) {
+          const now = await raw.getHold(h.id);
+          expect(now?.status).not.toBe('active');
+          if (now?.status === 'confirmed') expect(bookings.some((b) => b.id === now.bookingId)).toBe(true);
+        }
+        expect(await s.waitFor(service.listEvents())).toEqual(stored);
+        for (const event of stored) expect(await s.waitFor(service.getEvent(event.id))).toEqual(event);
+        await raw.close();
+      }),
+      { numRuns: 200 },
     );
   });
 });

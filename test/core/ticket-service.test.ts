@@ -57,7 +57,7 @@ describe('TicketService', () => {
     await expect(service.bookTickets(e.id, 1)).rejects.toMatchObject({ code: 'not_enough_tickets' });
     expect(changes).toEqual([
       { eventId: e.id, created: e },
-      { eventId: e.id, availableTickets: 0 },
+      { eventId: e.id, availableTickets: 0, heldTickets: 0 },
     ]);
   });
 

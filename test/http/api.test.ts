@@ -38,7 +38,9 @@ describe('HTTP API', () => {
       date: '2027-05-01T17:30:00.000Z',
       totalTickets: 250,
       availableTickets: 250,
+      heldTickets: 0,
       maxTicketsPerBooking: 6,
+      holdSeconds: 600,
     });
     expect(res.headers.location).toBe(`/events/${event.id}`);
     const read = await inject({ method: 'GET', url: `/events/${event.id}` });
@@ -66,13 +68,16 @@ describe('HTTP API', () => {
       id: expect.stringMatching(UUID),
       eventId: event.id,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
-      tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id })),
+      tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id, status: 'valid' })),
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
     });
     expect(res.headers.location).toBe(`/bookings/${booking.id}`);
     expect((await inject({ method: 'GET', url: `/events/${event.id}` })).json().availableTickets).toBe(2);
     const listed = (await inject({ method: 'GET', url: '/events' })).json() as Array<{ id: string; availableTickets: number }>;
     expect(listed.find((e) => e.id === event.id)?.availableTickets).toBe(2);
-    expect((await inject({ method: 'GET', url: `/bookings/${booking.id}` })).json()).toEqual(booking);
+    // The secret is shown once, in the answer that created the booking.
+    const { secret: _secret, ...readable } = booking;
+    expect((await inject({ method: 'GET', url: `/bookings/${booking.id}` })).json()).toEqual(readable);
     const ticket = booking.tickets[0];
     const t = await inject({ method: 'GET', url: `/tickets/${ticket.id}` });
     expect(t.statusCode).toBe(200);

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/core/store.js';
-import type { Event } from '../../src/core/types.js';
+import { holdsContract } from './contract-holds.js';
+import { hashSecret } from '../../src/core/identity.js';
+import type { BookingOutcome, Store, StoredBooking } from '../../src/core/store.js';
+import type { Booking, Event } from '../../src/core/types.js';
 
 export interface StoreHarness {
   /** A fresh, empty store. */
@@ -20,9 +22,23 @@ export function newEvent(overrides: Partial<Event> = {}): Event {
     date: new Date(Date.UTC(2027, 0, 1) + counter * 60_000).toISOString(),
     totalTickets: total,
     availableTickets: total,
+    heldTickets: 0,
     maxTicketsPerBooking: 100,
+    holdSeconds: 600,
     ...overrides,
   };
+}
+
+/** A booking as anyone may read it back: no secret, no hash. */
+export function readable(booking: StoredBooking | Booking | undefined): Booking | undefined {
+  if (!booking) return undefined;
+  const { secret: _secret, secretHash: _hash, ...rest } = booking as StoredBooking;
+  return rest;
+}
+
+export function booked(outcome: BookingOutcome | undefined): Booking {
+  if (!outcome?.ok || !outcome.booking) throw new Error(`expected a booking, got ${JSON.stringify(outcome)}`);
+  return outcome.booking;
 }
 
 /**
@@ -63,14 +79,20 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const [outcome] = await store.commitBookings([{ eventId: event.id, tickets: 3 }]);
       expect(outcome?.ok).toBe(true);
       if (!outcome?.ok) return;
-      expect(outcome.availableTickets).toBe(7);
-      expect(outcome.booking.tickets).toHaveLength(3);
+      const booking = booked(outcome);
+      expect(outcome.counts).toEqual({ eventId: event.id, availableTickets: 7, heldTickets: 0 });
+      expect(booking.tickets).toHaveLength(3);
       expect((await store.getEvent(event.id))?.availableTickets).toBe(7);
       expect(await store.countTickets(event.id)).toBe(3);
-      for (const ticket of outcome.booking.tickets) {
-        expect(await store.getTicket(ticket.id)).toEqual({ id: ticket.id, eventId: event.id, bookingId: outcome.booking.id });
+      for (const ticket of booking.tickets) {
+        expect(await store.getTicket(ticket.id)).toEqual({ id: ticket.id, eventId: event.id, bookingId: booking.id, status: 'valid' });
       }
-      expect(await store.getBooking(outcome.booking.id)).toEqual(outcome.booking);
+      const stored = await store.getBooking(booking.id);
+      expect(readable(stored)).toEqual(readable(booking));
+      // Only a hash of the secret is kept.
+      expect(booking.secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(stored?.secretHash).toBe(hashSecret(booking.secret!));
+      expect(JSON.stringify(stored)).not.toContain(booking.secret);
     });
 
     it('not enough tickets leaves the inventory unchanged', async () => {
@@ -131,9 +153,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
         const outcomes = await store.commitBookings(Array.from({ length: 20 }, () => ({ eventId: event.id, tickets: 5 })));
         for (const o of outcomes) {
           expect(o.ok).toBe(true);
-          if (!o.ok) continue;
-          ids.add(o.booking.id);
-          for (const t of o.booking.tickets) ids.add(t.id);
+          const booking = booked(o);
+          ids.add(booking.id);
+          for (const t of booking.tickets) ids.add(t.id);
         }
       }
       expect(ids.size).toBe(100 + 500);
@@ -159,13 +181,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await store.getEvent(event.id))?.availableTickets).toBe(3);
         expect(await store.countTickets(event.id)).toBe(5);
         for (const o of outcomes) {
-          if (!o.ok) throw new Error('expected a booking');
-          expect(await store.getBooking(o.booking.id)).toEqual(o.booking);
-          for (const t of o.booking.tickets) expect((await store.getTicket(t.id))?.bookingId).toBe(o.booking.id);
+          const booking = booked(o);
+          expect(readable(await store.getBooking(booking.id))).toEqual(readable(booking));
+          for (const t of booking.tickets) expect((await store.getTicket(t.id))?.bookingId).toBe(booking.id);
         }
         const [next] = await store.commitBookings([{ eventId: event.id, tickets: 4 }]);
         expect(next?.ok === false && next.error.message).toBe('Not enough tickets available: requested 4, 3 left');
       });
     }
+
+    holdsContract(
+      () => store,
+      harness.reopen && ((s) => harness.reopen!(s)),
+      (s) => {
+        store = s;
+      },
+    );
   });
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { postgresMigrations } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { PG_URL, describePg, uniqueSchema } from '../helpers/pg.js';
 import { newEvent, storeContract } from './contract.js';
@@ -32,7 +33,7 @@ describePg('PostgreSQL adapter', () => {
     await client.connect();
     const { rows } = await client.query(`SELECT version FROM ${shared.schema}.boxoffice_migrations ORDER BY version`);
     await client.end();
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual(postgresMigrations.map((m) => m.version));
     await Promise.all(stores.map((s) => s.close()));
   });
 

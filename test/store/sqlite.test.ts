@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/tmp.js';
 import { newEvent, storeContract } from './contract.js';
@@ -51,7 +52,7 @@ describe('SqliteStore specifics', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(sqliteMigrations.length);
     db.close();
     const probe = new SqliteStore(path);
     // synchronous is per connection; read it through the store's own connection.
@@ -116,6 +117,30 @@ describe('SqliteStore specifics', () => {
     await store.close();
     const raw = new Database(path);
     expect(() => raw.prepare('UPDATE events SET available_tickets = -1 WHERE id = ?').run(event.id)).toThrow(/CHECK/);
+    // available + held can never exceed total, whatever a decision computed.
+    expect(() => raw.prepare('UPDATE events SET held_tickets = 1 WHERE id = ?').run(event.id)).toThrow(/CHECK/);
     raw.close();
+  });
+
+  it('upgrades a database made before holds existed, keeping its bookings', async () => {
+    const path = join(tmp.dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec(sqliteMigrations[0]!.sql);
+    raw.pragma('user_version = 1');
+    const id = crypto.randomUUID();
+    const bookingId = crypto.randomUUID();
+    const ticketId = crypto.randomUUID();
+    raw.prepare("INSERT INTO events VALUES (?, 'Old show', '2027-01-01T20:00:00.000Z', 5, 4, 100)").run(id);
+    raw.prepare("INSERT INTO bookings (id, event_id, tickets, created_at) VALUES (?, ?, 1, '2026-11-01T00:00:00.000Z')").run(bookingId, id);
+    raw.prepare('INSERT INTO tickets VALUES (?, 1, ?)').run(ticketId, id);
+    raw.close();
+    const store = new SqliteStore(path);
+    expect(await store.getEvent(id)).toMatchObject({ availableTickets: 4, heldTickets: 0, holdSeconds: 600 });
+    expect(await store.getTicket(ticketId)).toEqual({ id: ticketId, eventId: id, bookingId, status: 'valid' });
+    // An old booking has no secret: only the admin can cancel it, and cancelling works.
+    expect((await store.getBooking(bookingId))?.secretHash).toBeUndefined();
+    const cancelled = await store.cancelBooking(bookingId, undefined, new Date());
+    expect(cancelled.ok && cancelled.counts.availableTickets).toBe(5);
+    await store.close();
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { TicketService } from '../../core/ticket-service.js';
-import { bookingBody, idParams, newEventBody } from '../schemas.js';
+import { sendPlaced } from '../replies.js';
+import { bookingBody, idempotencyHeaders, idParams, newEventBody } from '../schemas.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -38,10 +39,10 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
 
   app.post<{ Params: { id: string }; Body: { tickets: number } }>(
     '/events/:id/bookings',
-    { schema: { params: idParams, body: bookingBody, response: { 201: { $ref: 'Booking#' } } } },
+    { schema: { params: idParams, headers: idempotencyHeaders, body: bookingBody, response: { 201: { $ref: 'Booking#' } } } },
     async (request, reply) => {
-      const booking = await service.bookTickets(request.params.id, request.body.tickets);
-      return reply.code(201).header('location', `/bookings/${booking.id}`).send(booking);
+      const placed = await service.book(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'] });
+      return sendPlaced(reply, placed, '/bookings');
     },
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../core/errors.js';
 import type { TicketService } from '../../core/ticket-service.js';
-import { reserveQuery } from '../schemas.js';
+import { idempotencyHeaders, reserveQuery } from '../schemas.js';
 
 const ticketIdList = { type: 'array', items: { type: 'string' } } as const;
 
@@ -14,7 +14,7 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
   app.post<{ Querystring: { eventId: string; tickets: string } }>(
     '/reserve',
     {
-      schema: { querystring: reserveQuery, response: { 200: ticketIdList } },
+      schema: { querystring: reserveQuery, headers: idempotencyHeaders, response: { 200: ticketIdList } },
       // Old clients post an empty body labelled application/json; the protocol reads only the
       // query string, so an empty body is no body, whatever its label.
       onRequest: (request, _reply, done) => {
@@ -25,9 +25,11 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
         done();
       },
     },
-    async (request) => {
-      const booking = await service.bookTickets(request.query.eventId, request.query.tickets);
-      return booking.tickets.map((t) => t.id);
+    async (request, reply) => {
+      // A key is the same booking whichever route it came through, so a retry may switch routes.
+      const placed = await service.book(request.query.eventId, request.query.tickets, { idempotencyKey: request.headers['idempotency-key'] });
+      if (placed.replayed) reply.header('idempotent-replayed', 'true');
+      return placed.value.tickets.map((t) => t.id);
     },
   );
   app.route({

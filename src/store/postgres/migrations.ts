@@ -28,4 +28,36 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX tickets_by_booking ON tickets (booking_id);
     `,
   },
+  {
+    version: 2,
+    description: 'holds, cancellation and idempotency keys',
+    sql: `
+      ALTER TABLE events ADD COLUMN held_tickets integer NOT NULL DEFAULT 0 CHECK (held_tickets >= 0);
+      ALTER TABLE events ADD COLUMN hold_seconds integer NOT NULL DEFAULT 600 CHECK (hold_seconds > 0);
+      -- The invariant as a constraint: available + held never exceeds total (sold is the rest).
+      ALTER TABLE events ADD CONSTRAINT events_stock_within_total CHECK (available_tickets + held_tickets <= total_tickets);
+      -- Only the hash of a booking's secret; NULL for bookings made before secrets existed.
+      ALTER TABLE bookings ADD COLUMN secret_hash text;
+      -- NULL while the ticket is valid.
+      ALTER TABLE tickets ADD COLUMN cancelled_at timestamptz;
+      CREATE TABLE holds (
+        id uuid PRIMARY KEY,
+        event_id uuid NOT NULL REFERENCES events (id),
+        tickets integer NOT NULL CHECK (tickets > 0),
+        status text NOT NULL CHECK (status IN ('active', 'confirmed', 'released', 'expired')),
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        booking_id uuid REFERENCES bookings (id)
+      );
+      CREATE INDEX holds_active_by_expiry ON holds (expires_at) WHERE status = 'active';
+      -- result is NULL only inside the transaction that claimed the key; it is set before COMMIT.
+      CREATE TABLE idempotency_keys (
+        key text PRIMARY KEY,
+        fingerprint text NOT NULL,
+        result text,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    `,
+  },
 ];

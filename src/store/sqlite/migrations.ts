@@ -33,4 +33,37 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX tickets_by_booking ON tickets (booking_seq);
     `,
   },
+  {
+    version: 2,
+    description: 'holds, cancellation and idempotency keys',
+    sql: `
+      -- SQLite checks a column's CHECK against the whole row, so this is the full invariant:
+      -- available + held never exceeds total (sold is the rest), whatever a decision computed.
+      ALTER TABLE events ADD COLUMN held_tickets INTEGER NOT NULL DEFAULT 0
+        CHECK (held_tickets >= 0 AND available_tickets + held_tickets <= total_tickets);
+      ALTER TABLE events ADD COLUMN hold_seconds INTEGER NOT NULL DEFAULT 600 CHECK (hold_seconds > 0);
+      -- Only the hash of a booking's secret; NULL for bookings made before secrets existed.
+      ALTER TABLE bookings ADD COLUMN secret_hash TEXT;
+      -- NULL while the ticket is valid.
+      ALTER TABLE tickets ADD COLUMN cancelled_at TEXT;
+      CREATE TABLE holds (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events(id),
+        tickets INTEGER NOT NULL CHECK (tickets > 0),
+        status TEXT NOT NULL CHECK (status IN ('active', 'confirmed', 'released', 'expired')),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        booking_id TEXT
+      ) STRICT;
+      -- The sweeper's question, "which active holds are due?", reads only this small index.
+      CREATE INDEX holds_active_by_expiry ON holds (expires_at) WHERE status = 'active';
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    `,
+  },
 ];

@@ -1,8 +1,18 @@
 import Database from 'better-sqlite3';
 import type { IdentitySource } from '../../core/decide-batch.js';
-import type { BookingOutcome, BookingRequest, Store } from '../../core/store.js';
-import type { Booking, Event, Ticket } from '../../core/types.js';
-import { EVENT_COLUMNS, openDatabase, SqliteWriter } from './sqlite-writer.js';
+import type {
+  BookingOutcome,
+  BookingRequest,
+  CancelOutcome,
+  ConfirmOutcome,
+  ExpiryResult,
+  HoldOutcome,
+  Store,
+  StoredBooking,
+} from '../../core/store.js';
+import type { Event, Hold, Ticket } from '../../core/types.js';
+import { SqliteQueries } from './sqlite-queries.js';
+import { openDatabase, SqliteWriter, type WriterMethod } from './sqlite-writer.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
@@ -11,26 +21,14 @@ export interface SqliteStoreOptions {
   identity?: IdentitySource;
 }
 
-interface EventRow {
-  id: string;
-  name: string;
-  date: string;
-  total_tickets: number;
-  available_tickets: number;
-  max_tickets_per_booking: number;
-}
-
-/** What the store needs from whoever performs its writes: this thread (`SqliteWriter`) or the writer thread. */
-interface Writes {
-  createEvent(event: Event): void | Promise<void>;
-  commitBookings(requests: readonly BookingRequest[]): BookingOutcome[] | Promise<BookingOutcome[]>;
-}
+/** Runs a writer method wherever the writes happen: this thread or the writer thread. */
+type Invoke = <M extends WriterMethod>(method: M, ...args: Parameters<SqliteWriter[M]>) => Promise<ReturnType<SqliteWriter[M]>>;
 
 const EXTERNAL_POLL_MS = 200;
 
 /**
  * Embedded, durable storage: WAL with synchronous=FULL, so a COMMIT has reached the disk before it
- * returns. Each `commitBookings` call is one BEGIN IMMEDIATE … COMMIT decided by `decideBatch`.
+ * returns. Each write is one BEGIN IMMEDIATE … COMMIT applying a decision of core (see SqliteWriter).
  *
  * `SqliteStore.open(path)` (what the server uses) runs the writes on a dedicated writer thread and
  * the reads on this thread through a second connection (WAL lets readers run beside the writer);
@@ -39,9 +37,10 @@ const EXTERNAL_POLL_MS = 200;
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
-  private readonly writes: Writes;
+  private readonly invoke: Invoke;
+  private readonly inline: SqliteWriter | undefined;
   private readonly thread: WriterThread | undefined;
-  private readonly stmt;
+  private readonly reads: SqliteQueries;
 
   /** Opens the file with a writer thread; resolves once the schema is migrated. */
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
@@ -65,63 +64,70 @@ export class SqliteStore implements Store {
   ) {
     if (threaded) {
       this.db = threaded.reader;
-      this.thread = threaded.thread;
-      this.writes = threaded.thread;
+      const thread = (this.thread = threaded.thread);
+      this.invoke = (method, ...args) => thread.invoke(method, ...args);
     } else {
       this.db = openDatabase(path, options.busyTimeoutMs);
-      this.writes = new SqliteWriter(this.db, options.identity);
+      const writer = (this.inline = new SqliteWriter(this.db, options.identity));
+      this.invoke = async (method, ...args) => (writer[method] as (...a: typeof args) => never)(...args);
     }
-    const db = this.db;
-    this.stmt = {
-      getEvent: db.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
-      listEvents: db.prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY date, name, id`),
-      getTicket: db.prepare<[string], { id: string; event_id: string; booking_id: string }>(
-        'SELECT t.id, t.event_id, b.id AS booking_id FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
-      ),
-      getBooking: db.prepare<[string], { seq: number; id: string; event_id: string; created_at: string }>(
-        'SELECT seq, id, event_id, created_at FROM bookings WHERE id = ?',
-      ),
-      ticketsOfBooking: db.prepare<[number], string>('SELECT id FROM tickets WHERE booking_seq = ? ORDER BY id').pluck(),
-      countTickets: db.prepare<[string], number>('SELECT count(*) FROM tickets WHERE event_id = ?').pluck(),
-    };
+    this.reads = new SqliteQueries(this.db);
   }
 
   async createEvent(event: Event): Promise<void> {
-    await this.writes.createEvent(event);
+    await this.invoke('createEvent', event);
   }
 
   async getEvent(id: string): Promise<Event | undefined> {
-    const row = this.stmt.getEvent.get(id);
-    return row && toEvent(row);
+    return this.reads.getEvent(id);
   }
 
   async listEvents(): Promise<Event[]> {
-    return this.stmt.listEvents.all().map(toEvent);
+    return this.reads.listEvents();
   }
 
-  async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
-    return this.writes.commitBookings(requests);
+  commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
+    return this.invoke('commitBookings', requests);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const row = this.stmt.getTicket.get(id);
-    return row && { id: row.id, eventId: row.event_id, bookingId: row.booking_id };
+    return this.reads.getTicket(id);
   }
 
-  async getBooking(id: string): Promise<Booking | undefined> {
-    const row = this.stmt.getBooking.get(id);
-    if (!row) return undefined;
-    const ticketIds = this.stmt.ticketsOfBooking.all(row.seq);
-    return {
-      id: row.id,
-      eventId: row.event_id,
-      createdAt: row.created_at,
-      tickets: ticketIds.map((ticketId) => ({ id: ticketId, eventId: row.event_id, bookingId: row.id })),
-    };
+  async getBooking(id: string): Promise<StoredBooking | undefined> {
+    return this.reads.getBooking(id);
   }
 
   async countTickets(eventId: string): Promise<number> {
-    return this.stmt.countTickets.get(eventId) ?? 0;
+    return this.reads.countTickets(eventId);
+  }
+
+  async getHold(id: string): Promise<Hold | undefined> {
+    return this.reads.getHold(id);
+  }
+
+  confirmHold(id: string, now: Date): Promise<ConfirmOutcome> {
+    return this.invoke('confirmHold', id, now);
+  }
+
+  releaseHold(id: string, now: Date): Promise<HoldOutcome> {
+    return this.invoke('releaseHold', id, now);
+  }
+
+  expireHolds(now: Date): Promise<ExpiryResult> {
+    return this.invoke('expireHolds', now);
+  }
+
+  async nextHoldExpiry(): Promise<string | undefined> {
+    return this.reads.nextHoldExpiry();
+  }
+
+  cancelBooking(id: string, ticketIds: readonly string[] | undefined, now: Date): Promise<CancelOutcome> {
+    return this.invoke('cancelBooking', id, ticketIds, now);
+  }
+
+  purgeIdempotencyKeys(before: Date): Promise<number> {
+    return this.invoke('purgeIdempotencyKeys', before);
   }
 
   /**
@@ -134,7 +140,7 @@ export class SqliteStore implements Store {
       this.thread.onExternalChange(listener);
       return () => this.thread!.onExternalChange(undefined);
     }
-    const changed = (this.writes as SqliteWriter).externalChangeProbe();
+    const changed = this.inline!.externalChangeProbe();
     const timer = setInterval(() => {
       if (this.db.open && changed()) listener();
     }, EXTERNAL_POLL_MS);
@@ -146,15 +152,4 @@ export class SqliteStore implements Store {
     if (this.thread) await this.thread.close();
     if (this.db.open) this.db.close();
   }
-}
-
-function toEvent(row: EventRow): Event {
-  return {
-    id: row.id,
-    name: row.name,
-    date: row.date,
-    totalTickets: row.total_tickets,
-    availableTickets: row.available_tickets,
-    maxTicketsPerBooking: row.max_tickets_per_booking,
-  };
 }

@@ -24,21 +24,15 @@ const poll = setInterval(() => {
 
 port.on('message', (msg: WriterRequest) => {
   try {
-    switch (msg.op) {
-      case 'createEvent':
-        writer.createEvent(msg.event);
-        send({ id: msg.id, ok: true });
-        break;
-      case 'commitBookings':
-        send({ id: msg.id, ok: true, outcomes: toWire(writer.commitBookings(msg.requests)) });
-        break;
-      case 'close':
-        clearInterval(poll);
-        writer.db.close();
-        send({ id: msg.id, ok: true });
-        port.close();
-        break;
+    if (msg.op === 'close') {
+      clearInterval(poll);
+      writer.db.close();
+      send({ id: msg.id, ok: true });
+      port.close();
+      return;
     }
+    const method = writer[msg.method] as (...args: unknown[]) => unknown;
+    send({ id: msg.id, ok: true, result: toWire(method.apply(writer, msg.args)) });
   } catch (err) {
     send({ id: msg.id, ok: false, message: (err as Error).message });
   }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BookingOutcome, BookingRequest } from '../../core/store.js';
-import type { Event } from '../../core/types.js';
+import type { SqliteWriter, WriterMethod } from './sqlite-writer.js';
 import { fromWire, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -62,13 +61,10 @@ export class WriterThread {
     return new WriterThread(worker);
   }
 
-  async createEvent(event: Event): Promise<void> {
-    await this.call({ op: 'createEvent', event });
-  }
-
-  async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
-    const reply = await this.call({ op: 'commitBookings', requests });
-    return fromWire(reply.outcomes ?? []);
+  /** Runs one SqliteWriter method on the thread; resolves after its transaction committed there. */
+  async invoke<M extends WriterMethod>(method: M, ...args: Parameters<SqliteWriter[M]>): Promise<ReturnType<SqliteWriter[M]>> {
+    const reply = await this.call({ op: 'call', method, args });
+    return fromWire(reply.result);
   }
 
   onExternalChange(listener: (() => void) | undefined): void {

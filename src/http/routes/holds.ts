@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import type { TicketService } from '../../core/ticket-service.js';
+import { sendPlaced } from '../replies.js';
+import { bookingBody, idempotencyHeaders, idParams } from '../schemas.js';
+
+/**
+ * Holds: tickets set aside while the buyer pays. The hold id is the buyer's capability: whoever has
+ * it may confirm or release the hold, and nobody can extend it.
+ */
+export function holdRoutes(app: FastifyInstance, deps: { service: TicketService }): void {
+  const { service } = deps;
+
+  app.post<{ Params: { id: string }; Body: { tickets: number } }>(
+    '/events/:id/holds',
+    { schema: { params: idParams, headers: idempotencyHeaders, body: bookingBody, response: { 201: { $ref: 'Hold#' } } } },
+    async (request, reply) => {
+      const placed = await service.holdTickets(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'] });
+      return sendPlaced(reply, placed, '/holds');
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/holds/:id',
+    { schema: { params: idParams, response: { 200: { $ref: 'Hold#' } } } },
+    async (request) => service.getHold(request.params.id),
+  );
+
+  // A retried confirm must not fail: the second answer is the same booking, with 200 instead of 201.
+  app.post<{ Params: { id: string } }>(
+    '/holds/:id/confirm',
+    { schema: { params: idParams, response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' } } } },
+    async (request, reply) => {
+      const placed = await service.confirmHold(request.params.id);
+      return sendPlaced(reply, placed, '/bookings', placed.replayed ? 200 : 201);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/holds/:id',
+    { schema: { params: idParams, response: { 200: { $ref: 'Hold#' } } } },
+    async (request) => service.releaseHold(request.params.id),
+  );
+}
