@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { ApiError, describeNetworkError } from './api-error.js';
 import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
-import type { Booking, Event, NewEventInput, RetryNotice, Ticket } from './types.js';
+import type { Booking, Event, Hold, NewEventInput, RetryCause, RetryNotice, Ticket } from './types.js';
 
 export interface ClientOptions {
   /** `http://host:port` of the server. */
@@ -9,7 +10,10 @@ export interface ClientOptions {
   adminToken?: string;
   /** How long one request may take before it fails with code `timeout` (default 10 s). */
   timeoutMs?: number;
-  /** How many times a 429 is retried before it is reported (default 4). */
+  /**
+   * How many times a failed request is retried before the failure is reported (default 4): a 429
+   * always; a 503, a timeout or no answer only when the call is safe to repeat (see `KeyedCallOptions`).
+   */
   maxRetries?: number;
   /** First backoff when the server gives no Retry-After; doubles per retry (default 500 ms). */
   baseRetryDelayMs?: number;
@@ -28,6 +32,45 @@ export interface CallOptions {
   /** Overrides the client's `onRetry` for this call. */
   onRetry?: (notice: RetryNotice) => void;
 }
+
+/**
+ * For the calls that take something (bookings, holds). Each call sends an `Idempotency-Key`, the
+ * same on every retry of that call, so the server answers a repeat with the first answer instead of
+ * booking again. That is what makes it safe to retry these calls when the answer was lost (no
+ * answer, a timeout) or the server was briefly unavailable (503), not only on 429.
+ */
+export interface KeyedCallOptions extends CallOptions {
+  /**
+   * The key to send (1…200 visible ASCII characters), e.g. to repeat a call across restarts of the
+   * caller. Default: a fresh UUID per call. Reusing a key for a different request is refused (422).
+   */
+  idempotencyKey?: string;
+}
+
+export interface CancelOptions extends CallOptions {
+  /** The booking's secret (from the answer that created it). Default: the client's admin token. */
+  secret?: string;
+  /** Cancel only these tickets of the booking. Default: all of them. */
+  tickets?: string[];
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+interface RequestOptions extends CallOptions {
+  body?: unknown;
+  token?: string;
+  /** false: not even a 429 is retried (health probes). */
+  retry?: boolean;
+  timeoutMs?: number;
+  idempotencyKey?: string;
+  /**
+   * The request may be sent again although an earlier try may have reached the server: it carries an
+   * Idempotency-Key, or repeating it is harmless by the API's design (confirm or release a hold).
+   */
+  resendable?: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export interface WaitOptions {
   /** Give up after this long (default 10 s). */
@@ -57,7 +100,9 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 
 /**
  * A typed client for the boxoffice HTTP API. Every failure is an `ApiError` carrying the server's
- * code and message; a `429` is retried with backoff (honouring `Retry-After`) up to `maxRetries`.
+ * code and message. A `429` is retried with backoff (honouring `Retry-After`) up to `maxRetries`;
+ * calls that are safe to repeat (bookings and holds, which carry an Idempotency-Key, and hold
+ * confirm/release) are also retried on a 503, a timeout or no answer.
  */
 export class BoxofficeClient {
   readonly baseUrl: string;
@@ -100,21 +145,55 @@ export class BoxofficeClient {
     return this.request('POST', '/events', { ...options, body: input, token: options.token ?? this.adminToken });
   }
 
-  /** `POST /events/:id/bookings`: all `tickets` or none. */
-  book(eventId: string, tickets: number, options: CallOptions = {}): Promise<Booking> {
-    return this.request('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...options, body: { tickets } });
+  /** `POST /events/:id/bookings`: all `tickets` or none. The answer carries the booking's `secret`. */
+  book(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Booking> {
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...options, body: { tickets } });
   }
 
   /** The original protocol, `POST /reserve?eventId=&tickets=`: the ticket ids. */
-  reserve(eventId: string, tickets: number, options: CallOptions = {}): Promise<string[]> {
+  reserve(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<string[]> {
     const query = new URLSearchParams({ eventId, tickets: String(tickets) });
-    return this.request('POST', `/reserve?${query}`, options);
+    return this.keyed('POST', `/reserve?${query}`, options);
   }
 
+  /** `POST /events/:id/holds`: sets `tickets` aside until the hold's `expiresAt`. */
+  holdTickets(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Hold> {
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...options, body: { tickets } });
+  }
+
+  getHold(id: string, options: CallOptions = {}): Promise<Hold> {
+    return this.request('GET', `/holds/${encodeURIComponent(id)}`, options);
+  }
+
+  /** `POST /holds/:id/confirm`: the hold becomes a booking. Confirming twice answers the same booking. */
+  confirmHold(id: string, options: CallOptions = {}): Promise<Booking> {
+    return this.request('POST', `/holds/${encodeURIComponent(id)}/confirm`, { ...options, resendable: true });
+  }
+
+  /** `DELETE /holds/:id`: the tickets go back on sale. Releasing twice is harmless. */
+  releaseHold(id: string, options: CallOptions = {}): Promise<Hold> {
+    return this.request('DELETE', `/holds/${encodeURIComponent(id)}`, { ...options, resendable: true });
+  }
+
+  /**
+   * `DELETE /bookings/:id` with the booking's secret (or the admin token): all its tickets, or only
+   * `tickets`. Not repeated after a lost answer: a second try would report `already_cancelled`.
+   */
+  cancelBooking(bookingId: string, options: CancelOptions = {}): Promise<Booking> {
+    const { secret, tickets, ...call } = options;
+    return this.request('DELETE', `/bookings/${encodeURIComponent(bookingId)}`, {
+      ...call,
+      token: secret ?? this.adminToken,
+      body: tickets === undefined ? undefined : { tickets },
+    });
+  }
+
+  /** A ticket with its `status` (`valid` or `cancelled`). */
   getTicket(id: string, options: CallOptions = {}): Promise<Ticket> {
     return this.request('GET', `/tickets/${encodeURIComponent(id)}`, options);
   }
 
+  /** A booking without its secret; each ticket carries its status. */
   getBooking(id: string, options: CallOptions = {}): Promise<Booking> {
     return this.request('GET', `/bookings/${encodeURIComponent(id)}`, options);
   }
@@ -165,53 +244,59 @@ export class BoxofficeClient {
     return subscribeToEvents({ url: `${this.baseUrl}/events/stream`, sleep: this.sleep }, handlers, options);
   }
 
-  private async request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    options: CallOptions & { body?: unknown; token?: string; retry?: boolean; timeoutMs?: number },
-  ): Promise<T> {
+  /** A request with an Idempotency-Key: one key per call, kept for all its retries. */
+  private keyed<T>(method: Method, path: string, options: RequestOptions & KeyedCallOptions): Promise<T> {
+    const key = options.idempotencyKey ?? randomUUID();
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      return Promise.reject(new TypeError('An Idempotency-Key must be 1 to 200 visible ASCII characters (no spaces).'));
+    }
+    return this.request(method, path, { ...options, idempotencyKey: key, resendable: true });
+  }
+
+  private async request<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
     const label = `${method} ${path.replace(/\?.*$/, '')}`;
     const onRetry = options.onRetry ?? this.onRetry;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once<T>(method, path, options);
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 429 || options.retry === false) throw err;
-        // A 429 is decided before the request is looked at, so even a booking is safe to send again.
+        const cause = options.retry === false ? undefined : retryCause(err, options.resendable === true);
+        if (!cause) throw err;
+        const failure = err as ApiError;
         const retry = attempt + 1;
         const backoff = this.baseRetryDelayMs * 2 ** attempt;
-        const asked = err.retryAfter === undefined ? 0 : err.retryAfter * 1000;
+        const asked = failure.retryAfter === undefined ? 0 : failure.retryAfter * 1000;
         if (retry > this.maxRetries) {
+          // A 429 says nothing of its own worth keeping; anything else is reported as it came.
+          if (cause !== 'busy') throw failure;
           throw new ApiError({
             status: 429,
-            code: err.code,
-            retryAfter: err.retryAfter,
+            code: failure.code,
+            retryAfter: failure.retryAfter,
             message: `The server is busy; gave up after ${this.maxRetries} ${this.maxRetries === 1 ? 'retry' : 'retries'}.`,
           });
         }
         if (asked > this.maxRetryDelayMs) {
+          if (cause !== 'busy') throw failure;
           throw new ApiError({
             status: 429,
-            code: err.code,
-            retryAfter: err.retryAfter,
-            message: `The server is busy and asks to wait ${err.retryAfter} s; try again later.`,
+            code: failure.code,
+            retryAfter: failure.retryAfter,
+            message: `The server is busy and asks to wait ${failure.retryAfter} s; try again later.`,
           });
         }
         const delayMs = Math.min(this.maxRetryDelayMs, Math.max(asked, backoff));
-        onRetry?.({ attempt: retry, maxRetries: this.maxRetries, delayMs, request: label });
+        onRetry?.({ attempt: retry, maxRetries: this.maxRetries, delayMs, request: label, cause, reason: failure.message });
         await this.sleep(delayMs, options.signal);
       }
     }
   }
 
-  private async once<T>(
-    method: string,
-    path: string,
-    options: CallOptions & { body?: unknown; token?: string; timeoutMs?: number },
-  ): Promise<T> {
+  private async once<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -261,6 +346,21 @@ export class BoxofficeClient {
       retryAfter: parseRetryAfter(res.headers.get('retry-after')),
     });
   }
+}
+
+/**
+ * Whether a failure may be retried, and why. A 429 is decided before the request is looked at, so
+ * anything may be sent again. Anything else (a 503, a timeout, no answer) may have happened after the
+ * server acted, so only a request the server recognises as a repeat is sent again.
+ */
+function retryCause(err: unknown, resendable: boolean): RetryCause | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  if (err.status === 429) return 'busy';
+  if (!resendable) return undefined;
+  if (err.status === 503) return 'unavailable';
+  if (err.status === 0 && err.code === 'unreachable') return 'unreachable';
+  if (err.status === 0 && err.code === 'timeout') return 'timeout';
+  return undefined;
 }
 
 /** `Retry-After` as seconds: delta-seconds or an HTTP date. */

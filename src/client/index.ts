@@ -1,4 +1,26 @@
 export { ApiError, isApiError, describeNetworkError } from './api-error.js';
-export { BoxofficeClient, abortableSleep, parseRetryAfter, type CallOptions, type ClientOptions, type WaitOptions } from './boxoffice-client.js';
+export {
+  BoxofficeClient,
+  abortableSleep,
+  parseRetryAfter,
+  type CallOptions,
+  type CancelOptions,
+  type ClientOptions,
+  type KeyedCallOptions,
+  type WaitOptions,
+} from './boxoffice-client.js';
 export { readEventStream, subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
-export type { Booking, Event, EventStreamMessage, NewEventInput, RetryNotice, StreamStatus, Ticket } from './types.js';
+export type {
+  AvailabilityChange,
+  Booking,
+  Event,
+  EventStreamMessage,
+  Hold,
+  HoldStatus,
+  NewEventInput,
+  RetryCause,
+  RetryNotice,
+  StreamStatus,
+  Ticket,
+  TicketStatus,
+} from './types.js';

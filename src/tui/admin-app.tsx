@@ -198,10 +198,11 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
           onBack={() => setScreen({ name: 'menu' })}
           onPick={(event) => {
             if (!event) return;
-            const sold = event.totalTickets - event.availableTickets;
+            const held = event.heldTickets ?? 0;
+            const sold = event.totalTickets - event.availableTickets - held;
             setStatus({
               kind: 'info',
-              text: `${event.name}: ${formatCount(sold)} sold, ${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left, up to ${event.maxTicketsPerBooking} per booking`,
+              text: `${event.name}: ${formatCount(sold)} sold, ${held > 0 ? `${formatCount(held)} held, ` : ''}${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left, up to ${event.maxTicketsPerBooking} per booking`,
             });
           }}
         />

@@ -3,8 +3,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../client/api-error.js';
 import type { BoxofficeClient } from '../client/boxoffice-client.js';
 import type { EventSubscription } from '../client/event-stream.js';
-import type { Event, StreamStatus } from '../client/types.js';
+import type { Booking, Event, RetryNotice, StreamStatus } from '../client/types.js';
 import type { Logger } from '../core/logger.js';
+import { BookingReceipt } from './components/BookingReceipt.js';
+import { CancelBookingForm, type CancelRequest } from './components/CancelBookingForm.js';
 import { ConnectingView, FailedView, type Progress } from './components/ConnectView.js';
 import { EventList } from './components/EventList.js';
 import { FRAME_ROWS, Frame } from './components/Frame.js';
@@ -36,10 +38,13 @@ type Screen =
   | { name: 'events' }
   | { name: 'select'; event: Event }
   | { name: 'booking'; label: string }
+  | { name: 'receipt'; booking: Booking; eventName: string }
+  | { name: 'cancel'; busy: boolean; error?: string }
   | { name: 'logs' };
 
 const MENU = [
   { label: 'Events', description: 'browse and book' },
+  { label: 'Cancel a booking', description: 'with its id and secret' },
   { label: 'Logs', description: "this client's log" },
   { label: 'Quit' },
 ];
@@ -51,12 +56,29 @@ const HINTS: Record<Screen['name'], string> = {
   events: '↑↓ move · type to filter · Enter pick · Esc back',
   select: '↑↓ or digits choose · Enter book · Esc cancel',
   booking: 'please wait…',
+  receipt: 'Enter or Esc back to the events',
+  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button cancels · Esc back',
   logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
 };
 
+/** What the booking spinner says while a failed try is repeated. */
+export function retryLabel(n: RetryNotice): string {
+  const when = `retrying in ${formatDelay(n.delayMs)}… (${n.attempt} of ${n.maxRetries})`;
+  switch (n.cause) {
+    case 'busy':
+      return `Server busy, ${when}`;
+    case 'unavailable':
+      return `Server unavailable, ${when}`;
+    default:
+      // Safe: the retry carries the same Idempotency-Key, so the server cannot book twice.
+      return `No answer from the server, ${when}`;
+  }
+}
+
 /**
  * The buyer's terminal UI: connect (with a progress bar), then Events (live list → pick → how many →
- * book), Logs and Quit, with the last outcome in a status line.
+ * book → the receipt with the booking's secret), Cancel a booking, Logs and Quit, with the last
+ * outcome in a status line.
  *
  * Keys go through one KeyboardProvider, so keys typed ahead reach the screen they were meant for.
  */
@@ -88,6 +110,8 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
   const [menuIndex, setMenuIndex] = useState(0);
   const [filter, setFilter] = useState('');
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
+  // The last booking made here, to pre-fill the cancel form (its secret is never readable again).
+  const [lastBooking, setLastBooking] = useState<CancelRequest | undefined>(undefined);
   const subscription = useRef<EventSubscription | undefined>(undefined);
   const lost = useRef(false);
   const done = useRef(false);
@@ -176,16 +200,22 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
     setScreen({ name: 'booking', label: `Reserving ${plural(tickets, 'ticket')}…` });
     logger.info({ eventId: event.id }, `booking ${what}`);
     try {
+      // The client sends one Idempotency-Key for this booking and repeats it on every retry, so a
+      // lost answer is retried without booking twice.
       const booking = await client.book(event.id, tickets, {
         onRetry: (n) => {
-          logger.warn({ attempt: n.attempt, delayMs: n.delayMs }, `server busy (429); retry ${n.attempt} of ${n.maxRetries} in ${formatDelay(n.delayMs)}`);
-          setScreen({ name: 'booking', label: `Server busy, retrying in ${formatDelay(n.delayMs)}… (${n.attempt} of ${n.maxRetries})` });
+          logger.warn({ attempt: n.attempt, delayMs: n.delayMs, cause: n.cause }, `${n.reason}; retry ${n.attempt} of ${n.maxRetries} in ${formatDelay(n.delayMs)}`);
+          setScreen({ name: 'booking', label: retryLabel(n) });
         },
       });
+      // The secret stays out of the log: the receipt shows it, and whoever reads the log could cancel.
       logger.info({ eventId: event.id }, `Booked ${what}: booking ${booking.id}`);
       // One record per ticket, so each id fits on a line of the Logs screen.
       for (const ticket of booking.tickets) logger.info(`  ticket ${ticket.id}`);
+      if (booking.secret) setLastBooking({ bookingId: booking.id, secret: booking.secret });
       setStatus({ kind: 'success', text: `Booked ${what} · ticket ids in Logs` });
+      if (!done.current) setScreen({ name: 'receipt', booking, eventName: event.name });
+      return;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       logger.error(
@@ -195,6 +225,24 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
       setStatus({ kind: 'error', text: message });
     }
     if (!done.current) setScreen({ name: 'events' });
+  };
+
+  const cancelBooking = async ({ bookingId, secret }: CancelRequest) => {
+    setScreen({ name: 'cancel', busy: true });
+    logger.info({ bookingId }, `cancelling booking ${bookingId}`);
+    try {
+      const booking = await client.cancelBooking(bookingId, { secret });
+      const cancelled = booking.tickets.filter((t) => t.status === 'cancelled').length;
+      logger.info({ bookingId, eventId: booking.eventId }, `cancelled booking ${bookingId}: ${plural(cancelled, 'ticket')}`);
+      if (lastBooking?.bookingId === bookingId) setLastBooking(undefined);
+      setStatus({ kind: 'success', text: `Cancelled booking ${bookingId} · ${plural(cancelled, 'ticket')} back on sale` });
+      if (!done.current) setScreen({ name: 'menu' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error({ bookingId, status: err instanceof ApiError ? err.status : undefined, code: err instanceof ApiError ? err.code : undefined }, `cancelling failed: ${message}`);
+      setStatus({ kind: 'error', text: message });
+      if (!done.current) setScreen({ name: 'cancel', busy: false, error: message });
+    }
   };
 
   const height = Math.max(8, rows - 1);
@@ -225,7 +273,8 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
           onSelect={(i) => {
             setMenuIndex(i);
             if (i === 0) setScreen({ name: 'events' });
-            else if (i === 1) setScreen({ name: 'logs' });
+            else if (i === 1) setScreen({ name: 'cancel', busy: false });
+            else if (i === 2) setScreen({ name: 'logs' });
             else quit();
           }}
         />
@@ -247,7 +296,9 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
           }}
           onPick={(event) => {
             if (!event) setStatus({ kind: 'warning', text: 'No event selected' });
-            else if (event.availableTickets === 0) setStatus({ kind: 'warning', text: `${event.name} is sold out` });
+            else if (event.availableTickets === 0 && (event.heldTickets ?? 0) > 0) {
+              setStatus({ kind: 'warning', text: `${event.name} is sold out for now; ${plural(event.heldTickets, 'held ticket')} may come back` });
+            } else if (event.availableTickets === 0) setStatus({ kind: 'warning', text: `${event.name} is sold out` });
             else {
               setSelectedId(event.id);
               setScreen({ name: 'select', event });
@@ -275,6 +326,20 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
         <Box marginTop={1}>
           <Spinner label={screen.label} />
         </Box>
+      );
+      break;
+    case 'receipt':
+      content = <BookingReceipt booking={screen.booking} eventName={screen.eventName} height={body} width={width} onDone={() => setScreen({ name: 'events' })} />;
+      break;
+    case 'cancel':
+      content = (
+        <CancelBookingForm
+          busy={screen.busy}
+          error={screen.error}
+          initial={lastBooking}
+          onSubmit={(request) => void cancelBooking(request)}
+          onCancel={() => setScreen({ name: 'menu' })}
+        />
       );
       break;
     case 'logs':

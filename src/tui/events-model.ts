@@ -16,26 +16,31 @@ export class EventsModel {
   apply(message: EventStreamMessage): void {
     if (message.type === 'snapshot') {
       this.events.clear();
-      for (const e of message.events) this.events.set(e.id, { ...e });
+      for (const e of message.events) this.events.set(e.id, normalise(e));
       this.loaded = true;
     } else {
-      for (const e of message.created) this.events.set(e.id, { ...e });
-      for (const { id, availableTickets } of message.availability) this.setAvailability(id, availableTickets, false);
+      for (const e of message.created) this.events.set(e.id, normalise(e));
+      for (const { id, availableTickets, heldTickets } of message.availability) this.setAvailability(id, availableTickets, heldTickets, false);
     }
     this.changed();
   }
 
-  /** One event's availability; events not known yet are ignored (a snapshot will bring them). */
-  setAvailability(id: string, availableTickets: number, notify = true): void {
+  /**
+   * One event's counts; events not known yet are ignored (a snapshot will bring them). `heldTickets`
+   * undefined keeps the held count as it was (servers older than holds do not send it).
+   */
+  setAvailability(id: string, availableTickets: number, heldTickets?: number, notify = true): void {
     const event = this.events.get(id);
-    if (!event || event.availableTickets === availableTickets) return;
+    if (!event) return;
+    const held = heldTickets ?? event.heldTickets;
+    if (event.availableTickets === availableTickets && event.heldTickets === held) return;
     // Replaced, not mutated: a screen holding the old object sees a consistent event.
-    this.events.set(id, { ...event, availableTickets });
+    this.events.set(id, { ...event, availableTickets, heldTickets: held });
     if (notify) this.changed();
   }
 
   add(event: Event): void {
-    this.events.set(event.id, { ...event });
+    this.events.set(event.id, normalise(event));
     this.changed();
   }
 
@@ -63,6 +68,11 @@ export class EventsModel {
     this.sorted = undefined;
     for (const listener of this.listeners) listener();
   }
+}
+
+/** A copy the model owns; an event from a server older than holds counts none held. */
+function normalise(event: Event): Event {
+  return { ...event, heldTickets: event.heldTickets ?? 0 };
 }
 
 export function byDateThenName(a: Event, b: Event): number {

@@ -64,11 +64,59 @@ describe('BoxofficeClient against the real API', () => {
     const event = await client.createEvent({ name: 'Gig', date: '2027-06-01T20:00:00Z', totalTickets: 10 });
     const booking = await client.book(event.id, 3);
     expect(booking.tickets).toHaveLength(3);
-    expect(await client.getBooking(booking.id)).toEqual(booking);
+    expect(booking.tickets.map((t) => t.status)).toEqual(['valid', 'valid', 'valid']);
+    // The secret is in the answer that made the booking, and never readable again.
+    const { secret, ...stored } = booking;
+    expect(secret).toEqual(expect.any(String));
+    expect(await client.getBooking(booking.id)).toEqual(stored);
     expect(await client.getTicket(booking.tickets[0]!.id)).toEqual(booking.tickets[0]);
     const ids = await client.reserve(event.id, 2);
     expect(ids).toHaveLength(2);
     expect((await client.getEvent(event.id)).availableTickets).toBe(5);
+  });
+
+  it('holds: hold, read, confirm (twice: the same booking), release; the event counts follow', async () => {
+    const event = await client.createEvent({ name: 'Holdable', date: '2027-06-01T20:00:00Z', totalTickets: 10, holdSeconds: 60 });
+    expect(event).toMatchObject({ heldTickets: 0, holdSeconds: 60 });
+    const hold = await client.holdTickets(event.id, 3);
+    expect(hold).toMatchObject({ eventId: event.id, tickets: 3, status: 'active' });
+    expect(Date.parse(hold.expiresAt) - Date.parse(hold.createdAt)).toBe(60_000);
+    expect(await client.getEvent(event.id)).toMatchObject({ availableTickets: 7, heldTickets: 3 });
+    expect(await client.getHold(hold.id)).toEqual(hold);
+    const booking = await client.confirmHold(hold.id);
+    expect(booking.tickets).toHaveLength(3);
+    expect(booking.secret).toEqual(expect.any(String));
+    expect((await client.confirmHold(hold.id)).id).toBe(booking.id);
+    expect(await client.getHold(hold.id)).toMatchObject({ status: 'confirmed', bookingId: booking.id });
+    expect(await client.getEvent(event.id)).toMatchObject({ availableTickets: 7, heldTickets: 0 });
+    expect(await rejection(client.releaseHold(hold.id))).toMatchObject({ status: 409, code: 'hold_confirmed' });
+
+    const other = await client.holdTickets(event.id, 2);
+    expect((await client.releaseHold(other.id)).status).toBe('released');
+    expect((await client.releaseHold(other.id)).status).toBe('released');
+    expect(await client.getEvent(event.id)).toMatchObject({ availableTickets: 7, heldTickets: 0 });
+    expect(await rejection(client.confirmHold(other.id))).toMatchObject({ status: 410, code: 'hold_released' });
+  });
+
+  it('cancels with the secret (part, then the rest) or the admin token; refuses a wrong or missing secret', async () => {
+    const event = await client.createEvent({ name: 'Cancellable', date: '2027-06-01T20:00:00Z', totalTickets: 10 });
+    const buyer = new BoxofficeClient({ baseUrl: app.url });
+    const booking = await buyer.book(event.id, 3);
+    const [t1, t2, t3] = booking.tickets.map((t) => t.id);
+    expect(await rejection(buyer.cancelBooking(booking.id))).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await rejection(buyer.cancelBooking(booking.id, { secret: 'not-the-secret' }))).toMatchObject({ status: 403, code: 'forbidden' });
+    const part = await buyer.cancelBooking(booking.id, { secret: booking.secret!, tickets: [t1!] });
+    expect(part.tickets.map((t) => [t.id, t.status])).toEqual([
+      [t1, 'cancelled'],
+      [t2, 'valid'],
+      [t3, 'valid'],
+    ]);
+    expect((await buyer.getTicket(t1!)).status).toBe('cancelled');
+    expect((await client.getEvent(event.id)).availableTickets).toBe(8);
+    expect(await rejection(buyer.cancelBooking(booking.id, { secret: booking.secret!, tickets: [t1!] }))).toMatchObject({ status: 409, code: 'already_cancelled' });
+    const rest = await client.cancelBooking(booking.id);
+    expect(rest.tickets.every((t) => t.status === 'cancelled')).toBe(true);
+    expect((await client.getEvent(event.id)).availableTickets).toBe(10);
   });
 
   it('reports the server code, status and message', async () => {
@@ -194,9 +242,10 @@ describe('429: retried with backoff honouring Retry-After, up to a limit', () =>
     expect(booking.id).toBe('b');
     expect(server.calls()).toBe(3);
     expect(waits).toEqual([1000, 1000]);
+    const reason = 'The server is busy; retry after the time in Retry-After.';
     expect(notices).toEqual([
-      { attempt: 1, maxRetries: 4, delayMs: 1000, request: 'POST /events/e/bookings' },
-      { attempt: 2, maxRetries: 4, delayMs: 1000, request: 'POST /events/e/bookings' },
+      { attempt: 1, maxRetries: 4, delayMs: 1000, request: 'POST /events/e/bookings', cause: 'busy', reason },
+      { attempt: 2, maxRetries: 4, delayMs: 1000, request: 'POST /events/e/bookings', cause: 'busy', reason },
     ]);
   });
 
@@ -328,5 +377,271 @@ describe('the live stream: parsing and reconnecting', () => {
     await expect.poll(() => connections).toBeGreaterThanOrEqual(2);
     sub.close();
     expect(statuses.find((s) => s.state === 'reconnecting')).toMatchObject({ reason: 'nothing heard for 0 s' });
+  });
+});
+
+/** What a stub `fetch` saw of one request. */
+interface Seen {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
+
+/**
+ * A client over a stub `fetch`: `script` answers each request in turn (the last answer repeats), an
+ * Error is thrown as fetch throws it. Waits are recorded, not slept.
+ */
+function stubbed(script: Reply[], extra: Partial<ConstructorParameters<typeof BoxofficeClient>[0]> = {}) {
+  const seen: Seen[] = [];
+  const waits: number[] = [];
+  const notices: RetryNotice[] = [];
+  const fetchStub: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    seen.push({
+      method: init?.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      body: typeof init?.body === 'string' ? init.body : undefined,
+    });
+    const reply = script[Math.min(seen.length - 1, script.length - 1)]!;
+    if (reply instanceof Error) throw reply;
+    return new Response(reply.body === undefined ? null : JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { 'content-type': 'application/json', ...reply.headers },
+    });
+  };
+  const client = new BoxofficeClient({
+    baseUrl: 'http://boxoffice.test',
+    adminToken: 'admin-token',
+    fetch: fetchStub,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+    onRetry: (n) => notices.push(n),
+    ...extra,
+  });
+  return { client, seen, waits, notices };
+}
+
+/** What undici throws when the connection dies before the answer. */
+function networkError(code = 'ECONNRESET'): Error {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(`read ${code}`), { code }) });
+}
+
+const BOOKING = {
+  id: 'b1',
+  eventId: 'e1',
+  tickets: [{ id: 't1', eventId: 'e1', bookingId: 'b1', status: 'valid' }],
+  createdAt: '2027-01-01T00:00:00.000Z',
+  secret: 's3cret',
+};
+const HOLD = { id: 'h1', eventId: 'e1', tickets: 2, status: 'active', createdAt: '2027-01-01T00:00:00.000Z', expiresAt: '2027-01-01T00:10:00.000Z' };
+const UNAVAILABLE = { status: 503, body: { error: 'shutting_down', message: 'The server is shutting down; retry on another node or shortly.' } };
+const BUSY = { status: 429, body: { error: 'too_many_requests', message: 'The server is busy; retry after the time in Retry-After.' }, headers: { 'retry-after': '1' } };
+
+describe('Idempotency-Key: bookings and holds are safe to retry', () => {
+  it('every booking and hold call sends a key; one key per call, different between calls', async () => {
+    const { client, seen } = stubbed([{ status: 201, body: BOOKING }]);
+    await client.book('e1', 2);
+    await client.book('e1', 2);
+    await client.reserve('e1', 1);
+    await client.holdTickets('e1', 2);
+    const keys = seen.map((r) => r.headers['idempotency-key']);
+    for (const key of keys) expect(key).toMatch(UUID);
+    expect(new Set(keys).size).toBe(4);
+  });
+
+  it('the same key on every retry of one call: network error, 503, timeout, 429', async () => {
+    const { client, seen, waits, notices } = stubbed(
+      [networkError('ECONNRESET'), UNAVAILABLE, Object.assign(new DOMException('timed out', 'TimeoutError')), BUSY, { status: 201, body: BOOKING }],
+      { baseRetryDelayMs: 100 },
+    );
+    const booking = await client.book('e1', 2);
+    expect(booking).toEqual(BOOKING);
+    expect(seen).toHaveLength(5);
+    const key = seen[0]!.headers['idempotency-key'];
+    expect(key).toMatch(UUID);
+    for (const r of seen) {
+      expect(r).toMatchObject({ method: 'POST', path: '/events/e1/bookings', body: '{"tickets":2}' });
+      expect(r.headers['idempotency-key']).toBe(key);
+    }
+    expect(notices.map((n) => n.cause)).toEqual(['unreachable', 'unavailable', 'timeout', 'busy']);
+    expect(notices[0]!.reason).toBe('Cannot reach boxoffice at http://boxoffice.test: connection reset');
+    expect(notices[1]!.reason).toBe('The server is shutting down; retry on another node or shortly.');
+    // Exponential backoff; the 429's Retry-After (1 s) wins over a shorter backoff.
+    expect(waits).toEqual([100, 200, 400, 1000]);
+  });
+
+  it('holds too: a lost answer to POST /events/:id/holds is sent again with its key', async () => {
+    const { client, seen } = stubbed([networkError('ECONNREFUSED'), { status: 201, body: HOLD }]);
+    expect(await client.holdTickets('e1', 2)).toEqual(HOLD);
+    expect(seen.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual(['POST /events/e1/holds {"tickets":2}', 'POST /events/e1/holds {"tickets":2}']);
+    expect(seen[1]!.headers['idempotency-key']).toBe(seen[0]!.headers['idempotency-key']);
+  });
+
+  it('the caller may bring the key (kept on retries); a malformed one is refused before anything is sent', async () => {
+    const { client, seen } = stubbed([networkError(), { status: 201, body: BOOKING }]);
+    await client.book('e1', 1, { idempotencyKey: 'order-42' });
+    expect(seen.map((r) => r.headers['idempotency-key'])).toEqual(['order-42', 'order-42']);
+    await expect(client.book('e1', 1, { idempotencyKey: 'has space' })).rejects.toThrow(/1 to 200 visible ASCII characters/);
+    await expect(client.holdTickets('e1', 1, { idempotencyKey: 'x'.repeat(201) })).rejects.toThrow(/1 to 200 visible ASCII/);
+    await expect(client.reserve('e1', 1, { idempotencyKey: '' })).rejects.toThrow(/1 to 200 visible ASCII/);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('gives up after maxRetries and reports the last failure as it came', async () => {
+    const { client, seen, waits } = stubbed([networkError('ECONNREFUSED')], { maxRetries: 2, baseRetryDelayMs: 10 });
+    const err = await rejection(client.book('e1', 1));
+    expect(err).toMatchObject({ status: 0, code: 'unreachable', message: 'Cannot reach boxoffice at http://boxoffice.test: connection refused' });
+    expect(seen).toHaveLength(3);
+    expect(waits).toEqual([10, 20]);
+    const unavailable = stubbed([UNAVAILABLE], { maxRetries: 1 });
+    expect(await rejection(unavailable.client.book('e1', 1))).toMatchObject({ status: 503, code: 'shutting_down' });
+    expect(unavailable.seen).toHaveLength(2);
+  });
+
+  it('a refusal is not retried, and a long Retry-After on a 503 is reported at once', async () => {
+    const refused = stubbed([{ status: 409, body: { error: 'not_enough_tickets', message: 'Not enough tickets available: requested 5, 3 left' } }]);
+    expect(await rejection(refused.client.book('e1', 5))).toMatchObject({ status: 409, code: 'not_enough_tickets' });
+    expect(refused.seen).toHaveLength(1);
+    const reused = stubbed([{ status: 422, body: { error: 'idempotency_key_reused', message: 'This Idempotency-Key was already used for a different request.' } }]);
+    expect(await rejection(reused.client.book('e1', 5))).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
+    expect(reused.seen).toHaveLength(1);
+    const later = stubbed([{ ...UNAVAILABLE, headers: { 'retry-after': '120' } }]);
+    expect(await rejection(later.client.book('e1', 1))).toMatchObject({ status: 503, code: 'shutting_down' });
+    expect(later.seen).toHaveLength(1);
+  });
+
+  it('an aborted call is not retried', async () => {
+    const abort = new AbortController();
+    const { client, seen } = stubbed([networkError()], {
+      sleep: async () => {
+        abort.abort();
+        throw new Error('aborted while waiting');
+      },
+    });
+    await expect(client.book('e1', 1, { signal: abort.signal })).rejects.toThrow();
+    expect(seen).toHaveLength(1);
+    const already = stubbed([networkError()]);
+    const gone = new AbortController();
+    gone.abort();
+    expect(await rejection(already.client.book('e1', 1, { signal: gone.signal }))).toMatchObject({ code: 'aborted' });
+    expect(already.seen).toHaveLength(1);
+  });
+});
+
+describe('calls without a key keep the old rules: only a 429 is retried', () => {
+  it('a non-idempotent POST without a key (create an event) is never sent twice after a network error or a 503', async () => {
+    for (const failure of [networkError(), UNAVAILABLE, new DOMException('timed out', 'TimeoutError')]) {
+      const { client, seen, notices } = stubbed([failure, { status: 201, body: { id: 'e1' } }]);
+      await expect(client.createEvent({ name: 'x', date: '2027-01-01T00:00:00Z', totalTickets: 1 })).rejects.toBeInstanceOf(ApiError);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.headers['idempotency-key']).toBeUndefined();
+      expect(notices).toEqual([]);
+    }
+  });
+
+  it('nor is a cancellation (a second try would answer already_cancelled), but a 429 is', async () => {
+    const lost = stubbed([networkError(), { status: 200, body: BOOKING }]);
+    expect(await rejection(lost.client.cancelBooking('b1', { secret: 's' }))).toMatchObject({ code: 'unreachable' });
+    expect(lost.seen).toHaveLength(1);
+    const busy = stubbed([BUSY, { status: 200, body: BOOKING }]);
+    await busy.client.cancelBooking('b1', { secret: 's' });
+    expect(busy.seen).toHaveLength(2);
+  });
+
+  it('reads are not retried on a network error either (as before); a 429 still is', async () => {
+    const { client, seen } = stubbed([networkError(), { status: 200, body: [] }]);
+    expect(await rejection(client.listEvents())).toMatchObject({ code: 'unreachable' });
+    expect(seen).toHaveLength(1);
+    const busy = stubbed([BUSY, { status: 200, body: [] }]);
+    expect(await busy.client.listEvents()).toEqual([]);
+    expect(busy.seen).toHaveLength(2);
+    expect(busy.seen.every((r) => r.headers['idempotency-key'] === undefined)).toBe(true);
+  });
+
+  it('confirming and releasing a hold are safe by design (a repeat answers the same), so they are retried', async () => {
+    const confirm = stubbed([networkError(), UNAVAILABLE, { status: 200, body: BOOKING }]);
+    expect(await confirm.client.confirmHold('h1')).toEqual(BOOKING);
+    expect(confirm.seen.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /holds/h1/confirm', 'POST /holds/h1/confirm', 'POST /holds/h1/confirm']);
+    const release = stubbed([networkError(), { status: 200, body: { ...HOLD, status: 'released' } }]);
+    expect(await release.client.releaseHold('h1')).toMatchObject({ status: 'released' });
+    expect(release.seen).toHaveLength(2);
+  });
+});
+
+describe('the new routes: method, path, headers and body', () => {
+  it('holdTickets, getHold, confirmHold, releaseHold', async () => {
+    const { client, seen } = stubbed([
+      { status: 201, body: HOLD, headers: { location: '/holds/h1' } },
+      { status: 200, body: HOLD },
+      { status: 201, body: BOOKING },
+      { status: 200, body: { ...HOLD, status: 'released' } },
+    ]);
+    expect(await client.holdTickets('e/1', 2)).toEqual(HOLD);
+    expect(await client.getHold('h1')).toEqual(HOLD);
+    expect(await client.confirmHold('h1')).toEqual(BOOKING);
+    expect(await client.releaseHold('h1')).toMatchObject({ status: 'released' });
+    expect(seen.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
+      { method: 'POST', path: '/events/e%2F1/holds', body: '{"tickets":2}' },
+      { method: 'GET', path: '/holds/h1', body: undefined },
+      { method: 'POST', path: '/holds/h1/confirm', body: undefined },
+      { method: 'DELETE', path: '/holds/h1', body: undefined },
+    ]);
+    expect(seen[0]!.headers['content-type']).toBe('application/json');
+    expect(seen[0]!.headers['idempotency-key']).toMatch(UUID);
+    // A hold id is the capability: no token is sent with it.
+    for (const r of seen) expect(r.headers.authorization).toBeUndefined();
+    for (const r of seen.slice(1)) {
+      expect(r.headers['idempotency-key']).toBeUndefined();
+      expect(r.headers['content-type']).toBeUndefined();
+    }
+  });
+
+  it('cancelBooking: Bearer with the secret, else the admin token; the ticket list only when given', async () => {
+    const cancelled = { ...BOOKING, secret: undefined, tickets: [{ ...BOOKING.tickets[0], status: 'cancelled' }] };
+    const { client, seen } = stubbed([{ status: 200, body: cancelled }]);
+    expect(await client.cancelBooking('b1', { secret: 's3cret' })).toEqual(JSON.parse(JSON.stringify(cancelled)));
+    await client.cancelBooking('b1', { tickets: ['t1', 't2'] });
+    expect(seen.map(({ method, path, body, headers }) => ({ method, path, body, auth: headers.authorization, type: headers['content-type'] }))).toEqual([
+      { method: 'DELETE', path: '/bookings/b1', body: undefined, auth: 'Bearer s3cret', type: undefined },
+      { method: 'DELETE', path: '/bookings/b1', body: '{"tickets":["t1","t2"]}', auth: 'Bearer admin-token', type: 'application/json' },
+    ]);
+    // No secret and no admin token: no Authorization at all (the server answers 401).
+    const anonymous = new BoxofficeClient({ baseUrl: 'http://boxoffice.test', fetch: async () => new Response('{"error":"unauthorized","message":"no"}', { status: 401 }) });
+    expect(await rejection(anonymous.cancelBooking('b1'))).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('createEvent passes holdSeconds through', async () => {
+    const { client, seen } = stubbed([{ status: 201, body: { id: 'e1' } }]);
+    await client.createEvent({ name: 'Gig', date: '2027-01-01T00:00:00Z', totalTickets: 5, holdSeconds: 120 });
+    expect(JSON.parse(seen[0]!.body!)).toEqual({ name: 'Gig', date: '2027-01-01T00:00:00Z', totalTickets: 5, holdSeconds: 120 });
+  });
+});
+
+describe('a keyed booking over a real socket that drops', () => {
+  it('the connection is reset before the answer: sent again with the same key', async () => {
+    const keys: Array<string | undefined> = [];
+    const server = await scripted((req, res) => {
+      req.resume();
+      keys.push(req.headers['idempotency-key'] as string | undefined);
+      if (keys.length === 1) return req.socket.destroy();
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(BOOKING));
+    });
+    scriptedServers.push(server);
+    const notices: RetryNotice[] = [];
+    const client = new BoxofficeClient({ baseUrl: server.url, baseRetryDelayMs: 10, onRetry: (n) => notices.push(n) });
+    expect(await client.book('e1', 1)).toEqual(BOOKING);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(notices).toMatchObject([{ cause: 'unreachable', request: 'POST /events/e1/bookings', delayMs: 10 }]);
+    // Without a key the same drop is reported, not repeated.
+    keys.length = 0;
+    await expect(client.createEvent({ name: 'x', date: '2027-01-01T00:00:00Z', totalTickets: 1 })).rejects.toMatchObject({ code: 'unreachable' });
+    expect(keys).toEqual([undefined]);
   });
 });

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 /** Fills the Add Event form from the main menu and submits it. */
-async function addEvent(term: Terminal, fields: { name: string; date: string; total: string; max?: string }) {
+async function addEvent(term: Terminal, fields: { name: string; date: string; total: string; max?: string; hold?: string }) {
   await term.waitFor('Main menu');
   term.keys('Down');
   await term.waitFor('› Add Event');
@@ -33,6 +33,8 @@ async function addEvent(term: Terminal, fields: { name: string; date: string; to
   term.type(fields.total);
   term.keys('Tab');
   if (fields.max) term.type(fields.max);
+  term.keys('Tab');
+  if (fields.hold) term.type(fields.hold);
   term.keys('Tab');
   await term.waitFor('›  Create event');
   term.keys('Enter');
@@ -61,6 +63,8 @@ describe('the organiser’s screens in a terminal', () => {
     admin.keys('Tab');
     admin.type('6');
     admin.keys('Tab');
+    admin.type('300');
+    admin.keys('Tab');
     await admin.waitFor('›  Create event');
     admin.keys('Enter');
 
@@ -70,7 +74,7 @@ describe('the organiser’s screens in a terminal', () => {
     // The buyer's open list shows it without doing anything.
     await buyer.waitFor((s) => /120 \/ 120$/.test(rowOf(s, 'Winter Ball')));
     const [event] = await new BoxofficeClient({ baseUrl: server.url }).listEvents();
-    expect(event).toMatchObject({ name: 'Winter Ball', totalTickets: 120, maxTicketsPerBooking: 6 });
+    expect(event).toMatchObject({ name: 'Winter Ball', totalTickets: 120, maxTicketsPerBooking: 6, holdSeconds: 300 });
 
     // A booking shows up on the organiser's list as tickets sold.
     await new BoxofficeClient({ baseUrl: server.url }).book(event!.id, 4);

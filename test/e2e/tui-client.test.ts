@@ -43,6 +43,20 @@ describe('boxoffice client in a terminal', () => {
     term.keys('Up');
     await term.waitFor(/◀ {2}2 {2}▶/);
     term.keys('Enter');
+    // The receipt: the booking, its secret and why it matters, the tickets; all inside 80×24.
+    screen = await term.waitFor('Keep the secret');
+    expect(screen).toContain('✔ Booked 2 tickets for E2E Gig');
+    expect(screen).toContain('Keep the secret: it is needed to cancel, and it is not shown again.');
+    const bookingId = /Booking {2}([0-9a-f-]{36})/.exec(screen)?.[1];
+    const secret = /Secret {3}(\S+)/.exec(screen)?.[1];
+    expect(secret).toBeTruthy();
+    const stored = await admin.getBooking(bookingId!);
+    expect(stored.eventId).toBe(event.id);
+    for (const t of stored.tickets) expect(screen).toContain(t.id);
+    // Nothing pushed off the 80×24 screen: the header on top, the key hints at the bottom.
+    expect(screen.split('\n')[0]).toMatch(/^boxoffice · buyer/);
+    expect(screen.replace(/\n+$/, '').split('\n').at(-1)).toBe('Enter or Esc back to the events');
+    term.keys('Enter');
     screen = await term.waitFor((s) => s.includes('Booked 2 tickets') && /8 \/ 10$/.test(rowOf(s, 'E2E Gig')));
     expect(statusLine(screen)).toBe('✔ Booked 2 tickets for E2E Gig · ticket ids in Logs');
     const colored = await term.waitFor('Booked 2 tickets', { colors: true });
@@ -73,7 +87,7 @@ describe('boxoffice client in a terminal', () => {
     screen = await term.waitFor((s) => statusLine(s).startsWith('✘ Lost connection to the server'));
     expect(screen.split('\n')[0]).toMatch(/○ offline, retrying$/);
     expect(screen).not.toMatch(/Error:|\bat .+:\d+:\d+|node:internal/);
-    // Booking now fails with one plain sentence.
+    // Booking now is retried (safe: it carries an Idempotency-Key), then fails with one plain sentence.
     term.keys('BSpace', 'BSpace', 'BSpace');
     await term.waitFor('type to filter');
     term.keys('Down');
@@ -81,6 +95,7 @@ describe('boxoffice client in a terminal', () => {
     term.keys('Enter');
     await term.waitFor('How many tickets?');
     term.keys('Enter');
+    await term.waitFor('No answer from the server, retrying in');
     screen = await term.waitFor((s) => statusLine(s).startsWith('✘ Cannot reach boxoffice at'));
     expect(statusLine(screen)).toBe(`✘ Cannot reach boxoffice at http://127.0.0.1:${server.port}: connection refused`);
     expect(term.exitCode()).toBeUndefined();

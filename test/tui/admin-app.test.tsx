@@ -44,11 +44,11 @@ function local(options: { failFirst?: string } = {}) {
   return { r, exits, server: () => server!, attempts: () => attempts };
 }
 
-async function addEvent(r: ReturnType<typeof renderUi>, fields: { name: string; date: string; total: string; max?: string }) {
+async function addEvent(r: ReturnType<typeof renderUi>, fields: { name: string; date: string; total: string; max?: string; hold?: string }) {
   await frame(r, 'Main menu');
   press(r, KEYS.down, KEYS.enter);
   await frame(r, 'Add an event');
-  press(r, fields.name, KEYS.tab, fields.date, KEYS.tab, fields.total, KEYS.tab, fields.max ?? '', KEYS.tab);
+  press(r, fields.name, KEYS.tab, fields.date, KEYS.tab, fields.total, KEYS.tab, fields.max ?? '', KEYS.tab, fields.hold ?? '', KEYS.tab);
   await frame(r, '›  Create event');
   press(r, KEYS.enter);
 }
@@ -68,12 +68,12 @@ describe('AdminApp in process (boxoffice serve)', () => {
     // Refused by the form: the total is not a number, so focus goes back there with the core message.
     await frame(r, 'totalTickets must be a whole number from 1 to 10,000,000, got "many".');
     expect((await new BoxofficeClient({ baseUrl: server().url }).listEvents()).length).toBe(0);
-    press(r, KEYS.backspace.repeat(4), '300', KEYS.enter, '8', KEYS.enter, KEYS.enter);
+    press(r, KEYS.backspace.repeat(4), '300', KEYS.enter, '8', KEYS.enter, '120', KEYS.enter, KEYS.enter);
     const list = await frame(r, (f) => f.includes('Sold') && rowOf(f, 'Summer Fest') !== '');
     expect(rowOf(list, 'Summer Fest')).toMatch(/300 \/ 300\s+0$/);
     expect(statusLine(list)).toMatch(/^✔ Created Summer Fest: 300 tickets on Thu 01 Jul 2027 18:00$/);
     const [event] = await new BoxofficeClient({ baseUrl: server().url }).listEvents();
-    expect(event).toMatchObject({ name: 'Summer Fest', totalTickets: 300, maxTicketsPerBooking: 8 });
+    expect(event).toMatchObject({ name: 'Summer Fest', totalTickets: 300, maxTicketsPerBooking: 8, holdSeconds: 120 });
     press(r, KEYS.escape);
     // Back in the menu the highlight is where it was left (Add Event); 3 picks Logs.
     await frame(r, '› Add Event');

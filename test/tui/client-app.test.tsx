@@ -66,7 +66,7 @@ describe('ClientApp', () => {
     expect(r.frames.map(plain).some((f) => /Connecting to http:\/\/127\.0\.0\.1:\d+…/.test(f) && f.includes('%'))).toBe(true);
   });
 
-  it('books: pick the event, choose 2, Enter → green status, the list drops by 2, ticket ids in Logs', async () => {
+  it('books: pick the event, choose 2, Enter → the receipt with the secret, then the list drops by 2, ticket ids in Logs', async () => {
     const event = await admin().createEvent({ name: 'Booking Test', date: '2027-04-01T19:00:00Z', totalTickets: 10 });
     const { r } = app();
     await openEvents(r);
@@ -75,19 +75,84 @@ describe('ClientApp', () => {
     press(r, KEYS.up);
     await frame(r, /◀\s+2\s+▶/);
     press(r, KEYS.enter);
+    // The receipt: booking id, its secret with the one line that says why it matters, the ticket ids.
+    const receipt = await frame(r, 'Keep the secret');
+    expect(receipt).toContain('✔ Booked 2 tickets for Booking Test');
+    const bookingId = /Booking {2}([0-9a-f-]{36})/.exec(receipt)?.[1];
+    const secret = /Secret {3}(\S+)/.exec(receipt)?.[1];
+    expect(bookingId).toBeDefined();
+    expect(secret).toBeDefined();
+    expect(receipt).toContain('Keep the secret: it is needed to cancel, and it is not shown again.');
+    const booking = await admin().getBooking(bookingId!);
+    expect(booking.eventId).toBe(event.id);
+    for (const t of booking.tickets) expect(receipt).toContain(t.id);
+    expect(statusLine(receipt)).toBe('✔ Booked 2 tickets for Booking Test · ticket ids in Logs');
+    expect(receipt.split('\n').length).toBeLessThanOrEqual(23);
+    press(r, KEYS.enter);
     const after = await frame(r, (f) => /8 \/ 10$/m.test(rowOf(f, 'Booking Test')) && f.includes('Booked'));
     expect(statusLine(after)).toBe('✔ Booked 2 tickets for Booking Test · ticket ids in Logs');
     const raw = await frame(r, 'Booked 2 tickets', { raw: true });
     expect(raw).toContain('\u001B[32m✔ Booked 2 tickets for Booking Test');
     expect((await admin().getEvent(event.id)).availableTickets).toBe(8);
-    // Logs: the booking and both ticket ids.
+    // Logs: the booking and both ticket ids, but not the secret (whoever reads a log could cancel).
     press(r, KEYS.escape);
     await frame(r, 'Main menu');
-    press(r, KEYS.down, KEYS.enter);
+    press(r, KEYS.down, KEYS.down, KEYS.enter);
     const logs = await frame(r, (f) => /Logs {2}\d+ records/.test(f) && (f.match(/ticket [0-9a-f-]{36}/g) ?? []).length === 2);
     const ids = [...logs.matchAll(/ticket ([0-9a-f-]{36})/g)].map((m) => m[1]);
     expect(ids).toHaveLength(2);
+    expect(logs).not.toContain(secret);
     for (const id of ids) expect((await admin().getTicket(id!)).eventId).toBe(event.id);
+  });
+
+  it('cancels a booking from the menu: pre-filled with the last booking, a wrong secret refused in red', async () => {
+    const event = await admin().createEvent({ name: 'Cancel Test', date: '2027-04-05T19:00:00Z', totalTickets: 10 });
+    const { r } = app();
+    await openEvents(r);
+    await pick(r, 'Cancel Test');
+    press(r, KEYS.up, KEYS.up);
+    await frame(r, /◀\s+3\s+▶/);
+    press(r, KEYS.enter);
+    const receipt = await frame(r, 'Keep the secret');
+    const bookingId = /Booking {2}([0-9a-f-]{36})/.exec(receipt)![1]!;
+    const secret = /Secret {3}(\S+)/.exec(receipt)![1]!;
+    press(r, KEYS.escape);
+    await frame(r, (f) => /7 \/ 10$/.test(rowOf(f, 'Cancel Test')));
+    press(r, KEYS.escape);
+    await frame(r, 'Main menu');
+    press(r, KEYS.down, KEYS.enter);
+    // Both fields hold the booking just made, and the button has the focus.
+    let form = await frame(r, '›  Cancel booking');
+    expect(form).toMatch(new RegExp(`Booking id\\s+${bookingId}`));
+    expect(form).toContain(secret);
+    // A wrong secret first: the server's refusal, in red, on the form.
+    press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.endsWith('x') ? 'y' : 'x', KEYS.tab);
+    await frame(r, '›  Cancel booking');
+    press(r, KEYS.enter);
+    form = await frame(r, (f) => f.includes('✘ That secret does not match') && f.includes('Cancel a booking'));
+    expect(statusLine(form)).toMatch(/^✘ That secret does not match this booking/);
+    expect((await admin().getEvent(event.id)).availableTickets).toBe(7);
+    // The right one.
+    press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.at(-1)!, KEYS.tab);
+    await frame(r, '›  Cancel booking');
+    press(r, KEYS.enter);
+    const done = await frame(r, (f) => f.includes('Main menu') && f.includes('Cancelled booking'));
+    expect(statusLine(done)).toBe(`✔ Cancelled booking ${bookingId} · 3 tickets back on sale`);
+    expect((await admin().getEvent(event.id)).availableTickets).toBe(10);
+    expect((await admin().getBooking(bookingId)).tickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+  });
+
+  it('shows held tickets in the list and the selector, live', async () => {
+    const event = await admin().createEvent({ name: 'Hold Test', date: '2027-04-06T19:00:00Z', totalTickets: 10 });
+    const { r } = app();
+    await openEvents(r);
+    await frame(r, (f) => /10 \/ 10$/.test(rowOf(f, 'Hold Test')));
+    const hold = await admin().holdTickets(event.id, 3);
+    await frame(r, (f) => /7 \/ 10 · 3 held$/.test(rowOf(f, 'Hold Test')));
+    await pick(r, 'Hold Test');
+    expect(await frame(r, '7 of 10 left · 3 held')).toBeTruthy();
+    await admin().releaseHold(hold.id);
+    await frame(r, (f) => f.includes('10 of 10 left') && !f.includes('held'));
   });
 
   it('updates the list live when someone else books, and shows the server’s refusal in red', async () => {
@@ -168,7 +233,16 @@ describe('ClientApp', () => {
   });
 
   it('shows "Server busy, retrying in 1 s…" while a 429 is retried', async () => {
-    const event: Event = { id: '3f2b8c4e-6a1d-4e5f-9b7a-2c8d1e0f4a6b', name: 'Busy Show', date: '2027-05-01T19:00:00.000Z', totalTickets: 9, availableTickets: 9, maxTicketsPerBooking: 9 };
+    const event: Event = {
+      id: '3f2b8c4e-6a1d-4e5f-9b7a-2c8d1e0f4a6b',
+      name: 'Busy Show',
+      date: '2027-05-01T19:00:00.000Z',
+      totalTickets: 9,
+      availableTickets: 9,
+      heldTickets: 0,
+      maxTicketsPerBooking: 9,
+      holdSeconds: 600,
+    };
     let bookingCalls = 0;
     const busy = createServer((req, res) => {
       req.resume();
@@ -211,6 +285,67 @@ describe('ClientApp', () => {
     } finally {
       busy.closeAllConnections();
       await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it('a booking whose answer is lost is retried with the same Idempotency-Key, and says so', async () => {
+    const event: Event = {
+      id: '5d3c9a1e-7b2f-4c6d-8e9a-0f1b2c3d4e5f',
+      name: 'Lossy Show',
+      date: '2027-05-02T19:00:00.000Z',
+      totalTickets: 9,
+      availableTickets: 9,
+      heldTickets: 0,
+      maxTicketsPerBooking: 9,
+      holdSeconds: 600,
+    };
+    const keys: Array<string | undefined> = [];
+    const lossy = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/healthz') return res.end('{"status":"ok"}');
+      if (req.url === '/events') return res.end(JSON.stringify([event]));
+      if (req.url === '/events/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return res.write(`data: ${JSON.stringify({ type: 'snapshot', events: [event] })}\n\n`);
+      }
+      keys.push(req.headers['idempotency-key'] as string | undefined);
+      // The first answer never arrives: the connection drops.
+      if (keys.length === 1) return req.socket.destroy();
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'b1',
+          eventId: event.id,
+          tickets: [{ id: 't1', eventId: event.id, bookingId: 'b1', status: 'valid' }],
+          createdAt: '2027-01-01T00:00:00.000Z',
+          secret: 'the-secret',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
+    const address = lossy.address();
+    let release!: () => void;
+    const client = new BoxofficeClient({
+      baseUrl: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+      // The retry wait (500 ms: the first backoff) ends when the test says so.
+      sleep: (ms) => (ms === 500 ? new Promise<void>((resolve) => (release = resolve)) : new Promise((resolve) => setTimeout(resolve, ms))),
+    });
+    try {
+      const { r } = app({ client });
+      await openEvents(r);
+      await pick(r, 'Lossy Show');
+      press(r, KEYS.enter);
+      await frame(r, 'No answer from the server, retrying in 0.5 s… (1 of 4)');
+      release();
+      const receipt = await frame(r, 'Keep the secret');
+      expect(receipt).toMatch(/Secret {3}the-secret/);
+      expect(receipt).toContain('t1');
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(keys[1]).toBe(keys[0]);
+    } finally {
+      lossy.closeAllConnections();
+      await new Promise((resolve) => lossy.close(resolve));
     }
   });
 });

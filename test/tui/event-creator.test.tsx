@@ -17,7 +17,7 @@ const under = (f: string, label: string) => {
 
 describe('EventCreator', () => {
   it('uses the core rules: the same messages the API gives', () => {
-    const empty = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '' };
+    const empty = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' };
     let apiMessage = '';
     try {
       validateNewEvent({ name: '', date: '2030-01-01T00:00:00Z', totalTickets: 1 });
@@ -26,6 +26,8 @@ describe('EventCreator', () => {
     }
     expect(fieldError('name', empty)).toBe(apiMessage);
     expect(fieldError('maxTicketsPerBooking', empty)).toBeUndefined();
+    expect(fieldError('holdSeconds', empty)).toBeUndefined();
+    expect(fieldError('holdSeconds', { ...empty, holdSeconds: '86401' })).toMatch(/^holdSeconds must be a whole number from 1 to 86,400/);
     expect(fieldError('totalTickets', { ...empty, totalTickets: '10000001' })).toMatch(/^totalTickets must be a whole number from 1 to 10,000,000/);
     expect(fieldError('date', { ...empty, date: '2026-12-31 20:00' })).toBeUndefined();
     expect(fieldError('date', { ...empty, date: '2026-02-30 20:00' })).toMatch(/^date must be an ISO 8601 date-time/);
@@ -69,12 +71,15 @@ describe('EventCreator', () => {
     expect(under(f, 'Total tickets')).toContain('totalTickets must be a whole number from 1 to 10,000,000, got "lots".');
     press(r, '0', KEYS.tab);
     await frame(r, 'maxTicketsPerBooking must be a whole number from 1 to 10,000, got 0.');
+    press(r, '0', KEYS.tab);
+    const f2 = await frame(r, 'holdSeconds must be');
+    expect(under(f2, 'Hold seconds')).toContain('holdSeconds must be a whole number from 1 to 86,400, got 0.');
   });
 
   it('creates nothing until every field is valid, then submits the validated body', async () => {
     const onSubmit = vi.fn<(input: NewEventInput) => void>();
     const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={() => {}} />);
-    press(r, '  Rock Night ', KEYS.tab, '2026-02-30 20:00', KEYS.tab, '250', KEYS.tab, KEYS.tab);
+    press(r, '  Rock Night ', KEYS.tab, '2026-02-30 20:00', KEYS.tab, '250', KEYS.tab, KEYS.tab, KEYS.tab);
     await frame(r, '›  Create event');
     press(r, KEYS.enter);
     // Refused: focus goes back to the first bad field and nothing is submitted.
@@ -82,7 +87,7 @@ describe('EventCreator', () => {
     await settle();
     expect(onSubmit).not.toHaveBeenCalled();
     expect(f).toContain('date must be');
-    press(r, ...Array(16).fill(KEYS.backspace), '2026-12-31 20:00', KEYS.enter, KEYS.enter, '6', KEYS.enter);
+    press(r, ...Array(16).fill(KEYS.backspace), '2026-12-31 20:00', KEYS.enter, KEYS.enter, '6', KEYS.enter, '90', KEYS.enter);
     f = await frame(r, '›  Create event');
     expect(f).not.toContain('must be');
     press(r, KEYS.enter);
@@ -92,14 +97,15 @@ describe('EventCreator', () => {
       date: new Date(toIsoDate('2026-12-31 20:00')).toISOString(),
       totalTickets: 250,
       maxTicketsPerBooking: 6,
+      holdSeconds: 90,
     });
   });
 
-  it('leaves out an empty max per booking; Esc cancels', async () => {
+  it('leaves out an empty max per booking and hold seconds; Esc cancels', async () => {
     const onSubmit = vi.fn<(input: NewEventInput) => void>();
     const onCancel = vi.fn();
     const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={onCancel} />);
-    press(r, 'Gig', KEYS.tab, '2027-01-01T10:00:00Z', KEYS.tab, '5', KEYS.tab, KEYS.tab, KEYS.enter);
+    press(r, 'Gig', KEYS.tab, '2027-01-01T10:00:00Z', KEYS.tab, '5', KEYS.tab, KEYS.tab, KEYS.tab, KEYS.enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ name: 'Gig', date: '2027-01-01T10:00:00.000Z', totalTickets: 5 }));
     press(r, KEYS.escape);
     await vi.waitFor(() => expect(onCancel).toHaveBeenCalledTimes(1));

@@ -120,4 +120,28 @@ describe('EventList', () => {
     const r = renderUi(<EventList events={[]} height={8} width={80} emptyText="No events yet: add one from the menu." />);
     await frame(r, 'No events yet: add one from the menu.');
   });
+
+  it('shows held tickets beside the available ones; nothing left but some held is not "sold out"', async () => {
+    const held = makeEvent({ name: 'Held Show', date: '2027-01-20T20:00:00.000Z', totalTickets: 10, availableTickets: 7, heldTickets: 3 });
+    const allHeld = makeEvent({ name: 'All Held', date: '2027-01-21T20:00:00.000Z', totalTickets: 4, availableTickets: 0, heldTickets: 4 });
+    const r = renderUi(<EventList events={[...events, held, allHeld]} height={12} width={80} />);
+    const f = await frame(r, 'Held Show');
+    expect(rowOf(f, 'Held Show')).toMatch(/7 \/ 10 · 3 held$/);
+    expect(rowOf(f, 'All Held')).toMatch(/0 \/ 4 · 4 held$/);
+    expect(rowOf(f, 'Opera Gala')).toMatch(/SOLD OUT$/);
+    expect(rowOf(f, 'Rock Night')).toMatch(/198 \/ 200$/);
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    // Organisers: held tickets are not sold.
+    cleanup();
+    const o = renderUi(<EventList events={[held]} height={12} width={80} showSold />);
+    expect(rowOf(await frame(o, 'Held Show'), 'Held Show')).toMatch(/7 \/ 10 · 3 held\s+0$/);
+  });
+
+  it('keeps the narrow column while nothing is held, and caps the wide one', async () => {
+    const huge = makeEvent({ name: 'Huge', totalTickets: 10_000_000, availableTickets: 1_000_000, heldTickets: 9_000_000 });
+    const r = renderUi(<EventList events={[huge]} height={8} width={80} />);
+    const f = await frame(r, 'Huge');
+    for (const line of f.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(rowOf(f, 'Huge')).toMatch(/1,000,000 \/ 10,000,000 · 9…$/);
+  });
 });

@@ -71,7 +71,9 @@ export function makeEvent(fields: Partial<Event> = {}): Event {
     date: '2027-06-01T18:00:00.000Z',
     totalTickets: 100,
     availableTickets: 100,
+    heldTickets: 0,
     maxTicketsPerBooking: 100,
+    holdSeconds: 600,
     ...fields,
   };
 }

@@ -83,4 +83,12 @@ describe('TicketSelector', () => {
     const gone = await frame(r, 'Sold out right now');
     expect(count(gone)).toBe(1);
   });
+
+  it('says how many are held, when some are', async () => {
+    const r = renderUi(<TicketSelector event={makeEvent({ name: 'Held', availableTickets: 6, totalTickets: 10, heldTickets: 4 })} onConfirm={() => {}} onCancel={() => {}} />);
+    await frame(r, '6 of 10 left · 4 held');
+    cleanup();
+    const none = renderUi(<TicketSelector event={makeEvent({ name: 'Free', availableTickets: 6, totalTickets: 10 })} onConfirm={() => {}} onCancel={() => {}} />);
+    expect(await frame(none, '6 of 10 left')).not.toContain('held');
+  });
 });

@@ -22,7 +22,7 @@ export class InProcessBackend implements AdminBackend {
   readonly model = new EventsModel();
   private server: LocalServer | undefined;
   private stopListening: (() => void) | undefined;
-  private pendingAvailability = new Map<string, number>();
+  private pendingAvailability = new Map<string, { availableTickets: number; heldTickets: number }>();
   private pendingCreated: Event[] = [];
   private resnapshot = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -68,13 +68,13 @@ export class InProcessBackend implements AdminBackend {
   private readonly onChange = (change: Change): void => {
     if ('external' in change) this.resnapshot = true;
     else if ('created' in change) this.pendingCreated.push(change.created);
-    else this.pendingAvailability.set(change.eventId, change.availableTickets);
+    else this.pendingAvailability.set(change.eventId, { availableTickets: change.availableTickets, heldTickets: change.heldTickets });
     this.timer ??= setTimeout(this.flush, 1000 / MAX_LIVE_RENDERS_PER_SECOND);
   };
 
   private readonly flush = (): void => {
     this.timer = undefined;
-    const availability = [...this.pendingAvailability].map(([id, availableTickets]) => ({ id, availableTickets }));
+    const availability = [...this.pendingAvailability].map(([id, counts]) => ({ id, ...counts }));
     const created = this.pendingCreated;
     this.pendingAvailability = new Map();
     this.pendingCreated = [];

@@ -1,12 +1,13 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { NewEventInput } from '../../client/types.js';
+import { DEFAULT_HOLD_SECONDS } from '../../core/types.js';
 import { validateNewEvent } from '../../core/validation.js';
 import { Spinner } from './Spinner.js';
 import { TextField } from './TextField.js';
 import { useKeys } from '../keys.js';
 
-export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking';
+export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
 export type FormValues = Record<FieldName, string>;
 
 const FIELDS: ReadonlyArray<{ name: FieldName; label: string; placeholder: string }> = [
@@ -14,6 +15,7 @@ const FIELDS: ReadonlyArray<{ name: FieldName; label: string; placeholder: strin
   { name: 'date', label: 'Date and time', placeholder: 'YYYY-MM-DD HH:MM (local time) or ISO 8601' },
   { name: 'totalTickets', label: 'Total tickets', placeholder: 'e.g. 100' },
   { name: 'maxTicketsPerBooking', label: 'Max per booking', placeholder: 'optional, default 100' },
+  { name: 'holdSeconds', label: 'Hold seconds', placeholder: `optional, default ${DEFAULT_HOLD_SECONDS} (how long a hold lasts)` },
 ];
 const SUBMIT = FIELDS.length;
 const LABEL_WIDTH = 18;
@@ -47,6 +49,7 @@ function toNumber(text: string): unknown {
 export function toInput(values: FormValues): Record<string, unknown> {
   const input: Record<string, unknown> = { name: values.name, date: toIsoDate(values.date), totalTickets: toNumber(values.totalTickets) };
   if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = toNumber(values.maxTicketsPerBooking);
+  if (values.holdSeconds.trim() !== '') input.holdSeconds = toNumber(values.holdSeconds);
   return input;
 }
 
@@ -79,12 +82,12 @@ export interface EventCreatorProps {
 }
 
 /**
- * Add an event: name, date and time, total tickets, max per booking (optional). Each field is checked
+ * Add an event: name, date and time, total tickets, max per booking and hold seconds (both optional). Each field is checked
  * with the same core validation as the API when you leave it, and the message shows under the field;
  * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
  */
 export function EventCreator({ onSubmit, onCancel, isActive = true, busy = false, error, initialValues }: EventCreatorProps) {
-  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', ...initialValues });
+  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', ...initialValues });
   const [focus, setFocus] = useState(0);
   const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
   const active = isActive && !busy;
@@ -105,6 +108,7 @@ export function EventCreator({ onSubmit, onCancel, isActive = true, busy = false
     const fields = validateNewEvent(toInput(values));
     const input: NewEventInput = { name: fields.name, date: fields.date, totalTickets: fields.totalTickets };
     if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = fields.maxTicketsPerBooking;
+    if (values.holdSeconds.trim() !== '') input.holdSeconds = fields.holdSeconds;
     onSubmit(input);
   };
 

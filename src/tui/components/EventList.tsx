@@ -27,8 +27,18 @@ export interface EventListProps {
 }
 
 const DATE_WIDTH = 21;
+/** The Available column grows to this when tickets are held ("1,000 / 10,000 · 250 held"). */
 const AVAILABLE_WIDTH = 19;
+const AVAILABLE_MAX_WIDTH = 27;
 const SOLD_WIDTH = 11;
+
+/** `8 / 10`, `8 / 10 · 2 held`, or `SOLD OUT` when nothing is left and nothing held may come back. */
+export function availabilityText(event: Event): string {
+  const held = event.heldTickets ?? 0;
+  if (event.availableTickets === 0 && held === 0) return 'SOLD OUT';
+  const counts = `${formatCount(event.availableTickets)} / ${formatCount(event.totalTickets)}`;
+  return held > 0 ? `${counts} · ${formatCount(held)} held` : counts;
+}
 
 /**
  * The events sorted by date with their local date, availability and (for organisers) tickets sold;
@@ -83,9 +93,14 @@ export function EventList(props: EventListProps) {
     { isActive },
   );
 
-  const nameWidth = Math.max(8, width - 2 - DATE_WIDTH - AVAILABLE_WIDTH - 2 - (showSold ? SOLD_WIDTH + 1 : 0));
+  // Wider only while some listed event has tickets held, so names keep their room otherwise.
+  const availableWidth = useMemo(
+    () => visible.reduce((w, e) => ((e.heldTickets ?? 0) > 0 ? Math.max(w, Math.min(AVAILABLE_MAX_WIDTH, availabilityText(e).length)) : w), AVAILABLE_WIDTH),
+    [visible],
+  );
+  const nameWidth = Math.max(8, width - 2 - DATE_WIDTH - availableWidth - 2 - (showSold ? SOLD_WIDTH + 1 : 0));
   const shown = visible.slice(top, top + rows);
-  const header = `  ${padEnd('Event', nameWidth)} ${padEnd('Date', DATE_WIDTH)} ${padStart('Available', AVAILABLE_WIDTH)}${showSold ? ` ${padStart('Sold', SOLD_WIDTH)}` : ''}`;
+  const header = `  ${padEnd('Event', nameWidth)} ${padEnd('Date', DATE_WIDTH)} ${padStart('Available', availableWidth)}${showSold ? ` ${padStart('Sold', SOLD_WIDTH)}` : ''}`;
 
   return (
     <Box flexDirection="column" height={height}>
@@ -100,7 +115,14 @@ export function EventList(props: EventListProps) {
         <Text color="gray">{events.length === 0 ? (emptyText ?? 'No events yet.') : `No events match "${truncate(filter, 40)}".`}</Text>
       ) : (
         shown.map((event) => (
-          <EventRow key={event.id} event={event} selected={event.id === visible[index]?.id} nameWidth={nameWidth} showSold={showSold} />
+          <EventRow
+            key={event.id}
+            event={event}
+            selected={event.id === visible[index]?.id}
+            nameWidth={nameWidth}
+            availableWidth={availableWidth}
+            showSold={showSold}
+          />
         ))
       )}
       <Box flexGrow={1} />
@@ -118,11 +140,21 @@ function useControllable<T>(value: T | undefined, onChange: Dispatch<SetStateAct
   return [own, setOwn];
 }
 
-function EventRow({ event, selected, nameWidth, showSold }: { event: Event; selected: boolean; nameWidth: number; showSold: boolean }) {
-  const soldOut = event.availableTickets === 0;
+interface EventRowProps {
+  event: Event;
+  selected: boolean;
+  nameWidth: number;
+  availableWidth: number;
+  showSold: boolean;
+}
+
+function EventRow({ event, selected, nameWidth, availableWidth, showSold }: EventRowProps) {
+  const held = event.heldTickets ?? 0;
+  // Nothing to buy now; with tickets held it is yellow, not red: an expiring hold may bring some back.
+  const soldOut = event.availableTickets === 0 && held === 0;
   const low = !soldOut && event.availableTickets * 10 <= event.totalTickets;
-  const available = soldOut ? 'SOLD OUT' : `${formatCount(event.availableTickets)} / ${formatCount(event.totalTickets)}`;
-  const sold = formatCount(event.totalTickets - event.availableTickets);
+  const available = availabilityText(event);
+  const sold = formatCount(event.totalTickets - event.availableTickets - held);
   return (
     <Text>
       <Text color="cyan" bold>
@@ -133,7 +165,7 @@ function EventRow({ event, selected, nameWidth, showSold }: { event: Event; sele
       </Text>
       <Text color={soldOut ? 'gray' : undefined}>{` ${padEnd(formatEventDate(event.date), DATE_WIDTH)} `}</Text>
       <Text color={soldOut ? 'red' : low ? 'yellow' : 'green'} bold={soldOut}>
-        {padStart(available, AVAILABLE_WIDTH)}
+        {padStart(available, availableWidth)}
       </Text>
       {showSold && <Text>{` ${padStart(sold, SOLD_WIDTH)}`}</Text>}
     </Text>

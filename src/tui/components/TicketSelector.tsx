@@ -55,12 +55,14 @@ export function TicketSelector({ event, isActive = true, onConfirm, onCancel, in
   );
 
   const soldOut = event.availableTickets === 0;
+  const held = event.heldTickets ?? 0;
   return (
     <Box flexDirection="column">
       <Text bold>{event.name}</Text>
       <Text color="gray">
         {`${formatEventDate(event.date)}  ·  `}
         <Text color={soldOut ? 'red' : 'green'}>{`${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left`}</Text>
+        {held > 0 && <Text color="yellow">{` · ${formatCount(held)} held`}</Text>}
         {`  ·  up to ${plural(event.maxTicketsPerBooking, 'ticket')} per booking`}
       </Text>
       <Box marginTop={1}>

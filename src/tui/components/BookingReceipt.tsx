@@ -1,0 +1,75 @@
+import { Box, Text } from 'ink';
+import type { Booking } from '../../client/types.js';
+import { formatCount, plural, truncate } from '../format.js';
+import { useKeys } from '../keys.js';
+
+export interface BookingReceiptProps {
+  booking: Booking;
+  eventName: string;
+  /** Rows the receipt may use. */
+  height: number;
+  width: number;
+  isActive?: boolean;
+  /** Enter or Esc. */
+  onDone: () => void;
+}
+
+const LABEL = 'Booking  ';
+/** Rows around the ticket ids: title, blank, booking, secret, note, blank, "Tickets". */
+const HEAD_ROWS = 7;
+const ID_GAP = 3;
+
+/**
+ * What a buyer must keep after booking: the booking id, its secret (the server shows it in this one
+ * answer only, and cancelling needs it) and the ticket ids, laid out in as many columns as fit.
+ * Stays until Enter or Esc, so nothing scrolls away before it is written down.
+ */
+export function BookingReceipt({ booking, eventName, height, width, isActive = true, onDone }: BookingReceiptProps) {
+  useKeys(
+    (_input, key) => {
+      if (key.return || key.escape) onDone();
+    },
+    { isActive },
+  );
+
+  const ids = booking.tickets.map((t) => t.id);
+  const idWidth = Math.max(1, ...ids.map((id) => id.length));
+  const columns = Math.max(1, Math.floor((width - 2 + ID_GAP) / (idWidth + ID_GAP)));
+  const rows = Math.max(1, height - HEAD_ROWS);
+  const fits = rows * columns;
+  // When they do not all fit, the last row says where the rest are.
+  const shown = ids.length <= fits ? ids : ids.slice(0, (rows - 1) * columns);
+  const lines: string[] = [];
+  for (let i = 0; i < shown.length; i += columns) lines.push(shown.slice(i, i + columns).map((id) => id.padEnd(idWidth)).join(' '.repeat(ID_GAP)).trimEnd());
+  const indent = ' '.repeat(LABEL.length);
+
+  return (
+    <Box flexDirection="column">
+      <Text bold color="green">
+        {truncate(`✔ Booked ${plural(ids.length, 'ticket')} for ${eventName}`, width)}
+      </Text>
+      <Text> </Text>
+      <Text>
+        <Text color="gray">{LABEL}</Text>
+        {booking.id}
+      </Text>
+      <Text>
+        <Text color="gray">{'Secret   '}</Text>
+        {booking.secret ? (
+          <Text bold color="yellow">
+            {booking.secret}
+          </Text>
+        ) : (
+          <Text color="gray">none sent: only the admin token can cancel this booking</Text>
+        )}
+      </Text>
+      {booking.secret ? <Text color="yellow">{truncate(`${indent}Keep the secret: it is needed to cancel, and it is not shown again.`, width)}</Text> : <Text> </Text>}
+      <Text> </Text>
+      <Text color="gray">{`Tickets (${formatCount(ids.length)})`}</Text>
+      {lines.map((line, i) => (
+        <Text key={i}>{`  ${line}`}</Text>
+      ))}
+      {shown.length < ids.length && <Text color="gray">{`  … and ${formatCount(ids.length - shown.length)} more: every ticket id is in Logs`}</Text>}
+    </Box>
+  );
+}

@@ -1,0 +1,112 @@
+import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { useKeys } from '../keys.js';
+import { Spinner } from './Spinner.js';
+import { TextField } from './TextField.js';
+
+export interface CancelRequest {
+  bookingId: string;
+  secret: string;
+}
+
+export interface CancelBookingFormProps {
+  /** Called with both fields filled in (trimmed). */
+  onSubmit: (request: CancelRequest) => void;
+  onCancel: () => void;
+  isActive?: boolean;
+  /** The request is in flight: show a spinner, ignore keys. */
+  busy?: boolean;
+  /** What the server said when it refused (shown above the button). */
+  error?: string;
+  /** Pre-filled, e.g. with the last booking made in this session. */
+  initial?: Partial<CancelRequest>;
+}
+
+const FIELDS = [
+  { name: 'bookingId', label: 'Booking id', placeholder: 'the id shown after booking' },
+  { name: 'secret', label: 'Secret', placeholder: 'the secret shown after booking' },
+] as const;
+const SUBMIT = FIELDS.length;
+const LABEL_WIDTH = 14;
+const FIELD_WIDTH = 58;
+
+/**
+ * Cancel a whole booking with its id and secret. The server checks both; the form only insists that
+ * neither is empty. Tab/↓/Enter next, Shift-Tab/↑ back, Enter on the button submits, Esc goes back.
+ */
+export function CancelBookingForm({ onSubmit, onCancel, isActive = true, busy = false, error, initial }: CancelBookingFormProps) {
+  const [values, setValues] = useState<CancelRequest>({ bookingId: initial?.bookingId ?? '', secret: initial?.secret ?? '' });
+  // With both fields pre-filled, the button is where the buyer wants to be.
+  const [focus, setFocus] = useState(initial?.bookingId && initial.secret ? SUBMIT : 0);
+  const [tried, setTried] = useState(false);
+  const active = isActive && !busy;
+  const missing = FIELDS.findIndex((f) => values[f.name].trim() === '');
+
+  const submit = () => {
+    setTried(true);
+    if (missing !== -1) setFocus(missing);
+    else onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() });
+  };
+
+  useKeys(
+    (_input, key) => {
+      if (key.escape) onCancel();
+      else if ((key.tab && key.shift) || key.upArrow) setFocus(Math.max(0, focus - 1));
+      else if (key.tab || key.downArrow) setFocus(Math.min(SUBMIT, focus + 1));
+      else if (key.return) {
+        if (focus === SUBMIT) submit();
+        else setFocus(focus + 1);
+      }
+    },
+    { isActive: active },
+  );
+
+  return (
+    <Box flexDirection="column">
+      <Text bold>Cancel a booking</Text>
+      <Box marginBottom={1}>
+        <Text color="gray">All its tickets go back on sale. You need the secret shown when you booked.</Text>
+      </Box>
+      {FIELDS.map((field, i) => (
+        <Box key={field.name} flexDirection="column">
+          <Box>
+            <Text color={focus === i ? 'cyan' : undefined} bold={focus === i}>
+              {`${focus === i ? '›' : ' '} ${field.label}`.padEnd(LABEL_WIDTH)}
+            </Text>
+            <TextField
+              value={values[field.name]}
+              placeholder={field.placeholder}
+              focus={active && focus === i}
+              width={FIELD_WIDTH}
+              onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+            />
+          </Box>
+          {tried && values[field.name].trim() === '' && (
+            <Box marginLeft={LABEL_WIDTH}>
+              <Text color="red">{`${field.label} is required.`}</Text>
+            </Box>
+          )}
+        </Box>
+      ))}
+      {error !== undefined && (
+        <Box marginTop={1}>
+          <Text color="red">{`✘ ${error}`}</Text>
+        </Box>
+      )}
+      <Box marginTop={1}>
+        {busy ? (
+          <Spinner label="Cancelling…" />
+        ) : (
+          <Text>
+            <Text color="cyan" bold>
+              {focus === SUBMIT ? '› ' : '  '}
+            </Text>
+            <Text color={focus === SUBMIT ? 'cyan' : undefined} bold={focus === SUBMIT} inverse={focus === SUBMIT}>
+              {' Cancel booking '}
+            </Text>
+          </Text>
+        )}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,53 @@
+/** The buyer's cancel form: booking id and secret, both required; pre-filled; busy and refused states. */
+import { cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CancelBookingForm, type CancelRequest } from '../../src/tui/components/CancelBookingForm.js';
+import { frame, KEYS, press, renderUi, settle } from './helpers.js';
+
+afterEach(cleanup);
+
+const ID = '00000000-0000-4000-8000-00000000000b';
+
+describe('CancelBookingForm', () => {
+  it('needs both fields: submitting empty ones says so and goes back to the first', async () => {
+    const onSubmit = vi.fn<(r: CancelRequest) => void>();
+    const r = renderUi(<CancelBookingForm onSubmit={onSubmit} onCancel={() => {}} />);
+    await frame(r, '› Booking id');
+    press(r, KEYS.tab, KEYS.tab);
+    await frame(r, '›  Cancel booking');
+    press(r, KEYS.enter);
+    const f = await frame(r, 'Booking id is required.');
+    expect(f).toContain('Secret is required.');
+    expect(f).toContain('› Booking id');
+    await settle();
+    expect(onSubmit).not.toHaveBeenCalled();
+    press(r, ` ${ID} `, KEYS.enter, 'the-secret', KEYS.enter);
+    await frame(r, '›  Cancel booking');
+    press(r, KEYS.enter);
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ bookingId: ID, secret: 'the-secret' }));
+  });
+
+  it('pre-filled: the button has the focus and Enter submits at once; Esc goes back', async () => {
+    const onSubmit = vi.fn<(r: CancelRequest) => void>();
+    const onCancel = vi.fn();
+    const r = renderUi(<CancelBookingForm onSubmit={onSubmit} onCancel={onCancel} initial={{ bookingId: ID, secret: 's3cret' }} />);
+    const f = await frame(r, '›  Cancel booking');
+    expect(f).toMatch(new RegExp(`Booking id\\s+${ID}`));
+    expect(f).toMatch(/Secret\s+s3cret/);
+    press(r, KEYS.enter);
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ bookingId: ID, secret: 's3cret' }));
+    press(r, KEYS.escape);
+    await vi.waitFor(() => expect(onCancel).toHaveBeenCalledTimes(1));
+  });
+
+  it('shows a spinner while busy (keys ignored) and the server’s refusal', async () => {
+    const onSubmit = vi.fn();
+    const r = renderUi(<CancelBookingForm onSubmit={onSubmit} onCancel={() => {}} busy initial={{ bookingId: ID, secret: 's' }} />);
+    await frame(r, 'Cancelling…');
+    press(r, KEYS.enter);
+    await settle();
+    expect(onSubmit).not.toHaveBeenCalled();
+    r.rerender(<CancelBookingForm onSubmit={onSubmit} onCancel={() => {}} error="That secret does not match this booking." initial={{ bookingId: ID, secret: 's' }} />);
+    await frame(r, '✘ That secret does not match this booking.');
+  });
+});
