@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT } from './http/app.js';
 import { runPrimary } from './server/cluster.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
+import { VERSION } from './server/version.js';
 import { isPostgresUrl } from './store/index.js';
 
 function integer(name: string, min: number, max: number) {
@@ -52,6 +53,7 @@ function corsOrigin(raw: string): string {
 const program = new Command()
   .name('boxoffice')
   .description('A concurrent general-admission ticket reservation server.')
+  .version(VERSION)
   // Every usage error is one line with the same prefix as every other failure.
   .configureOutput({
     outputError: (text, write) => write(`boxoffice: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),

@@ -7,6 +7,7 @@ import { registerAdmission, type AdmissionState } from './admission.js';
 import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { eventRoutes } from './routes/events.js';
 import { holdRoutes } from './routes/holds.js';
 import { legacyRoutes } from './routes/legacy.js';
@@ -39,6 +40,8 @@ export interface AppConfig {
   trustProxy?: boolean;
   /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
   corsOrigin?: string;
+  /** The version shown in the OpenAPI document. */
+  version?: string;
   /** Collect Node process metrics (default true; tests building many apps turn it off). */
   processMetrics?: boolean;
 }
@@ -122,14 +125,19 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     done();
   });
 
+  registerOpenApi(app, config.version ?? '0.0.0');
   const auth = adminAuth(config.adminToken);
-  eventRoutes(app, { service, adminOnly: auth.adminOnly });
-  holdRoutes(app, { service });
-  lookupRoutes(app, { service, auth });
-  legacyRoutes(app, { service });
-  opsRoutes(app, { metrics, state });
-  streamRoutes(app, { service, state });
-  webRoutes(app);
+  // Inside a plugin so they are added after the OpenAPI generator has loaded and can see them;
+  // the hooks, schemas and error handler above still apply to them.
+  void app.register(async (routes) => {
+    eventRoutes(routes, { service, adminOnly: auth.adminOnly });
+    holdRoutes(routes, { service });
+    lookupRoutes(routes, { service, auth });
+    legacyRoutes(routes, { service });
+    opsRoutes(routes, { metrics, state });
+    streamRoutes(routes, { service, state });
+    webRoutes(routes);
+  });
 
   return {
     app,

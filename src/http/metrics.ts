@@ -30,7 +30,18 @@ export class Metrics {
   });
   readonly ticketsSold = new Counter({
     name: 'boxoffice_tickets_sold_total',
-    help: 'Tickets in committed bookings',
+    help: 'Tickets in committed bookings, confirmed holds included',
+    registers: [this.registry],
+  });
+  readonly holds = new Counter({
+    name: 'boxoffice_holds_total',
+    help: 'Holds by what happened to them (created, confirmed, released, expired)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly ticketsCancelled = new Counter({
+    name: 'boxoffice_tickets_cancelled_total',
+    help: 'Tickets cancelled and returned to stock',
     registers: [this.registry],
   });
   readonly batchSize = new Histogram({
@@ -60,5 +71,10 @@ export class Metrics {
       this.bookings.inc({ outcome });
       if (outcome === 'booked') this.ticketsSold.inc(tickets);
     },
+    holdsChanged: (event, holds, tickets) => {
+      this.holds.inc({ event }, holds);
+      if (event === 'confirmed') this.ticketsSold.inc(tickets);
+    },
+    ticketsCancelled: (tickets) => this.ticketsCancelled.inc(tickets),
   };
 }

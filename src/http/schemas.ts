@@ -117,3 +117,22 @@ export const reserveQuery = {
 } as const;
 
 export const sharedSchemas = [ticketSchema, eventSchema, bookingSchema, holdSchema, errorSchema];
+
+/** Error answers a route documents; all share the Error shape. */
+export function errorResponses(...statuses: number[]): Record<number, { $ref: 'Error#'; description: string }> {
+  return Object.fromEntries(statuses.map((status) => [status, { $ref: 'Error#', description: ERROR_DESCRIPTIONS[status] ?? 'Refused' }]));
+}
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid_request: the input is not acceptable; nothing changed',
+  401: 'unauthorized: credentials missing or wrong',
+  403: 'forbidden: the secret does not match',
+  404: 'not_found / event_not_found',
+  409: 'not_enough_tickets, hold_confirmed or already_cancelled',
+  410: 'hold_expired or hold_released: the tickets went back on sale',
+  422: 'idempotency_key_reused: the key was used for a different request',
+  429: 'too_many_requests: retry after Retry-After seconds',
+  503: 'storage_unavailable or shutting_down: not confirmed, retry',
+};
+
+export const ADMIN_SECURITY = [{ bearer: [] }];

@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
+import { VERSION } from './version.js';
 import { describeStore, openStore } from '../store/index.js';
 import { resolveAdminToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
@@ -76,6 +77,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxConnections: options.maxConnections,
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
+      version: VERSION,
     },
   });
 

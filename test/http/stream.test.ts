@@ -139,7 +139,7 @@ describe('GET /events/stream', () => {
     const booked = Date.now();
     const message = await stream.next((m) => availabilityOf(m, event.id) !== undefined, { from, timeoutMs: 5_000 });
     expect(Date.now() - booked).toBeLessThanOrEqual(1_000);
-    expect(message).toEqual({ type: 'changes', created: [], availability: [{ id: event.id, availableTickets: 7 }] });
+    expect(message).toEqual({ type: 'changes', created: [], availability: [{ id: event.id, availableTickets: 7, heldTickets: 0 }] });
   });
 
   it('announces a new event with all its fields', async () => {

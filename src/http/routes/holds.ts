@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TicketService } from '../../core/ticket-service.js';
 import { sendPlaced } from '../replies.js';
-import { bookingBody, idempotencyHeaders, idParams } from '../schemas.js';
+import { bookingBody, errorResponses, idempotencyHeaders, idParams } from '../schemas.js';
 
 /**
  * Holds: tickets set aside while the buyer pays. The hold id is the buyer's capability: whoever has
@@ -12,7 +12,16 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.post<{ Params: { id: string }; Body: { tickets: number } }>(
     '/events/:id/holds',
-    { schema: { params: idParams, headers: idempotencyHeaders, body: bookingBody, response: { 201: { $ref: 'Hold#' } } } },
+    {
+      schema: {
+        summary: 'Hold tickets for the event\'s hold time',
+        tags: ['holds'],
+        params: idParams,
+        headers: idempotencyHeaders,
+        body: bookingBody,
+        response: { 201: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 422, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const placed = await service.holdTickets(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'] });
       return sendPlaced(reply, placed, '/holds');
@@ -21,14 +30,21 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.get<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { params: idParams, response: { 200: { $ref: 'Hold#' } } } },
+    { schema: { summary: 'A hold and its status', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getHold(request.params.id),
   );
 
   // A retried confirm must not fail: the second answer is the same booking, with 200 instead of 201.
   app.post<{ Params: { id: string } }>(
     '/holds/:id/confirm',
-    { schema: { params: idParams, response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' } } } },
+    {
+      schema: {
+        summary: 'Confirm a hold: its tickets become a booking (200 with the same booking when repeated)',
+        tags: ['holds'],
+        params: idParams,
+        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 404, 410, 503) },
+      },
+    },
     async (request, reply) => {
       const placed = await service.confirmHold(request.params.id);
       return sendPlaced(reply, placed, '/bookings', placed.replayed ? 200 : 201);
@@ -37,7 +53,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.delete<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { params: idParams, response: { 200: { $ref: 'Hold#' } } } },
+    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 410, 503) } } },
     async (request) => service.releaseHold(request.params.id),
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../core/errors.js';
 import type { TicketService } from '../../core/ticket-service.js';
-import { idempotencyHeaders, reserveQuery } from '../schemas.js';
+import { errorResponses, idempotencyHeaders, reserveQuery } from '../schemas.js';
 
 const ticketIdList = { type: 'array', items: { type: 'string' } } as const;
 
@@ -14,7 +14,13 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
   app.post<{ Querystring: { eventId: string; tickets: string } }>(
     '/reserve',
     {
-      schema: { querystring: reserveQuery, headers: idempotencyHeaders, response: { 200: ticketIdList } },
+      schema: {
+        summary: 'The original protocol: book and answer the ticket ids',
+        tags: ['original protocol'],
+        querystring: reserveQuery,
+        headers: idempotencyHeaders,
+        response: { 200: ticketIdList, ...errorResponses(400, 404, 409, 422, 429, 503) },
+      },
       // Old clients post an empty body labelled application/json; the protocol reads only the
       // query string, so an empty body is no body, whatever its label.
       onRequest: (request, _reply, done) => {
@@ -35,6 +41,7 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: '/reserve',
+    schema: { hide: true },
     handler: async (request, reply) => {
       reply.header('allow', 'POST');
       throw Errors.methodNotAllowed(request.method, '/reserve', 'POST');

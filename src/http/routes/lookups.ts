@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TicketService } from '../../core/ticket-service.js';
 import { bearerCredential, type AdminAuth } from '../admin-auth.js';
-import { cancelBody, idParams } from '../schemas.js';
+import { ADMIN_SECURITY, cancelBody, errorResponses, idParams } from '../schemas.js';
 
 /**
  * What was sold: a ticket by id (what a door scanner asks), a whole booking, and cancelling one,
@@ -11,17 +11,31 @@ export function lookupRoutes(app: FastifyInstance, deps: { service: TicketServic
   const { service } = deps;
   app.get<{ Params: { id: string } }>(
     '/tickets/:id',
-    { schema: { params: idParams, response: { 200: { $ref: 'Ticket#' } } } },
+    { schema: { summary: 'One ticket and whether it is valid', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Ticket#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getTicket(request.params.id),
   );
   app.get<{ Params: { id: string } }>(
     '/bookings/:id',
-    { schema: { params: idParams, response: { 200: { $ref: 'Booking#' } } } },
+    { schema: { summary: 'A booking and its tickets (never its secret)', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getBooking(request.params.id),
   );
   app.delete<{ Params: { id: string }; Body: { tickets?: string[] } | undefined }>(
     '/bookings/:id',
-    { schema: { params: idParams, body: cancelBody, response: { 200: { $ref: 'Booking#' } } } },
+    {
+      schema: {
+        summary: 'Cancel a booking, or some of its tickets (admin token or the booking secret)',
+        tags: ['bookings'],
+        security: ADMIN_SECURITY,
+        params: idParams,
+        body: cancelBody,
+        response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+      // The body is optional: no body means "every ticket still valid".
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
     async (request) => {
       const admin = deps.auth.isAdmin(request);
       return service.cancelBooking(request.params.id, {

@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics.js';
 /** Liveness and metrics: never refused by the admission limit, so they work during overload. */
 export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state: AdmissionState }): void {
   const ok = JSON.stringify({ status: 'ok' });
-  app.get('/healthz', { config: { alwaysAdmit: true } }, async (_request, reply) => {
+  app.get('/healthz', { config: { alwaysAdmit: true }, schema: { summary: 'Liveness: 200 ok, 503 while stopping', tags: ['operations'] } }, async (_request, reply) => {
     // A stopping node says so, so a load balancer takes it out of rotation.
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     return reply.type('application/json; charset=utf-8').send(ok);
@@ -14,10 +14,10 @@ export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state:
   // The HTTP stack's own ceiling for the benchmark: a JSON POST that goes through admission,
   // parsing and serialisation like a booking, and does nothing else.
   const noop = JSON.stringify({ ok: true });
-  app.post('/noop', { schema: { body: { type: 'object' } } }, async (_request, reply) =>
+  app.post('/noop', { schema: { summary: 'Does nothing: the benchmark\'s ceiling', tags: ['operations'], body: { type: 'object' } } }, async (_request, reply) =>
     reply.type('application/json; charset=utf-8').send(noop),
   );
-  app.get('/metrics', { config: { alwaysAdmit: true } }, async (_request, reply) => {
+  app.get('/metrics', { config: { alwaysAdmit: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });

@@ -22,7 +22,8 @@ interface Subscriber {
  * `GET /events/stream`: Server-Sent Events with live availability.
  *
  * Every subscriber first gets `{"type":"snapshot","events":[…]}` (the list as `GET /events` shows it),
- * then `{"type":"changes","created":[…],"availability":[{"id","availableTickets"}]}` messages. Commits
+ * then `{"type":"changes","created":[…],"availability":[{"id","availableTickets","heldTickets"}]}` messages. Holds,
+ * releases, expiries, confirmations and cancellations change counts just like bookings. Commits
  * are coalesced: whatever changed in a window of STREAM_FLUSH_MS goes out as ONE message, serialised
  * once and written to every subscriber, so a booking costs the stream a Map.set, not a write per
  * subscriber. A change made by another process (`external`) is answered with a fresh snapshot.
@@ -33,24 +34,32 @@ interface Subscriber {
 export function streamRoutes(app: FastifyInstance, deps: { service: TicketService; state: AdmissionState }): void {
   const broadcaster = new ChangeBroadcaster(deps.service, app.log);
 
-  app.get('/events/stream', { config: { alwaysAdmit: true }, exposeHeadRoute: false }, (request, reply) => {
-    if (deps.state.shuttingDown) throw Errors.shuttingDown();
-    reply.hijack();
-    const res = reply.raw;
-    request.raw.socket.setNoDelay(true);
-    request.raw.socket.setKeepAlive(true, 30_000);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      // The stream only ends when the server closes it; the socket should go with it rather than
-      // linger in a client's keep-alive pool and hold up the server's shutdown.
-      connection: 'close',
-      'x-accel-buffering': 'no',
-    });
-    // Tells EventSource-style clients how soon to reconnect; our client has its own backoff.
-    res.write('retry: 1000\n\n');
-    broadcaster.add(res);
-  });
+  app.get(
+    '/events/stream',
+    {
+      config: { alwaysAdmit: true },
+      exposeHeadRoute: false,
+      schema: { summary: 'Server-Sent Events: a snapshot, then coalesced count changes', tags: ['events'] },
+    },
+    (request, reply) => {
+      if (deps.state.shuttingDown) throw Errors.shuttingDown();
+      reply.hijack();
+      const res = reply.raw;
+      request.raw.socket.setNoDelay(true);
+      request.raw.socket.setKeepAlive(true, 30_000);
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        // The stream only ends when the server closes it; the socket should go with it rather than
+        // linger in a client's keep-alive pool and hold up the server's shutdown.
+        connection: 'close',
+        'x-accel-buffering': 'no',
+      });
+      // Tells EventSource-style clients how soon to reconnect; our client has its own backoff.
+      res.write('retry: 1000\n\n');
+      broadcaster.add(res);
+    },
+  );
 
   app.addHook('preClose', (done) => {
     broadcaster.close();
@@ -60,7 +69,7 @@ export function streamRoutes(app: FastifyInstance, deps: { service: TicketServic
 
 export class ChangeBroadcaster {
   private readonly subscribers = new Set<Subscriber>();
-  private availability = new Map<string, number>();
+  private availability = new Map<string, { availableTickets: number; heldTickets: number }>();
   private created: Event[] = [];
   private resnapshot = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,7 +142,7 @@ export class ChangeBroadcaster {
     }
     if ('external' in change) this.resnapshot = true;
     else if ('created' in change) this.created.push(change.created);
-    else this.availability.set(change.eventId, change.availableTickets);
+    else this.availability.set(change.eventId, { availableTickets: change.availableTickets, heldTickets: change.heldTickets });
     this.schedule();
   };
 
@@ -179,7 +188,7 @@ export class ChangeBroadcaster {
         if (this.hasPending()) this.schedule();
       }
     } else {
-      const availability = [...this.availability].map(([id, availableTickets]) => ({ id, availableTickets }));
+      const availability = [...this.availability].map(([id, counts]) => ({ id, ...counts }));
       message = `data: ${JSON.stringify({ type: 'changes', created: this.created, availability })}\n\n`;
       this.created = [];
       this.availability = new Map();

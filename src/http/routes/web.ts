@@ -50,8 +50,12 @@ export function webRoutes(app: FastifyInstance): void {
     globIgnore: ['**/*.html'],
     index: false,
     dotfiles: 'ignore',
-    // security.ts sends `cache-control: no-store` on every answer; send's own header would be replaced.
+    // security.ts sends `cache-control: no-store` on every answer, so validators and ranges would buy
+    // nothing; without them every answer is a plain 200 with the whole file, as the API's are.
     cacheControl: false,
+    etag: false,
+    lastModified: false,
+    acceptRanges: false,
   });
 
   const page = (file: string) => (_request: unknown, reply: FastifyReply) =>
