@@ -123,12 +123,12 @@ function createRow(event) {
   const row = {
     tr,
     name: cell('th'),
-    date: cell('td'),
+    date: cell('td', 'date'),
     total: cell('td', 'num total'),
     available: cell('td', 'num available'),
     held: cell('td', 'num held'),
     sold: cell('td', 'num sold'),
-    barCell: cell('td'),
+    barCell: cell('td', 'chart'),
   };
   row.name.scope = 'row';
   row.bar = document.createElement('div');

@@ -27,6 +27,8 @@ const ui = {
   ticketTemplate: $('ticket-template'),
 };
 
+// The open hold is remembered for this tab, so reloading the page does not strand held tickets.
+const HOLD_KEY = 'boxoffice.hold';
 /** The hold being bought: the API's Hold plus `deadline` on this page's own clock. */
 let hold = null;
 let timer;
@@ -181,15 +183,18 @@ async function holdTickets(card) {
   }
 }
 
-function startHold(data, headers, event) {
-  // The countdown runs on this page's clock, from the server's own numbers: a phone whose clock is off
-  // by minutes still shows the right time left. A replayed answer is older than its createdAt suggests,
-  // so then the server's Date header says what "now" is.
-  const replayed = headers.get('idempotent-replayed') === 'true';
+/**
+ * Shows the hold and starts its countdown. The countdown runs on this page's clock, from the server's
+ * own numbers, so a phone whose clock is off by minutes still shows the right time left. A fresh hold
+ * was made "now", at its createdAt; an older one (a replayed answer, a hold found again after a reload)
+ * is measured from the server's Date header instead.
+ */
+function startHold(data, headers, event, { fresh = true } = {}) {
   let serverNow = Date.parse(data.createdAt);
-  if (replayed) serverNow = Date.parse(headers.get('date') ?? '') || serverNow;
+  if (!fresh || headers.get('idempotent-replayed') === 'true') serverNow = Date.parse(headers.get('date') ?? '') || serverNow;
   const remainingMs = Date.parse(data.expiresAt) - serverNow;
   hold = { ...data, deadline: performance.now() + remainingMs, event, announced: new Set() };
+  sessionStorage.setItem(HOLD_KEY, JSON.stringify({ id: data.id, event }));
   ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}.`;
   say(ui.announce, '');
   ui.tickets.hidden = true;
@@ -223,6 +228,23 @@ function tick() {
   }
 }
 
+async function restoreHold() {
+  let saved;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(HOLD_KEY) ?? 'null');
+  } catch {
+    saved = null;
+  }
+  if (!saved?.id || !saved.event) return;
+  try {
+    const { data, headers } = await api('GET', `/holds/${saved.id}`, { retries: 2 });
+    if (data.status === 'active' && !hold) return startHold(data, headers, saved.event, { fresh: false });
+  } catch {
+    // Gone or unreachable: nothing to show.
+  }
+  if (!hold) sessionStorage.removeItem(HOLD_KEY);
+}
+
 function describeSeconds(seconds) {
   const minutes = Math.floor(seconds / 60);
   const rest = seconds % 60;
@@ -234,6 +256,7 @@ function describeSeconds(seconds) {
 
 function endHold() {
   clearInterval(timer);
+  sessionStorage.removeItem(HOLD_KEY);
   const ended = hold;
   hold = null;
   const hadFocus = ui.hold.contains(document.activeElement);
@@ -317,10 +340,11 @@ function showTickets(booking, event) {
 
 // ---- messages and state ----
 
-/** Said after the server's own sentence, when there is something the buyer can do about it. */
+/**
+ * Said after the server's own sentence, when there is something the buyer can do about it. (The
+ * hold_expired and hold_released sentences already say the tickets went back on sale.)
+ */
 const NEXT_STEP = {
-  hold_expired: 'The tickets went back on sale; you can hold them again if any are left.',
-  hold_released: 'The tickets went back on sale.',
   not_enough_tickets: 'Choose fewer tickets, or wait a little: held tickets come back when their holds run out.',
   too_many_requests: 'The box office is very busy; try again in a moment.',
   storage_unavailable: 'Try again in a moment.',
@@ -329,7 +353,8 @@ const NEXT_STEP = {
 
 function showError(err) {
   const next = NEXT_STEP[err.code];
-  say(ui.error, next ? `${err.message} ${next}` : err.message);
+  const sentence = /[.!?]$/.test(err.message) ? err.message : `${err.message}.`;
+  say(ui.error, next ? `${sentence} ${next}` : sentence);
 }
 
 function clearMessages() {
@@ -364,3 +389,5 @@ function newKey() {
   const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+void restoreHold();

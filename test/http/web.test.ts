@@ -78,6 +78,17 @@ describe('web pages', () => {
     }
   });
 
+  it('answers whole files: no ranges, no validators (no-store makes them pointless)', async () => {
+    for (const path of ['/', '/assets/style.css']) {
+      const res = await request(`${app.url}${path}`, { headers: { range: 'bytes=0-0', 'if-modified-since': new Date().toUTCString() } });
+      const body = await res.body.text();
+      expect(res.statusCode, path).toBe(200);
+      expect(body.length).toBeGreaterThan(100);
+      expect(res.headers.etag).toBeUndefined();
+      expect(res.headers['last-modified']).toBeUndefined();
+    }
+  });
+
   it('serves the QR library from node_modules as an ES module', async () => {
     const res = await get('/assets/vendor/qrcode.mjs');
     expect(res.status).toBe(200);
