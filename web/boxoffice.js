@@ -1,6 +1,5 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
 import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, plural, say, sortedEvents } from './common.js';
-import { qrSvg } from './qr.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -200,6 +199,7 @@ function startHold(data, headers, event, { fresh = true } = {}) {
   ui.tickets.hidden = true;
   ui.hold.hidden = false;
   updateButtons();
+  void loadQr().catch(() => {}); // ready by the time the buyer pays, even if the network drops meanwhile
   tick();
   timer = setInterval(tick, 250);
   ui.holdTitle.focus();
@@ -316,6 +316,16 @@ async function releaseHold() {
 
 // ---- tickets ----
 
+/** The QR code module (and its 50 KB library) loads only when someone is about to buy: the list stays light. */
+let qrModule;
+function loadQr() {
+  qrModule ??= import('./qr.js').catch((err) => {
+    qrModule = undefined;
+    throw err;
+  });
+  return qrModule;
+}
+
 function showTickets(booking, event) {
   const count = booking.tickets.length;
   ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}. Booking number ${booking.id}.`;
@@ -325,11 +335,20 @@ function showTickets(booking, event) {
       li.dataset.ticketId = ticket.id;
       li.querySelector('.ticket-number').textContent = `Ticket ${i + 1} of ${count}:`;
       li.querySelector('.ticket-id').textContent = ticket.id;
-      // The code holds the ticket's own address: any phone camera can open it and see that it is valid.
-      const url = new URL(`/tickets/${ticket.id}`, location.origin).href;
-      li.querySelector('.qr-frame').append(qrSvg(url, `QR code of ticket ${i + 1}, ${ticket.id}`));
       return li;
     }),
+  );
+  void loadQr().then(
+    ({ qrSvg }) => {
+      booking.tickets.forEach((ticket, i) => {
+        // The code holds the ticket's own address: any phone camera can open it and see that it is valid.
+        const url = new URL(`/tickets/${ticket.id}`, location.origin).href;
+        ui.ticketList.children[i]?.querySelector('.qr-frame').append(qrSvg(url, `QR code of ticket ${i + 1}, ${ticket.id}`));
+      });
+    },
+    () => {
+      for (const frame of ui.ticketList.querySelectorAll('.qr-frame')) frame.textContent = 'The QR code could not be loaded; the ticket id below is all the door needs.';
+    },
   );
   ui.secret.textContent = booking.secret ?? '';
   ui.secret.closest('.secret').hidden = !booking.secret;

@@ -108,6 +108,9 @@ describeBrowser('web box office in a real browser', () => {
     await waitForStock(buyer, event.id, 20, 0);
     await waitForStock(watcher, event.id, 20, 0);
     await buyer.screenshot({ path: join(SCREENSHOTS, 'web-boxoffice.png'), fullPage: true, animations: 'disabled' });
+    // The QR library (50 KB) waits until someone holds tickets. (A function, not a string: the CSP forbids eval.)
+    const qrRequested = () => performance.getEntriesByType('resource').some((e) => e.name.includes('qrcode'));
+    expect(await buyer.evaluate(qrRequested)).toBe(false);
 
     // The hold request carries an Idempotency-Key; a lost answer is asked for again with the same key,
     // and the server replays the hold it made instead of holding a second time.
@@ -128,6 +131,7 @@ describeBrowser('web box office in a real browser', () => {
     expect(keys[0]).toMatch(UUID);
     expect(keys[1]).toBe(keys[0]);
     await buyer.unroute('**/events/*/holds');
+    await buyer.waitForFunction(qrRequested);
 
     // Keyboard users land on the hold, and the countdown runs.
     await buyer.locator('#hold-title:focus').waitFor();
@@ -246,6 +250,10 @@ describeBrowser('web box office in a real browser', () => {
     await waitForText(page, '#error');
     expect(await page.locator('#error').textContent()).toMatch(/expired at .*; its tickets went back on sale/);
     expect(await page.locator('#hold').isHidden()).toBe(true);
+
+    // The CSP holds in the browser too: an injected inline script does not run.
+    const injected = 'const s = document.createElement("script"); s.textContent = "window.injected = 1"; document.body.append(s); window.injected === undefined';
+    expect(await page.evaluate(injected)).toBe(true);
     expectNoProblems(page);
     await page.close();
   });
