@@ -16,13 +16,28 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/** A write that is not a booking (a confirmation, a release, a cancellation, an expiry sweep). */
+interface Solo {
+  solo: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Queued = Waiter | Solo;
+const isSolo = (q: Queued): q is Solo => 'solo' in q;
+
 /**
  * Group commit: one transaction (one fsync) decides every request that queued up while the previous
  * transaction was in flight. At most one batch is in flight, so batches commit in arrival order and
  * the queue keeps requests FIFO. A promise settles only after its batch has committed (or failed whole).
+ *
+ * It is also this process's one write lane: other writes (`runSolo`) queue in the same FIFO and run
+ * alone between batches. So every write of this process commits, and is answered, in the order it
+ * was queued, and the caches that apply the answers' counts never apply an older count over a newer
+ * one (with several connections, answers could otherwise arrive out of commit order).
  */
 export class GroupCommitter {
-  private queue: Waiter[] = [];
+  private queue: Queued[] = [];
   private inFlight = false;
   private scheduled = false;
   private idleWaiters: Array<() => void> = [];
@@ -39,6 +54,14 @@ export class GroupCommitter {
   submit(request: BookingRequest): Promise<BookingOutcome> {
     return new Promise<BookingOutcome>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Runs a write alone, in FIFO order with the bookings; settles with its result. */
+  runSolo<T>(write: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ solo: write, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -64,8 +87,45 @@ export class GroupCommitter {
       this.notifyIdle();
       return;
     }
-    const batch = this.queue.length <= this.options.maxBatch ? this.queue : this.queue.slice(0, this.options.maxBatch);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    const head = this.queue[0]!;
+    if (isSolo(head)) {
+      this.queue.shift();
+      this.inFlight = true;
+      let result: unknown;
+      try {
+        result = await head.solo();
+      } catch (err) {
+        this.inFlight = false;
+        head.reject(err);
+        return this.next();
+      }
+      this.inFlight = false;
+      head.resolve(result);
+      this.next();
+    } else {
+      await this.commitBatch(this.takeBatch());
+    }
+  }
+
+  /**
+   * Called in the same tick as the answers are handed out: the next write is scheduled before any
+   * waiter's continuation can queue its own timers, as it always was.
+   */
+  private next(): void {
+    if (this.queue.length > 0) this.schedule();
+    else this.notifyIdle();
+  }
+
+  /** The leading bookings of the queue, up to maxBatch, stopping at the first solo write. */
+  private takeBatch(): Waiter[] {
+    let end = 0;
+    while (end < this.queue.length && end < this.options.maxBatch && !isSolo(this.queue[end]!)) end++;
+    const batch = end === this.queue.length ? this.queue : this.queue.slice(0, end);
+    this.queue = batch === this.queue ? [] : this.queue.slice(end);
+    return batch as Waiter[];
+  }
+
+  private async commitBatch(batch: Waiter[]): Promise<void> {
     this.inFlight = true;
     const started = performance.now();
     try {
@@ -81,8 +141,7 @@ export class GroupCommitter {
     } finally {
       this.inFlight = false;
     }
-    if (this.queue.length > 0) this.schedule();
-    else this.notifyIdle();
+    this.next();
   }
 
   private notifyIdle(): void {

@@ -9,6 +9,8 @@ export interface HousekeepingOptions {
   purgeEveryMs: number;
   now: () => Date;
   logger: Logger;
+  /** Runs the store's expiry transaction; the service routes it through its write lane. */
+  expire: (now: Date) => Promise<ExpiryResult>;
   onExpired: (result: ExpiryResult) => void;
 }
 
@@ -43,7 +45,7 @@ export class Housekeeping {
 
   /** Expires every due hold now (also what the timer does). */
   async sweep(): Promise<ExpiryResult> {
-    const result = await this.store.expireHolds(this.options.now());
+    const result = await this.options.expire(this.options.now());
     if (result.expired > 0) this.options.onExpired(result);
     return result;
   }

@@ -47,7 +47,8 @@ export type HoldEvent = 'created' | 'confirmed' | 'released' | 'expired';
 export interface ServiceObserver {
   batchCommitted?(size: number, millis: number): void;
   bookingDecided?(outcome: 'booked' | 'refused' | 'failed', tickets: number): void;
-  holdsChanged?(what: HoldEvent, holds: number): void;
+  /** `tickets` is the total over those holds. */
+  holdsChanged?(what: HoldEvent, holds: number, tickets: number): void;
   ticketsCancelled?(tickets: number): void;
 }
 
@@ -110,6 +111,7 @@ export class TicketService {
       purgeEveryMs: 10 * 60_000,
       now: () => this.identity.now(),
       logger: this.logger,
+      expire: (now) => this.committer.runSolo(() => store.expireHolds(now)),
       onExpired: (result) => this.afterExpiry(result),
     });
     this.housekeeping.start();
@@ -222,7 +224,7 @@ export class TicketService {
     if (outcome.counts) this.noteCounts(outcome.counts);
     if (outcome.replayed) return outcome;
     if (!outcome.ok) this.notifyDecided('refused', request.tickets);
-    else if (outcome.hold) this.notifyHolds('created', 1);
+    else if (outcome.hold) this.notifyHolds('created', 1, request.tickets);
     else this.notifyDecided('booked', request.tickets);
     return outcome;
   }
@@ -238,14 +240,15 @@ export class TicketService {
   async confirmHold(id: unknown): Promise<Placed<Booking>> {
     this.assertOpen();
     const holdId = parseId(id, 'hold id');
-    const outcome = await this.withStorage(this.store.confirmHold(holdId, this.identity.now()));
+    // Through the write lane, so counts are applied in commit order (see GroupCommitter).
+    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.confirmHold(holdId, this.identity.now())));
     if (outcome.counts) this.noteCounts(outcome.counts);
     if (!outcome.ok) {
-      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1);
+      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
       throw outcome.error;
     }
     if (!outcome.replayed) {
-      this.notifyHolds('confirmed', 1);
+      this.notifyHolds('confirmed', 1, outcome.booking.tickets.length);
       this.logger.info({ holdId, bookingId: outcome.booking.id, eventId: outcome.booking.eventId, tickets: outcome.booking.tickets.length }, 'hold confirmed');
     }
     return { value: outcome.booking, replayed: outcome.replayed };
@@ -255,14 +258,14 @@ export class TicketService {
   async releaseHold(id: unknown): Promise<Hold> {
     this.assertOpen();
     const holdId = parseId(id, 'hold id');
-    const outcome = await this.withStorage(this.store.releaseHold(holdId, this.identity.now()));
+    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.releaseHold(holdId, this.identity.now())));
     if (outcome.counts) this.noteCounts(outcome.counts);
     if (!outcome.ok) {
-      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1);
+      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
       throw outcome.error;
     }
     if (outcome.counts) {
-      this.notifyHolds('released', 1);
+      this.notifyHolds('released', 1, outcome.hold.tickets);
       this.logger.info({ holdId, eventId: outcome.hold.eventId, tickets: outcome.hold.tickets }, 'hold released');
     }
     return outcome.hold;
@@ -284,7 +287,7 @@ export class TicketService {
       if (!booking) throw Errors.notFound('booking', bookingId);
       if (!secretMatches(request.secret, booking.secretHash)) throw Errors.forbidden('booking');
     }
-    const outcome = await this.withStorage(this.store.cancelBooking(bookingId, ticketIds, this.identity.now()));
+    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.cancelBooking(bookingId, ticketIds, this.identity.now())));
     if (!outcome.ok) throw outcome.error;
     this.noteCounts(outcome.counts);
     const cancelled = ticketIds?.length ?? outcome.booking.tickets.length;
@@ -295,7 +298,7 @@ export class TicketService {
 
   private afterExpiry(result: ExpiryResult): void {
     for (const counts of result.counts) this.noteCounts(counts);
-    this.notifyHolds('expired', result.expired);
+    this.notifyHolds('expired', result.expired, 0);
     this.logger.info({ expired: result.expired, events: result.counts }, `${result.expired} holds expired; their tickets are back on sale`);
   }
 
@@ -385,8 +388,8 @@ export class TicketService {
     for (const o of this.observers) o.bookingDecided?.(outcome, tickets);
   }
 
-  private notifyHolds(what: HoldEvent, holds: number): void {
-    for (const o of this.observers) o.holdsChanged?.(what, holds);
+  private notifyHolds(what: HoldEvent, holds: number, tickets: number): void {
+    for (const o of this.observers) o.holdsChanged?.(what, holds, tickets);
   }
 
   private noteCounts(counts: EventCounts): void {

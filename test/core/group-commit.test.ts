@@ -111,4 +111,53 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter(async () => [], { maxBatch: 10 });
     await expect(gc.submit(req(1))).rejects.toMatchObject({ code: 'storage_unavailable' });
   });
+
+  it('runs solo writes alone, in FIFO order between batches, and answers everything in commit order', async () => {
+    const { calls, commit } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100 });
+    const order: string[] = [];
+    let releaseSolo!: () => void;
+    const first = gc.submit(req(1)).then(() => order.push('batch 1'));
+    await tick();
+    const queued = [
+      gc.submit(req(2)).then(() => order.push('batch 2')),
+      gc
+        .runSolo(() => {
+          order.push('solo started');
+          return new Promise<string>((resolve) => (releaseSolo = () => resolve('solo result')));
+        })
+        .then((r) => order.push(r)),
+      gc.submit(req(3)).then(() => order.push('batch 3')),
+    ];
+    calls[0]!.finish();
+    await first;
+    await tick();
+    // Only the bookings queued before the solo write form the next batch.
+    expect(calls.map((c) => c.batch.map((r) => r.tickets))).toEqual([[1], [2]]);
+    calls[1]!.finish();
+    await tick();
+    await tick();
+    expect(order).toEqual(['batch 1', 'batch 2', 'solo started']);
+    // The batch behind the solo write waits for it.
+    expect(calls).toHaveLength(2);
+    releaseSolo();
+    await tick();
+    await tick();
+    expect(calls.map((c) => c.batch.map((r) => r.tickets))).toEqual([[1], [2], [3]]);
+    calls[2]!.finish();
+    await Promise.all(queued);
+    expect(order).toEqual(['batch 1', 'batch 2', 'solo started', 'solo result', 'batch 3']);
+  });
+
+  it('a failing solo write rejects only itself', async () => {
+    const { calls, commit } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100 });
+    const solo = gc.runSolo(() => Promise.reject(new Error('disk full')));
+    const after = gc.submit(req(1));
+    await expect(solo).rejects.toThrow('disk full');
+    await tick();
+    calls[0]!.finish();
+    await expect(after).resolves.toMatchObject({ ok: false });
+    await gc.drain();
+  });
 });

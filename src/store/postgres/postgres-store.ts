@@ -253,6 +253,9 @@ export class PostgresStore implements Store {
       const back = new Map<string, number>();
       for (const row of due.rows) back.set(row.event_id, (back.get(row.event_id) ?? 0) + row.tickets);
       const eventIds = [...back.keys()].sort();
+      // Event rows are locked in id order, as a booking batch locks them: an UPDATE … FROM would take
+      // them in whatever order its join produced and could deadlock against a batch.
+      await client.query({ name: 'lock-events-in-order', text: 'SELECT 1 FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', values: [eventIds] });
       const { rows } = await client.query<EventCounts>({
         name: 'expire-holds',
         text: `WITH ended AS (UPDATE holds SET status = 'expired' WHERE id = ANY($1::uuid[]) AND status = 'active'),
