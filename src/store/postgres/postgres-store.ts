@@ -15,7 +15,8 @@ import type {
   StoredBooking,
   StoredKey,
 } from '../../core/store.js';
-import type { Booking, Event, Hold, HoldStatus, Ticket } from '../../core/types.js';
+import type { Booking, Event, Hold, Ticket } from '../../core/types.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
 import { pendingMigrations } from '../migration.js';
 import { postgresMigrations } from './migrations.js';
 
@@ -32,30 +33,7 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
-const EVENT_COLUMNS = 'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds';
-const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id';
 const COUNTS = 'id AS "eventId", available_tickets AS "availableTickets", held_tickets AS "heldTickets"';
-
-interface EventRow {
-  id: string;
-  name: string;
-  date: Date;
-  total_tickets: number;
-  available_tickets: number;
-  held_tickets: number;
-  max_tickets_per_booking: number;
-  hold_seconds: number;
-}
-
-interface HoldRow {
-  id: string;
-  event_id: string;
-  tickets: number;
-  status: HoldStatus;
-  created_at: Date;
-  expires_at: Date;
-  booking_id: string | null;
-}
 
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -561,30 +539,4 @@ export class PostgresStore implements Store {
       client.release(failed);
     }
   }
-}
-
-function toEvent(row: EventRow): Event {
-  return {
-    id: row.id,
-    name: row.name,
-    date: row.date.toISOString(),
-    totalTickets: row.total_tickets,
-    availableTickets: row.available_tickets,
-    heldTickets: row.held_tickets,
-    maxTicketsPerBooking: row.max_tickets_per_booking,
-    holdSeconds: row.hold_seconds,
-  };
-}
-
-function toHold(row: HoldRow): Hold {
-  const hold: Hold = {
-    id: row.id,
-    eventId: row.event_id,
-    tickets: row.tickets,
-    status: row.status,
-    createdAt: row.created_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-  };
-  if (row.booking_id) hold.bookingId = row.booking_id;
-  return hold;
 }

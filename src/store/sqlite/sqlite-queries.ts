@@ -1,29 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredBooking } from '../../core/store.js';
-import type { Event, Hold, HoldStatus, Ticket } from '../../core/types.js';
-
-export const EVENT_COLUMNS = 'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds';
-
-interface EventRow {
-  id: string;
-  name: string;
-  date: string;
-  total_tickets: number;
-  available_tickets: number;
-  held_tickets: number;
-  max_tickets_per_booking: number;
-  hold_seconds: number;
-}
-
-interface HoldRow {
-  id: string;
-  event_id: string;
-  tickets: number;
-  status: HoldStatus;
-  created_at: string;
-  expires_at: string;
-  booking_id: string | null;
-}
+import type { Event, Hold, Ticket } from '../../core/types.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
 
 /**
  * The reads of the SQLite adapter, prepared on one connection. The HTTP thread's reader connection
@@ -46,7 +24,7 @@ export class SqliteQueries {
         'SELECT id, cancelled_at FROM tickets WHERE booking_seq = ? ORDER BY id',
       ),
       countTickets: db.prepare<[string], number>('SELECT count(*) FROM tickets WHERE event_id = ? AND cancelled_at IS NULL').pluck(),
-      getHold: db.prepare<[string], HoldRow>('SELECT id, event_id, tickets, status, created_at, expires_at, booking_id FROM holds WHERE id = ?'),
+      getHold: db.prepare<[string], HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ?`),
       nextHoldExpiry: db.prepare<[], string>("SELECT min(expires_at) FROM holds WHERE status = 'active'").pluck(),
     };
   }
@@ -95,30 +73,4 @@ export class SqliteQueries {
   nextHoldExpiry(): string | undefined {
     return this.stmt.nextHoldExpiry.get() ?? undefined;
   }
-}
-
-export function toEvent(row: EventRow): Event {
-  return {
-    id: row.id,
-    name: row.name,
-    date: row.date,
-    totalTickets: row.total_tickets,
-    availableTickets: row.available_tickets,
-    heldTickets: row.held_tickets,
-    maxTicketsPerBooking: row.max_tickets_per_booking,
-    holdSeconds: row.hold_seconds,
-  };
-}
-
-function toHold(row: HoldRow): Hold {
-  const hold: Hold = {
-    id: row.id,
-    eventId: row.event_id,
-    tickets: row.tickets,
-    status: row.status,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-  };
-  if (row.booking_id) hold.bookingId = row.booking_id;
-  return hold;
 }

@@ -17,7 +17,8 @@ import type {
 import type { Booking, Event, Hold } from '../../core/types.js';
 import { pendingMigrations } from '../migration.js';
 import { sqliteMigrations } from './migrations.js';
-import { EVENT_COLUMNS, SqliteQueries } from './sqlite-queries.js';
+import { EVENT_COLUMNS } from '../rows.js';
+import { SqliteQueries } from './sqlite-queries.js';
 
 /** Opens (creating if needed) a database file with the durability settings and the current schema. */
 export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Database {
