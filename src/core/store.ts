@@ -92,7 +92,8 @@ export type BookingOutcome =
 
 export type ConfirmOutcome = { ok: true; booking: Booking; counts?: EventCounts; replayed: boolean } | Refused;
 export type HoldOutcome = { ok: true; hold: Hold; counts?: EventCounts } | Refused;
-export type CancelOutcome = { ok: true; booking: Booking; counts: EventCounts } | Refused;
+/** `cancelled`: how many tickets this cancellation took back (not counting ones cancelled before). */
+export type CancelOutcome = { ok: true; booking: Booking; counts: EventCounts; cancelled: number } | Refused;
 
 export interface ExpiryResult {
   expired: number;

@@ -290,8 +290,7 @@ export class TicketService {
     const outcome = await this.withStorage(this.committer.runSolo(() => this.store.cancelBooking(bookingId, ticketIds, this.identity.now())));
     if (!outcome.ok) throw outcome.error;
     this.noteCounts(outcome.counts);
-    const cancelled = ticketIds?.length ?? outcome.booking.tickets.length;
-    for (const o of this.observers) o.ticketsCancelled?.(cancelled);
+    for (const o of this.observers) o.ticketsCancelled?.(outcome.cancelled);
     this.logger.info({ bookingId, eventId: outcome.booking.eventId, by: request.admin ? 'admin' : 'buyer', tickets: ticketIds ?? 'all' }, 'booking cancelled');
     return outcome.booking;
   }
@@ -299,7 +298,7 @@ export class TicketService {
   private afterExpiry(result: ExpiryResult): void {
     for (const counts of result.counts) this.noteCounts(counts);
     this.notifyHolds('expired', result.expired, 0);
-    this.logger.info({ expired: result.expired, events: result.counts }, `${result.expired} holds expired; their tickets are back on sale`);
+    this.logger.info({ expired: result.expired, events: result.counts }, `${result.expired} ${result.expired === 1 ? 'hold' : 'holds'} expired; their tickets are back on sale`);
   }
 
   /**

@@ -222,11 +222,28 @@ export function holdsContract(getStore: () => Store, reopen?: (store: Store) => 
       expect(foreign.ok === false && foreign.error.code).toBe('invalid_request');
       expect((await store.getTicket(t3!))?.status).toBe('valid');
       expect(await store.countTickets(event.id)).toBe(3);
+      expect(partial.ok && partial.cancelled).toBe(1);
       const rest = await store.cancelBooking(booking.id, undefined, new Date());
       expect(rest.ok && rest.booking.tickets.every((t) => t.status === 'cancelled')).toBe(true);
+      // Only what this call took back counts: the ticket cancelled before is not counted twice.
+      expect(rest.ok && rest.cancelled).toBe(3);
       expect(await store.getEvent(event.id)).toMatchObject({ availableTickets: 10 });
       const unknown = await store.cancelBooking(crypto.randomUUID(), undefined, new Date());
       expect(unknown.ok === false && unknown.error.code).toBe('not_found');
+      await expectInvariant(store, event);
+    });
+
+    it('two cancellations of one booking at the same moment: one takes the tickets back, the other is refused', async () => {
+      const store = getStore();
+      const event = newEvent({ totalTickets: 10 });
+      await store.createEvent(event);
+      const booking = booked((await store.commitBookings([{ eventId: event.id, tickets: 4 }]))[0]);
+      const results = await Promise.all([
+        store.cancelBooking(booking.id, undefined, new Date()),
+        store.cancelBooking(booking.id, undefined, new Date()),
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.error.code)).sort()).toEqual(['already_cancelled', 'ok']);
+      expect(await store.getEvent(event.id)).toMatchObject({ availableTickets: 10 });
       await expectInvariant(store, event);
     });
 

@@ -138,13 +138,15 @@ export class MemoryStore implements Store {
   }
 
   async cancelBooking(id: string, ticketIds: readonly string[] | undefined): Promise<CancelOutcome> {
-    const booking = await this.getBooking(id);
+    // Read, decide and apply without yielding, so two cancellations can never both apply.
+    const stored = this.bookings.get(id);
+    const booking = stored && { ...stored, tickets: stored.tickets.map((t) => ({ ...this.tickets.get(t.id)! })) };
     const decision = decideCancel(booking, id, ticketIds);
     if (decision.action === 'refuse') return { ok: false, error: decision.error };
     for (const ticketId of decision.ticketIds) this.tickets.get(ticketId)!.status = 'cancelled';
     const event = this.events.get(booking!.eventId)!;
     event.availableTickets += decision.ticketIds.length;
-    return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts: countsOf(event) };
+    return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts: countsOf(event), cancelled: decision.ticketIds.length };
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {

@@ -193,7 +193,7 @@ export class PostgresStore implements Store {
         case 'confirm': {
           const counts = await this.moveHeld(client, hold!, 0);
           await this.write(client, { ...NOTHING_ELSE, bookings: [decision.booking] });
-          await this.setStatus(client, hold!, 'confirmed', decision.booking.id);
+          if (!(await this.setStatus(client, hold!, 'confirmed', decision.booking.id))) throw new Error(`hold ${id} changed under the row lock`);
           return { ok: true, booking: decision.booking, counts, replayed: false };
         }
       }
@@ -271,7 +271,7 @@ export class PostgresStore implements Store {
       const row = rows[0];
       if (row?.cancelled !== decision.ticketIds.length) throw new Error(`tickets of booking ${id} changed under the row lock`);
       const counts = { eventId: row.eventId, availableTickets: row.availableTickets, heldTickets: row.heldTickets };
-      return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts };
+      return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts, cancelled: row.cancelled };
     });
   }
 

@@ -170,7 +170,7 @@ export class SqliteWriter {
       case 'confirm':
         this.moveHeld(hold!, 0);
         this.insertBooking(decision.booking);
-        this.setStatus(hold!, 'confirmed', decision.booking.id);
+        if (!this.setStatus(hold!, 'confirmed', decision.booking.id)) throw new Error(`hold ${id} changed under the write lock`);
         return { ok: true, booking: decision.booking, counts: this.stmt.counts.get(hold!.eventId)!, replayed: false };
     }
   }
@@ -209,7 +209,12 @@ export class SqliteWriter {
       if (this.stmt.cancelTicket.run(at, ticketId).changes !== 1) throw new Error(`ticket ${ticketId} changed under the write lock`);
     }
     this.stmt.giveBack.run(decision.ticketIds.length, booking!.eventId);
-    return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts: this.stmt.counts.get(booking!.eventId)! };
+    return {
+      ok: true,
+      booking: publicBooking(withCancelled(booking!, decision.ticketIds)),
+      counts: this.stmt.counts.get(booking!.eventId)!,
+      cancelled: decision.ticketIds.length,
+    };
   }
 
   /** Ends an active hold as released or expired and returns its tickets; a hold no longer active is left alone. */
