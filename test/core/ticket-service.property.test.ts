@@ -167,7 +167,15 @@ describe.each([
 ] as Array<[string, (identity: IdentitySource) => Store]>)('holds, confirms, expiries, cancellations and bookings interleaved (%s)', (_name, makeStore) => {
   it('keeps available + held + sold == total, every hold ended at most once, replays identical, caches exact', async () => {
     const tally: Record<string, number> = {};
-    await fc.assert(
+    const wanted = [
+      'book:ok', 'book:replayed', 'book:not_enough_tickets', 'book:idempotency_key_reused', 'hold:ok', 'hold:replayed',
+      'confirm:ok', 'confirm:replayed', 'confirm:hold_expired', 'confirm:hold_released',
+      'release:ok', 'release:hold_confirmed', 'release:hold_expired',
+      'cancel:ok', 'cancel:partial', 'cancel:already_cancelled', 'expire:ok',
+    ];
+    // Rare outcomes are reached in nearly every 300 runs; a round that missed one gets another round
+    // (at most three), so the coverage check below is strict without being flaky.
+    for (let round = 0; round < 3 && wanted.some((w) => !tally[w]); round++) await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(mixedArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 6 }), async (s, ops, maxBatch) => {
         let clock = Date.UTC(2027, 0, 1);
         const identity: IdentitySource = { newId: () => crypto.randomUUID(), now: () => new Date(clock) };
@@ -294,12 +302,7 @@ describe.each([
       { numRuns: 300 },
     );
     // The generated runs really reached every interesting outcome, so the property is not vacuous.
-    for (const outcome of [
-      'book:ok', 'book:replayed', 'book:not_enough_tickets', 'book:idempotency_key_reused', 'hold:ok', 'hold:replayed',
-      'confirm:ok', 'confirm:replayed', 'confirm:hold_expired', 'confirm:hold_released',
-      'release:ok', 'release:hold_confirmed', 'release:hold_expired',
-      'cancel:ok', 'cancel:partial', 'cancel:already_cancelled', 'expire:ok',
-    ]) {
+    for (const outcome of wanted) {
       expect(tally[outcome] ?? 0, `${outcome} never happened: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
     }
     console.log(`interleaved holds (${_name}): ${JSON.stringify(Object.fromEntries(Object.entries(tally).sort()))}`);
