@@ -1,6 +1,7 @@
 import { BoxofficeError, Errors } from './errors.js';
 import { newSecret, type IdentitySource } from './identity.js';
-import type { StoredBooking } from './store.js';
+import type { KeyToRemember } from './decide-batch.js';
+import type { RememberedResult, StoredBooking, StoredKey } from './store.js';
 import type { Booking, Hold } from './types.js';
 
 /**
@@ -54,6 +55,31 @@ export function decideConfirm(hold: Hold | undefined, id: string, now: Date, ide
       if (isPastExpiry(hold, now)) return { action: 'expire', error: Errors.holdExpired(id, hold.expiresAt) };
       return { action: 'confirm', booking: newBookingFor(hold.eventId, hold.tickets, identity, now.toISOString()) };
   }
+}
+
+/**
+ * A confirmation's first answer is remembered like an idempotency key, so a buyer whose 201 was lost
+ * gets the booking's secret again when they retry. The space keeps it apart from every client key
+ * (those are visible ASCII only).
+ */
+export function confirmationKey(holdId: string): string {
+  return `hold confirmation ${holdId}`;
+}
+
+export function rememberConfirmation(holdId: string, booking: Booking): KeyToRemember {
+  const key = confirmationKey(holdId);
+  const result: RememberedResult = { kind: 'booking', booking };
+  return { key, fingerprint: key, result: JSON.stringify(result), createdAt: booking.createdAt };
+}
+
+/**
+ * A repeated confirmation answers the booking as it is now, with the secret from the first answer
+ * while that is remembered (24 h, like every key); after that only the admin can cancel it.
+ */
+export function replayConfirmation(current: Booking, remembered: StoredKey | undefined): Booking {
+  if (!remembered || remembered.fingerprint !== remembered.key) return current;
+  const first = JSON.parse(remembered.result) as RememberedResult;
+  return first.kind === 'booking' && first.booking.id === current.id && first.booking.secret ? { ...current, secret: first.booking.secret } : current;
 }
 
 export type ReleaseDecision =

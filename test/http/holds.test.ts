@@ -74,6 +74,7 @@ describe('holds, cancellation and idempotency over HTTP', () => {
     expect(again.status).toBe(200);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.tickets).toEqual(booking.tickets);
+    expect(again.body.secret).toBe(booking.secret);
     expect((await call('GET', `/holds/${hold.id}`)).body).toMatchObject({ status: 'confirmed', bookingId: booking.id });
     expect((await call('GET', `/events/${event.id}`)).body).toMatchObject({ availableTickets: 8, heldTickets: 0 });
     const release = await call('DELETE', `/holds/${hold.id}`);

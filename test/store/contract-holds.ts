@@ -75,6 +75,8 @@ export function holdsContract(getStore: () => Store, reopen?: (store: Store) => 
       const again = await store.confirmHold(hold.id, after(hold.createdAt, 2000));
       expect(again.ok && again.replayed).toBe(true);
       expect(again.ok && readable(again.booking)).toEqual(readable(confirmed.booking));
+      // A buyer whose first answer was lost still learns the secret.
+      expect(again.ok && again.booking.secret).toBe(confirmed.booking.secret);
       expect(await store.nextHoldExpiry()).toBeUndefined();
       await expectInvariant(store, event);
     });
@@ -256,6 +258,10 @@ export function holdsContract(getStore: () => Store, reopen?: (store: Store) => 
       if (!confirmed.ok) throw confirmed.error;
       const cancel = await store.cancelBooking(confirmed.booking.id, undefined, new Date());
       expect(cancel.ok && cancel.counts.availableTickets).toBe(5);
+      // A later repeat of the confirmation shows the booking as it is now.
+      const again = await store.confirmHold(hold.id, after(hold.createdAt, 2));
+      expect(again.ok && again.booking.tickets.every((t) => t.status === 'cancelled')).toBe(true);
+      expect(again.ok && again.booking.secret).toBe(confirmed.booking.secret);
       await expectInvariant(store, event);
     });
   });

@@ -1,6 +1,15 @@
 import { decideBatch, type IdentitySource } from '../../core/decide-batch.js';
 import { compareEvents } from '../../core/event-catalog.js';
-import { decideCancel, decideConfirm, decideRelease, publicBooking, withCancelled } from '../../core/hold-decisions.js';
+import {
+  confirmationKey,
+  decideCancel,
+  decideConfirm,
+  decideRelease,
+  publicBooking,
+  rememberConfirmation,
+  replayConfirmation,
+  withCancelled,
+} from '../../core/hold-decisions.js';
 import { hashSecret, systemIdentity } from '../../core/identity.js';
 import type {
   BookingOutcome,
@@ -89,7 +98,11 @@ export class MemoryStore implements Store {
       case 'refuse':
         return { ok: false, error: decision.error };
       case 'replay':
-        return { ok: true, booking: publicBooking((await this.getBooking(decision.bookingId))!), replayed: true };
+        return {
+          ok: true,
+          booking: replayConfirmation(publicBooking((await this.getBooking(decision.bookingId))!), this.keys.get(confirmationKey(id))),
+          replayed: true,
+        };
       case 'expire':
         return { ok: false, error: decision.error, counts: this.expire(hold!) };
       case 'confirm': {
@@ -98,6 +111,8 @@ export class MemoryStore implements Store {
         event.heldTickets -= hold!.tickets;
         this.insertBooking(decision.booking);
         this.holds.set(id, { ...hold!, status: 'confirmed', bookingId: decision.booking.id });
+        const remembered = rememberConfirmation(id, decision.booking);
+        this.keys.set(remembered.key, remembered);
         return { ok: true, booking: decision.booking, counts: countsOf(event), replayed: false };
       }
     }

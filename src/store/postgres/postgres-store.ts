@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { decideBatch, IDEMPOTENCY_KEY_TTL_MS, type IdentitySource, type KeyToRemember, type StockChange } from '../../core/decide-batch.js';
-import { decideCancel, decideConfirm, decideRelease, publicBooking, withCancelled } from '../../core/hold-decisions.js';
+import {
+  confirmationKey,
+  decideCancel,
+  decideConfirm,
+  decideRelease,
+  publicBooking,
+  rememberConfirmation,
+  replayConfirmation,
+  withCancelled,
+} from '../../core/hold-decisions.js';
 import { hashSecret, systemIdentity } from '../../core/identity.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type {
@@ -187,13 +196,24 @@ export class PostgresStore implements Store {
         case 'refuse':
           return { ok: false, error: decision.error };
         case 'replay':
-          return { ok: true, booking: publicBooking((await this.readBooking(client, decision.bookingId))!), replayed: true };
+          return {
+            ok: true,
+            booking: replayConfirmation(publicBooking((await this.readBooking(client, decision.bookingId))!), await this.readKey(client, confirmationKey(id))),
+            replayed: true,
+          };
         case 'expire':
           return { ok: false, error: decision.error, counts: await this.endHold(client, hold!, 'expired') };
         case 'confirm': {
           const counts = await this.moveHeld(client, hold!, 0);
           await this.write(client, { ...NOTHING_ELSE, bookings: [decision.booking] });
           if (!(await this.setStatus(client, hold!, 'confirmed', decision.booking.id))) throw new Error(`hold ${id} changed under the row lock`);
+          const remembered = rememberConfirmation(id, decision.booking);
+          await client.query({
+            name: 'remember-confirmation',
+            text: `INSERT INTO idempotency_keys (key, fingerprint, result, created_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at`,
+            values: [remembered.key, remembered.fingerprint, remembered.result, remembered.createdAt],
+          });
           return { ok: true, booking: decision.booking, counts, replayed: false };
         }
       }
@@ -431,6 +451,16 @@ export class PostgresStore implements Store {
     });
     for (const row of rows) previous.set(row.key, { key: row.key, fingerprint: row.fingerprint, result: row.result, createdAt: row.created_at.toISOString() });
     return previous;
+  }
+
+  private async readKey(q: Queryable, key: string): Promise<StoredKey | undefined> {
+    const { rows } = await q.query<{ key: string; fingerprint: string; result: string | null; created_at: Date }>({
+      name: 'read-key',
+      text: 'SELECT key, fingerprint, result, created_at FROM idempotency_keys WHERE key = $1',
+      values: [key],
+    });
+    const row = rows[0];
+    return row?.result ? { key: row.key, fingerprint: row.fingerprint, result: row.result, createdAt: row.created_at.toISOString() } : undefined;
   }
 
   private async readHold(q: Queryable, id: string, lock: boolean): Promise<Hold | undefined> {

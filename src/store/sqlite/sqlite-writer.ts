@@ -2,7 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, type EventStock, type IdentitySource } from '../../core/decide-batch.js';
-import { decideCancel, decideConfirm, decideRelease, publicBooking, withCancelled } from '../../core/hold-decisions.js';
+import {
+  confirmationKey,
+  decideCancel,
+  decideConfirm,
+  decideRelease,
+  publicBooking,
+  rememberConfirmation,
+  replayConfirmation,
+  withCancelled,
+} from '../../core/hold-decisions.js';
 import { hashSecret, systemIdentity } from '../../core/identity.js';
 import type {
   BookingOutcome,
@@ -164,13 +173,18 @@ export class SqliteWriter {
       case 'refuse':
         return { ok: false, error: decision.error };
       case 'replay':
-        return { ok: true, booking: publicBooking(this.reads.getBooking(decision.bookingId)!), replayed: true };
+        return {
+          ok: true,
+          booking: replayConfirmation(publicBooking(this.reads.getBooking(decision.bookingId)!), this.stmt.getKey.get(confirmationKey(id))),
+          replayed: true,
+        };
       case 'expire':
         return { ok: false, error: decision.error, counts: this.endHold(hold!, 'expired') };
       case 'confirm':
         this.moveHeld(hold!, 0);
         this.insertBooking(decision.booking);
         if (!this.setStatus(hold!, 'confirmed', decision.booking.id)) throw new Error(`hold ${id} changed under the write lock`);
+        this.stmt.putKey.run(rememberConfirmation(id, decision.booking));
         return { ok: true, booking: decision.booking, counts: this.stmt.counts.get(hold!.eventId)!, replayed: false };
     }
   }
