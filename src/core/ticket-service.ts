@@ -238,37 +238,39 @@ export class TicketService {
 
   /** Turns a hold into a booking; confirming a confirmed hold again answers the same booking. */
   async confirmHold(id: unknown): Promise<Placed<Booking>> {
-    this.assertOpen();
-    const holdId = parseId(id, 'hold id');
-    // Through the write lane, so counts are applied in commit order (see GroupCommitter).
-    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.confirmHold(holdId, this.identity.now())));
-    if (outcome.counts) this.noteCounts(outcome.counts);
-    if (!outcome.ok) {
-      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
-      throw outcome.error;
-    }
-    if (!outcome.replayed) {
-      this.notifyHolds('confirmed', 1, outcome.booking.tickets.length);
-      this.logger.info({ holdId, bookingId: outcome.booking.id, eventId: outcome.booking.eventId, tickets: outcome.booking.tickets.length }, 'hold confirmed');
-    }
-    return { value: outcome.booking, replayed: outcome.replayed };
+    return this.whileActive(async () => {
+      const holdId = parseId(id, 'hold id');
+      // Through the write lane, so counts are applied in commit order (see GroupCommitter).
+      const outcome = await this.withStorage(this.committer.runSolo(() => this.store.confirmHold(holdId, this.identity.now())));
+      if (outcome.counts) this.noteCounts(outcome.counts);
+      if (!outcome.ok) {
+        if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
+        throw outcome.error;
+      }
+      if (!outcome.replayed) {
+        this.notifyHolds('confirmed', 1, outcome.booking.tickets.length);
+        this.logger.info({ holdId, bookingId: outcome.booking.id, eventId: outcome.booking.eventId, tickets: outcome.booking.tickets.length }, 'hold confirmed');
+      }
+      return { value: outcome.booking, replayed: outcome.replayed };
+    });
   }
 
   /** Gives a hold's tickets back; releasing a released hold again is harmless. */
   async releaseHold(id: unknown): Promise<Hold> {
-    this.assertOpen();
-    const holdId = parseId(id, 'hold id');
-    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.releaseHold(holdId, this.identity.now())));
-    if (outcome.counts) this.noteCounts(outcome.counts);
-    if (!outcome.ok) {
-      if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
-      throw outcome.error;
-    }
-    if (outcome.counts) {
-      this.notifyHolds('released', 1, outcome.hold.tickets);
-      this.logger.info({ holdId, eventId: outcome.hold.eventId, tickets: outcome.hold.tickets }, 'hold released');
-    }
-    return outcome.hold;
+    return this.whileActive(async () => {
+      const holdId = parseId(id, 'hold id');
+      const outcome = await this.withStorage(this.committer.runSolo(() => this.store.releaseHold(holdId, this.identity.now())));
+      if (outcome.counts) this.noteCounts(outcome.counts);
+      if (!outcome.ok) {
+        if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
+        throw outcome.error;
+      }
+      if (outcome.counts) {
+        this.notifyHolds('released', 1, outcome.hold.tickets);
+        this.logger.info({ holdId, eventId: outcome.hold.eventId, tickets: outcome.hold.tickets }, 'hold released');
+      }
+      return outcome.hold;
+    });
   }
 
   /** Expires every due hold now. The service also does this on its own timer. */
@@ -278,21 +280,33 @@ export class TicketService {
 
   /** Cancels a booking, or some of its tickets; the admin or the booking's secret may do it. */
   async cancelBooking(id: unknown, request: CancelRequest): Promise<Booking> {
+    return this.whileActive(async () => {
+      const bookingId = parseId(id, 'booking id');
+      const ticketIds = request.tickets === undefined ? undefined : parseTicketIds(request.tickets, MAX_CANCEL_TICKETS);
+      if (!request.admin) {
+        if (!request.secret) throw Errors.unauthorizedCancel();
+        const booking = await this.withStorage(this.store.getBooking(bookingId));
+        if (!booking) throw Errors.notFound('booking', bookingId);
+        if (!secretMatches(request.secret, booking.secretHash)) throw Errors.forbidden('booking');
+      }
+      const outcome = await this.withStorage(this.committer.runSolo(() => this.store.cancelBooking(bookingId, ticketIds, this.identity.now())));
+      if (!outcome.ok) throw outcome.error;
+      this.noteCounts(outcome.counts);
+      for (const o of this.observers) o.ticketsCancelled?.(outcome.cancelled);
+      this.logger.info({ bookingId, eventId: outcome.booking.eventId, by: request.admin ? 'admin' : 'buyer', tickets: ticketIds ?? 'all' }, 'booking cancelled');
+      return outcome.booking;
+    });
+  }
+
+  /** Counts work that close() must wait for (the booking path does the same inline, without a closure). */
+  private async whileActive<T>(work: () => Promise<T>): Promise<T> {
     this.assertOpen();
-    const bookingId = parseId(id, 'booking id');
-    const ticketIds = request.tickets === undefined ? undefined : parseTicketIds(request.tickets, MAX_CANCEL_TICKETS);
-    if (!request.admin) {
-      if (!request.secret) throw Errors.unauthorizedCancel();
-      const booking = await this.withStorage(this.store.getBooking(bookingId));
-      if (!booking) throw Errors.notFound('booking', bookingId);
-      if (!secretMatches(request.secret, booking.secretHash)) throw Errors.forbidden('booking');
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) this.whenIdle?.();
     }
-    const outcome = await this.withStorage(this.committer.runSolo(() => this.store.cancelBooking(bookingId, ticketIds, this.identity.now())));
-    if (!outcome.ok) throw outcome.error;
-    this.noteCounts(outcome.counts);
-    for (const o of this.observers) o.ticketsCancelled?.(outcome.cancelled);
-    this.logger.info({ bookingId, eventId: outcome.booking.eventId, by: request.admin ? 'admin' : 'buyer', tickets: ticketIds ?? 'all' }, 'booking cancelled');
-    return outcome.booking;
   }
 
   private afterExpiry(result: ExpiryResult): void {

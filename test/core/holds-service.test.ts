@@ -153,4 +153,22 @@ describe('TicketService: cancellation', () => {
     expect((await service.getEvent(e.id)).availableTickets).toBe(9);
     await service.close();
   });
+
+  it('close waits for a cancellation already under way, then refuses new ones as shutting_down', async () => {
+    const store = new SqliteStore(':memory:');
+    // A slow read, so the cancellation is still checking the secret when close() begins.
+    const slow = Object.create(store) as SqliteStore;
+    slow.getBooking = (id) => new Promise((resolve) => setTimeout(() => resolve(store.getBooking(id)), 50));
+    const service = new TicketService(slow, { sweepIntervalMs: 0 });
+    const e = await service.createEvent(show());
+    const { value: booking } = await service.book(e.id, 2);
+    const { value: hold } = await service.holdTickets(e.id, 1);
+    // The buyer's cancellation first reads the booking to check the secret, then writes.
+    const cancelling = service.cancelBooking(booking.id, { admin: false, secret: booking.secret });
+    const closing = service.close();
+    expect((await cancelling).tickets.every((t) => t.status === 'cancelled')).toBe(true);
+    await closing;
+    await expect(service.confirmHold(hold.id)).rejects.toMatchObject({ code: 'shutting_down' });
+    await expect(service.cancelBooking(booking.id, { admin: true })).rejects.toMatchObject({ code: 'shutting_down' });
+  });
 });
