@@ -1,8 +1,7 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { useKeys } from '../keys.js';
-import { Spinner } from './Spinner.js';
-import { TextField } from './TextField.js';
+import { FormField, FormFooter } from './FormParts.js';
 
 export interface CancelRequest {
   bookingId: string;
@@ -68,45 +67,20 @@ export function CancelBookingForm({ onSubmit, onCancel, isActive = true, busy = 
         <Text color="gray">All its tickets go back on sale. You need the secret shown when you booked.</Text>
       </Box>
       {FIELDS.map((field, i) => (
-        <Box key={field.name} flexDirection="column">
-          <Box>
-            <Text color={focus === i ? 'cyan' : undefined} bold={focus === i}>
-              {`${focus === i ? '›' : ' '} ${field.label}`.padEnd(LABEL_WIDTH)}
-            </Text>
-            <TextField
-              value={values[field.name]}
-              placeholder={field.placeholder}
-              focus={active && focus === i}
-              width={FIELD_WIDTH}
-              onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
-            />
-          </Box>
-          {tried && values[field.name].trim() === '' && (
-            <Box marginLeft={LABEL_WIDTH}>
-              <Text color="red">{`${field.label} is required.`}</Text>
-            </Box>
-          )}
-        </Box>
+        <FormField
+          key={field.name}
+          label={field.label}
+          value={values[field.name]}
+          placeholder={field.placeholder}
+          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+          focused={focus === i}
+          active={active}
+          message={tried && values[field.name].trim() === '' ? `${field.label} is required.` : undefined}
+          labelWidth={LABEL_WIDTH}
+          fieldWidth={FIELD_WIDTH}
+        />
       ))}
-      {error !== undefined && (
-        <Box marginTop={1}>
-          <Text color="red">{`✘ ${error}`}</Text>
-        </Box>
-      )}
-      <Box marginTop={1}>
-        {busy ? (
-          <Spinner label="Cancelling…" />
-        ) : (
-          <Text>
-            <Text color="cyan" bold>
-              {focus === SUBMIT ? '› ' : '  '}
-            </Text>
-            <Text color={focus === SUBMIT ? 'cyan' : undefined} bold={focus === SUBMIT} inverse={focus === SUBMIT}>
-              {' Cancel booking '}
-            </Text>
-          </Text>
-        )}
-      </Box>
+      <FormFooter error={error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT} />
     </Box>
   );
 }

@@ -3,8 +3,7 @@ import { useState } from 'react';
 import type { NewEventInput } from '../../client/types.js';
 import { DEFAULT_HOLD_SECONDS } from '../../core/types.js';
 import { validateNewEvent } from '../../core/validation.js';
-import { Spinner } from './Spinner.js';
-import { TextField } from './TextField.js';
+import { FormField, FormFooter } from './FormParts.js';
 import { useKeys } from '../keys.js';
 
 export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
@@ -131,49 +130,21 @@ export function EventCreator({ onSubmit, onCancel, isActive = true, busy = false
       <Box marginBottom={1}>
         <Text bold>Add an event</Text>
       </Box>
-      {FIELDS.map((field, i) => {
-        const message = touched.has(field.name) ? fieldError(field.name, values) : undefined;
-        return (
-          <Box key={field.name} flexDirection="column">
-            <Box>
-              <Text color={focus === i ? 'cyan' : undefined} bold={focus === i}>
-                {`${focus === i ? '›' : ' '} ${field.label}`.padEnd(LABEL_WIDTH)}
-              </Text>
-              <TextField
-                value={values[field.name]}
-                placeholder={field.placeholder}
-                focus={active && focus === i}
-                width={FIELD_WIDTH}
-                onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
-              />
-            </Box>
-            {message !== undefined && (
-              <Box marginLeft={LABEL_WIDTH}>
-                <Text color="red">{message}</Text>
-              </Box>
-            )}
-          </Box>
-        );
-      })}
-      {error !== undefined && (
-        <Box marginTop={1}>
-          <Text color="red">{`✘ ${error}`}</Text>
-        </Box>
-      )}
-      <Box marginTop={1}>
-        {busy ? (
-          <Spinner label="Creating the event…" />
-        ) : (
-          <Text>
-            <Text color="cyan" bold>
-              {focus === SUBMIT ? '› ' : '  '}
-            </Text>
-            <Text color={focus === SUBMIT ? 'cyan' : undefined} bold={focus === SUBMIT} inverse={focus === SUBMIT}>
-              {' Create event '}
-            </Text>
-          </Text>
-        )}
-      </Box>
+      {FIELDS.map((field, i) => (
+        <FormField
+          key={field.name}
+          label={field.label}
+          value={values[field.name]}
+          placeholder={field.placeholder}
+          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+          focused={focus === i}
+          active={active}
+          message={touched.has(field.name) ? fieldError(field.name, values) : undefined}
+          labelWidth={LABEL_WIDTH}
+          fieldWidth={FIELD_WIDTH}
+        />
+      ))}
+      <FormFooter error={error} busy={busy} busyLabel="Creating the event…" buttonLabel="Create event" focused={focus === SUBMIT} />
     </Box>
   );
 }
