@@ -9,7 +9,6 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Booking, Hold } from '../../src/core/types.js';
 import {
@@ -29,7 +28,7 @@ import {
   type Answer,
   type TrackedHold,
 } from '../helpers/holds-load.js';
-import { PG_URL, describePg, uniqueSchema } from '../helpers/pg.js';
+import { PG_URL, describePg, uniqueSchema, withPgClient } from '../helpers/pg.js';
 import { killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -114,16 +113,6 @@ describePg('issue 7 across PostgreSQL nodes', () => {
     await schema.drop();
     tmp.cleanup();
   });
-
-  async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  }
 
   /**
    * The same key sent at the same moment to two nodes: both transactions race to claim the key row,
@@ -217,7 +206,7 @@ describePg('issue 7 across PostgreSQL nodes', () => {
       const [viaHttp, early] = await Promise.all([
         watchExpiry(holds, () => heldOn(b.url, orphaned.id), lastExpiry - Date.now() + 10_000),
         // The rows themselves: no hold marked expired before its expiresAt.
-        withDb(async (c) => {
+        withPgClient(async (c) => {
           const found: string[] = [];
           while (Date.now() < lastExpiry + 10_000) {
             const { rows } = await c.query(`SELECT id, status, expires_at FROM ${schema.schema}.holds WHERE event_id = $1`, [orphaned.id]);

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bookConcurrently, createEventVia, summarize, type BookingResult } from '../helpers/load.js';
-import { PG_URL, describePg, uniqueSchema } from '../helpers/pg.js';
+import { PG_URL, describePg, uniqueSchema, withPgClient } from '../helpers/pg.js';
 import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -42,16 +41,6 @@ describePg('scale-out on PostgreSQL', () => {
     );
   }
 
-  async function database<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  }
-
   it('4 nodes, one event of 1,000 tickets, 3,000 concurrent bookings from 128 connections: no oversell, nothing lost', async () => {
     const s = uniqueSchema('scale');
     schemas.push(s);
@@ -65,7 +54,7 @@ describePg('scale-out on PostgreSQL', () => {
     const ids = acknowledged(results);
     expect(new Set(ids).size).toBe(ids.length);
 
-    const { available, stored, present } = await database(async (c) => {
+    const { available, stored, present } = await withPgClient(async (c) => {
       const event = await c.query(`SELECT available_tickets FROM ${s.schema}.events WHERE id = $1`, [eventId]);
       const count = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE event_id = $1`, [eventId]);
       const found = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE id = ANY($1::uuid[])`, [ids]);
@@ -92,7 +81,7 @@ describePg('scale-out on PostgreSQL', () => {
     const killer = (async () => {
       for (let round = 0; round < 4; round++) {
         await new Promise((r) => setTimeout(r, 150));
-        terminated += await database(async (c) => {
+        terminated += await withPgClient(async (c) => {
           const res = await c.query(
             `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid()`,
             [`${appName}%`],
@@ -112,7 +101,7 @@ describePg('scale-out on PostgreSQL', () => {
     const ids = acknowledged(results);
     expect(new Set(ids).size).toBe(ids.length);
 
-    const check = await database(async (c) => {
+    const check = await withPgClient(async (c) => {
       const event = await c.query(`SELECT available_tickets, total_tickets FROM ${s.schema}.events WHERE id = $1`, [eventId]);
       const stored = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE event_id = $1`, [eventId]);
       const found = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE id = ANY($1::uuid[])`, [ids]);

@@ -26,14 +26,17 @@ export function uniqueSchema(tag: string): { schema: string; drop: () => Promise
   const schema = `bo_${tag}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase().slice(0, 40);
   return {
     schema,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => withPgClient((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => {}),
   };
+}
+
+/** One connection for `fn`, closed afterwards whatever happens. */
+export async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>, url = PG_URL): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }

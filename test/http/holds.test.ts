@@ -5,6 +5,7 @@ import type { Booking, Event, Hold } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ADMIN_TOKEN, adminHeaders, startApp } from '../helpers/app.js';
+import { createEventVia } from '../helpers/load.js';
 import { tempDir } from '../helpers/tmp.js';
 
 type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: any };
@@ -258,13 +259,7 @@ describe('idempotent retries racing over real sockets (SQLite)', () => {
   });
 
   it('20 keys × 16 concurrent copies each: exactly one booking per key, every copy the same tickets', async () => {
-    const create = await pool.request({
-      method: 'POST',
-      path: '/events',
-      headers: adminHeaders,
-      body: JSON.stringify({ name: 'Retry storm', date: '2027-01-01T20:00:00Z', totalTickets: 1000 }),
-    });
-    const event = (await create.body.json()) as Event;
+    const event = { id: await createEventVia(server.url, 1000) };
     const keys = Array.from({ length: 20 }, () => crypto.randomUUID());
     const answers = await Promise.all(
       keys.flatMap((key) =>
@@ -291,13 +286,7 @@ describe('idempotent retries racing over real sockets (SQLite)', () => {
   });
 
   it('64 sockets racing holds and bookings for 100 tickets: never more than 100 out, available + held + sold == total', async () => {
-    const create = await pool.request({
-      method: 'POST',
-      path: '/events',
-      headers: adminHeaders,
-      body: JSON.stringify({ name: 'Hold rush', date: '2027-01-01T20:00:00Z', totalTickets: 100 }),
-    });
-    const event = (await create.body.json()) as Event;
+    const event = { id: await createEventVia(server.url, 100) };
     const answers = await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const res = await pool.request({
