@@ -6,7 +6,7 @@ import { presentHold, publicBooking } from './hold-decisions.js';
 import { Housekeeping } from './housekeeping.js';
 import { secretMatches } from './identity.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { BookingOutcome, BookingRequest, EventCounts, ExpiryResult, Store } from './store.js';
+import type { BookingOutcome, BookingRequest, ConfirmOutcome, EventCounts, ExpiryResult, HoldOutcome, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
 
@@ -241,12 +241,7 @@ export class TicketService {
     return this.whileActive(async () => {
       const holdId = parseId(id, 'hold id');
       // Through the write lane, so counts are applied in commit order (see GroupCommitter).
-      const outcome = await this.withStorage(this.committer.runSolo(() => this.store.confirmHold(holdId, this.identity.now())));
-      if (outcome.counts) this.noteCounts(outcome.counts);
-      if (!outcome.ok) {
-        if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
-        throw outcome.error;
-      }
+      const outcome = this.settle(await this.withStorage(this.committer.runSolo(() => this.store.confirmHold(holdId, this.identity.now()))));
       if (!outcome.replayed) {
         this.notifyHolds('confirmed', 1, outcome.booking.tickets.length);
         this.logger.info({ holdId, bookingId: outcome.booking.id, eventId: outcome.booking.eventId, tickets: outcome.booking.tickets.length }, 'hold confirmed');
@@ -259,12 +254,7 @@ export class TicketService {
   async releaseHold(id: unknown): Promise<Hold> {
     return this.whileActive(async () => {
       const holdId = parseId(id, 'hold id');
-      const outcome = await this.withStorage(this.committer.runSolo(() => this.store.releaseHold(holdId, this.identity.now())));
-      if (outcome.counts) this.noteCounts(outcome.counts);
-      if (!outcome.ok) {
-        if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
-        throw outcome.error;
-      }
+      const outcome = this.settle(await this.withStorage(this.committer.runSolo(() => this.store.releaseHold(holdId, this.identity.now()))));
       if (outcome.counts) {
         this.notifyHolds('released', 1, outcome.hold.tickets);
         this.logger.info({ holdId, eventId: outcome.hold.eventId, tickets: outcome.hold.tickets }, 'hold released');
@@ -307,6 +297,17 @@ export class TicketService {
     } finally {
       if (--this.active === 0) this.whenIdle?.();
     }
+  }
+
+  /**
+   * Applies a confirm's or release's counts, then throws its refusal. A hold found past its time was
+   * expired by that very transaction, so it counts as an expiry.
+   */
+  private settle<T extends ConfirmOutcome | HoldOutcome>(outcome: T): Extract<T, { ok: true }> {
+    if (outcome.counts) this.noteCounts(outcome.counts);
+    if (outcome.ok) return outcome as Extract<T, { ok: true }>;
+    if (outcome.error.code === 'hold_expired' && outcome.counts) this.notifyHolds('expired', 1, 0);
+    throw outcome.error;
   }
 
   private afterExpiry(result: ExpiryResult): void {
