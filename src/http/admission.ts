@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../core/errors.js';
 import type { Metrics } from './metrics.js';
@@ -29,10 +31,10 @@ export interface AdmissionOptions {
  * X-Forwarded-For behind a trusted proxy). Any request beyond either bound is answered 429 at once
  * instead of queueing, so a spike costs a refusal, not unbounded memory, and a client hammering on
  * hundreds of connections only ever holds its own share while everyone else is still admitted.
- * A slot is held from the first byte of headers until the response has gone (or the socket died),
- * so slowly uploaded bodies count too.
+ * A slot is held from the first byte of headers until the response has gone or the socket died,
+ * whichever comes first, so slowly uploaded bodies count too and no slot outlives its socket.
  */
-export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): { inFlight: () => number } {
+export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): { inFlight: () => number; capacity: number } {
   const { maxInFlight, maxInFlightPerClient, metrics, state } = options;
   const retryAfter = String(options.retryAfterSeconds);
   let inFlight = 0;
@@ -58,7 +60,7 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     inFlight++;
     perClient.set(client, mine + 1);
     metrics.inFlight.inc();
-    reply.raw.once('close', () => {
+    releaseOnce(request.raw.socket, reply.raw, () => {
       inFlight--;
       metrics.inFlight.dec();
       const left = perClient.get(client)! - 1;
@@ -72,5 +74,27 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     if (state.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  return { inFlight: () => inFlight };
+  return { inFlight: () => inFlight, capacity: maxInFlight };
+}
+
+/**
+ * Runs `release` exactly once, on whichever comes first: the reply finished, the reply closed, or
+ * the socket closed. The socket matters for pipelined requests: a reply queued behind an earlier
+ * one on a socket that dies is never attached to it, so neither of its own events ever fires.
+ */
+function releaseOnce(socket: Socket | null, response: ServerResponse, release: () => void): void {
+  let released = false;
+  const once = (): void => {
+    if (released) return;
+    released = true;
+    response.off('finish', once);
+    response.off('close', once);
+    socket?.off('close', once);
+    release();
+  };
+  response.once('finish', once);
+  response.once('close', once);
+  // A keep-alive socket serves many requests in turn: each one removes its listener when it ends.
+  if (socket && !socket.destroyed) socket.once('close', once);
+  else once();
 }

@@ -134,7 +134,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
-    opsRoutes(routes, { metrics, state });
+    opsRoutes(routes, { metrics, state, saturation: admission });
     streamRoutes(routes, { service, state });
     webRoutes(routes);
   });

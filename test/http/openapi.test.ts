@@ -17,6 +17,7 @@ const API_ROUTES = [
   ['get', '/tickets/{id}'],
   ['post', '/reserve'],
   ['get', '/healthz'],
+  ['get', '/readyz'],
   ['get', '/metrics'],
   ['post', '/noop'],
 ] as const;
