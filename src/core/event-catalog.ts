@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { EventCounts, Store } from './store.js';
+import type { EventCounts } from './commands.js';
+import type { Store } from './store.js';
 import type { Event } from './types.js';
 
 interface Cached {

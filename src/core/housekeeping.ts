@@ -1,6 +1,12 @@
-import { IDEMPOTENCY_KEY_TTL_MS } from './decide-batch.js';
+import type { EventCounts } from './commands.js';
+import { IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
 import type { Logger } from './logger.js';
-import type { ExpiryResult, Store } from './store.js';
+import type { Store } from './store.js';
+
+export interface ExpiryResult {
+  expired: number;
+  counts: EventCounts[];
+}
 
 export interface HousekeepingOptions {
   /** How often due holds are looked for (ms); it bounds how late an expiry can be. */
@@ -9,9 +15,8 @@ export interface HousekeepingOptions {
   purgeEveryMs: number;
   now: () => Date;
   logger: Logger;
-  /** Runs the store's expiry transaction; the service routes it through its write lane. */
-  expire: (now: Date) => Promise<ExpiryResult>;
-  onExpired: (result: ExpiryResult) => void;
+  /** Expires due holds through the service's write lane (which logs and reports it). */
+  expire: () => Promise<ExpiryResult>;
 }
 
 /**
@@ -44,10 +49,8 @@ export class Housekeeping {
   }
 
   /** Expires every due hold now (also what the timer does). */
-  async sweep(): Promise<ExpiryResult> {
-    const result = await this.options.expire(this.options.now());
-    if (result.expired > 0) this.options.onExpired(result);
-    return result;
+  sweep(): Promise<ExpiryResult> {
+    return this.options.expire();
   }
 
   private tick(): Promise<void> {

@@ -1,11 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Where new ids, secrets and the current time come from; tests inject their own. */
-export interface IdentitySource {
+/** Where new ids and secrets come from; tests may inject their own. */
+export interface IdSource {
   newId(): string;
-  now(): Date;
   /** A booking's cancellation secret: unguessable, URL-safe. */
   newSecret?(): string;
+}
+
+/** Ids, secrets and the one clock of a service; tests inject their own clock here. */
+export interface IdentitySource extends IdSource {
+  now(): Date;
 }
 
 export const systemIdentity: IdentitySource = {
@@ -14,8 +18,8 @@ export const systemIdentity: IdentitySource = {
   newSecret: () => randomBytes(24).toString('base64url'),
 };
 
-export function newSecret(identity: IdentitySource): string {
-  return identity.newSecret?.() ?? randomBytes(24).toString('base64url');
+export function newSecret(ids: IdSource): string {
+  return ids.newSecret?.() ?? randomBytes(24).toString('base64url');
 }
 
 /** Stores keep only this: a leaked database does not let anyone cancel somebody's tickets. */

@@ -1,53 +1,37 @@
-import type { BoxofficeError, ErrorCode } from './errors.js';
-import type { Booking, Event, Hold, Ticket } from './types.js';
+import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
+import type { Effects, StoredBooking, StoredKey } from './effects.js';
+import type { Event, Hold, Ticket } from './types.js';
 
 /**
- * The storage port. Core depends on this interface only; adapters live in src/store.
- * Every adapter must pass the contract suite in test/store/contract.ts.
+ * The storage port. Core depends on this interface only; adapters live in src/store and must pass
+ * the contract suite in test/store/contract.ts.
  *
- * Adapters hold no business rules: what a batch, a confirmation, a release, an expiry or a
- * cancellation does is decided by the pure functions in decide-batch.ts and hold-decisions.ts, and an
- * adapter applies the decision inside one transaction with conditional writes that refuse to break
- * `available + held + sold == total` even if the decision were wrong.
+ * Adapters hold no business rules. Every write goes through `write`: an adapter runs the shared plan
+ * (`runWrite` / `runWriteAsync` in write-plan.ts) inside one transaction, answering its row reads
+ * and applying its effects (`RowAccess`). Adding a kind of write means a command, a decision and
+ * perhaps a migration, not new transaction code in each adapter.
  */
 export interface Store {
   /** Short adapter name for logs and metrics: "memory", "sqlite", "postgres". */
   readonly kind: string;
 
-  /** Persists a fully formed event (id assigned, availableTickets == totalTickets, heldTickets == 0). */
-  createEvent(event: Event): Promise<void>;
+  /**
+   * Decides and commits a batch of commands in one atomic transaction. Outcomes are index-aligned
+   * with the commands. Either everything of the batch is durable when the promise resolves, or the
+   * promise rejects and nothing of it was applied.
+   */
+  write(batch: WriteBatch): Promise<Outcome[]>;
+
   getEvent(id: string): Promise<Event | undefined>;
   /** All events, ordered by date then name then id. */
   listEvents(): Promise<Event[]>;
-
-  /**
-   * Decides and commits a batch of booking and hold requests in one atomic transaction, idempotency
-   * keys included. Requests are decided in array order (FIFO per event) by `decideBatch`; the result is
-   * index-aligned. Either everything of the batch is durable when the promise resolves, or the promise
-   * rejects and nothing of the batch was applied.
-   */
-  commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]>;
-
   getTicket(id: string): Promise<Ticket | undefined>;
   getBooking(id: string): Promise<StoredBooking | undefined>;
   /** Valid (sold, not cancelled) tickets of an event, counted from the ticket rows (for invariant checks). */
   countTickets(eventId: string): Promise<number>;
-
   getHold(id: string): Promise<Hold | undefined>;
-  /** Turns an active, unexpired hold into a booking; `now` decides expiry (tests inject it). */
-  confirmHold(id: string, now: Date): Promise<ConfirmOutcome>;
-  /** Returns an active hold's tickets to stock. */
-  releaseHold(id: string, now: Date): Promise<HoldOutcome>;
-  /**
-   * Expires every active hold whose `expiresAt <= now`, returning its tickets to stock. Safe to run on
-   * several nodes at once: each hold expires exactly once. Returns the events whose counts changed.
-   */
-  expireHolds(now: Date): Promise<ExpiryResult>;
   /** The earliest `expiresAt` of an active hold, if any. */
   nextHoldExpiry(): Promise<string | undefined>;
-
-  /** Cancels tickets of a booking (all still valid ones when `ticketIds` is undefined). */
-  cancelBooking(id: string, ticketIds: readonly string[] | undefined, now: Date): Promise<CancelOutcome>;
 
   /** Forgets idempotency keys recorded before `before`; returns how many. */
   purgeIdempotencyKeys(before: Date): Promise<number>;
@@ -62,59 +46,28 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** An event's stock after a change, for caches and live views. */
-export interface EventCounts {
-  eventId: string;
-  availableTickets: number;
-  heldTickets: number;
+/**
+ * What an adapter does for the write plan, inside the batch's transaction. Reads return the rows
+ * that exist (missing ids are simply absent); where the database has row locks, a read locks what it
+ * returns until COMMIT. `apply` writes every effect with conditional writes and throws (rolling the
+ * transaction back) when any of them finds the row not as the decision expected.
+ */
+export interface RowAccess {
+  /**
+   * Claims these idempotency keys for this transaction and returns the rows of those already
+   * answered since `cutoff`. Where several nodes share the database, a key another transaction is
+   * deciding right now makes this wait for that transaction's end.
+   */
+  claimKeys(claims: KeyClaim[], now: string, cutoff: string): StoredKey[];
+  /** Idempotency rows by key, whatever their age. */
+  keys(keys: string[]): StoredKey[];
+  holds(ids: string[]): Hold[];
+  /** Active holds with `expiresAt <= now`, at most `limit`, skipping any another transaction holds. */
+  dueHolds(now: string, limit: number): Hold[];
+  bookings(ids: string[]): StoredBooking[];
+  events(ids: string[]): Event[];
+  apply(effects: Effects): void;
 }
 
-export interface IdempotencyClaim {
-  key: string;
-  /** What the request asked for; the same key with another fingerprint is refused. */
-  fingerprint: string;
-}
-
-export interface BookingRequest {
-  eventId: string;
-  tickets: number;
-  /** `book` (default) sells at once; `hold` sets the tickets aside until confirmed, released or expired. */
-  kind?: 'book' | 'hold';
-  idempotency?: IdempotencyClaim;
-}
-
-type Refused = { ok: false; error: BoxofficeError; counts?: EventCounts; replayed?: boolean };
-
-export type BookingOutcome =
-  | { ok: true; booking: Booking; hold?: undefined; counts?: EventCounts; replayed?: boolean }
-  | { ok: true; hold: Hold; booking?: undefined; counts?: EventCounts; replayed?: boolean }
-  | Refused;
-
-export type ConfirmOutcome = { ok: true; booking: Booking; counts?: EventCounts; replayed: boolean } | Refused;
-export type HoldOutcome = { ok: true; hold: Hold; counts?: EventCounts } | Refused;
-/** `cancelled`: how many tickets this cancellation took back (not counting ones cancelled before). */
-export type CancelOutcome = { ok: true; booking: Booking; counts: EventCounts; cancelled: number } | Refused;
-
-export interface ExpiryResult {
-  expired: number;
-  counts: EventCounts[];
-}
-
-/** A booking as stored: with the hash of its secret (never the secret itself). */
-export interface StoredBooking extends Booking {
-  secretHash?: string;
-}
-
-/** What an idempotency key row remembers: the first answer, to be given again to every repeat. */
-export type RememberedResult =
-  | { kind: 'booking'; booking: Booking }
-  | { kind: 'hold'; hold: Hold }
-  | { kind: 'refused'; code: ErrorCode; message: string };
-
-/** An idempotency key row as an adapter reads it back (result still serialised). */
-export interface StoredKey {
-  key: string;
-  fingerprint: string;
-  result: string;
-  createdAt: string;
-}
+/** The same, for a database whose client is asynchronous. */
+export type AsyncRowAccess = { [K in keyof RowAccess]: (...args: Parameters<RowAccess[K]>) => Promise<ReturnType<RowAccess[K]>> };

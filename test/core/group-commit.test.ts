@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { BoxofficeError, Errors } from '../../src/core/errors.js';
 import { GroupCommitter } from '../../src/core/group-commit.js';
-import type { BookingOutcome, BookingRequest } from '../../src/core/store.js';
+import { refusal, type Command, type Outcome } from '../../src/core/commands.js';
+
+type Booking = Extract<Command, { type: 'book' }>;
 
 /** A commit function whose transactions finish only when the test says so. */
 function controllableCommit() {
-  const calls: Array<{ batch: BookingRequest[]; finish: (err?: Error) => void }> = [];
-  const commit = (batch: readonly BookingRequest[]) =>
-    new Promise<BookingOutcome[]>((resolve, reject) => {
+  const calls: Array<{ batch: Command[]; finish: (err?: Error) => void }> = [];
+  const commit = (batch: readonly Command[]) =>
+    new Promise<Outcome[]>((resolve, reject) => {
       calls.push({
         batch: [...batch],
-        finish: (err) =>
-          err
-            ? reject(err)
-            : resolve(batch.map((r) => ({ ok: false, error: Errors.notEnoughTickets(r.tickets, 0), availableTickets: 0 }))),
+        finish: (err) => (err ? reject(err) : resolve(batch.map((c) => refusal(Errors.notEnoughTickets((c as Booking).tickets ?? 0, 0))))),
       });
     });
-  return { calls, commit };
+  const tickets = (i: number) => calls[i]!.batch.map((c) => (c.type === 'book' ? c.tickets : c.type));
+  return { calls, commit, tickets };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const req = (n: number): BookingRequest => ({ eventId: 'e', tickets: n });
+const req = (n: number): Command => ({ type: 'book', eventId: 'e', tickets: n });
 
 describe('GroupCommitter', () => {
   it('decides everything that arrived together in one transaction, in arrival order', async () => {
@@ -29,9 +29,9 @@ describe('GroupCommitter', () => {
     const results = [1, 2, 3].map((n) => gc.submit(req(n)));
     await tick();
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.batch.map((r) => r.tickets)).toEqual([1, 2, 3]);
+    expect(calls[0]!.batch.map((r) => (r as Booking).tickets)).toEqual([1, 2, 3]);
     calls[0]!.finish();
-    expect((await Promise.all(results)).map((o) => (o.ok ? 0 : o.error.message))).toEqual([
+    expect((await Promise.all(results)).map((o) => (o.ok ? 0 : o.message))).toEqual([
       'Not enough tickets available: requested 1, 0 left',
       'Not enough tickets available: requested 2, 0 left',
       'Not enough tickets available: requested 3, 0 left',
@@ -56,7 +56,7 @@ describe('GroupCommitter', () => {
     await first;
     await tick();
     expect(calls).toHaveLength(2);
-    expect(calls[1]!.batch.map((r) => r.tickets)).toEqual([2, 3]);
+    expect(calls[1]!.batch.map((r) => (r as Booking).tickets)).toEqual([2, 3]);
     expect(laterSettled).toBe(false);
     calls[1]!.finish();
     await Promise.all(later);
@@ -112,52 +112,37 @@ describe('GroupCommitter', () => {
     await expect(gc.submit(req(1))).rejects.toMatchObject({ code: 'storage_unavailable' });
   });
 
-  it('runs solo writes alone, in FIFO order between batches, and answers everything in commit order', async () => {
-    const { calls, commit } = controllableCommit();
+  it('every kind of write shares the one FIFO lane: a confirmation queued between bookings is decided in its place', async () => {
+    const { calls, commit, tickets } = controllableCommit();
     const gc = new GroupCommitter(commit, { maxBatch: 100 });
     const order: string[] = [];
-    let releaseSolo!: () => void;
-    const first = gc.submit(req(1)).then(() => order.push('batch 1'));
+    const first = gc.submit(req(1)).then(() => order.push('book 1'));
     await tick();
     const queued = [
-      gc.submit(req(2)).then(() => order.push('batch 2')),
-      gc
-        .runSolo(() => {
-          order.push('solo started');
-          return new Promise<string>((resolve) => (releaseSolo = () => resolve('solo result')));
-        })
-        .then((r) => order.push(r)),
-      gc.submit(req(3)).then(() => order.push('batch 3')),
+      gc.submit(req(2)).then(() => order.push('book 2')),
+      gc.submit({ type: 'confirm', holdId: 'h' }).then(() => order.push('confirm')),
+      gc.submit(req(3)).then(() => order.push('book 3')),
     ];
     calls[0]!.finish();
     await first;
     await tick();
-    // Only the bookings queued before the solo write form the next batch.
-    expect(calls.map((c) => c.batch.map((r) => r.tickets))).toEqual([[1], [2]]);
+    // Everything that queued behind the first transaction is the next one, in arrival order.
+    expect([tickets(0), tickets(1)]).toEqual([[1], [2, 'confirm', 3]]);
     calls[1]!.finish();
-    await tick();
-    await tick();
-    expect(order).toEqual(['batch 1', 'batch 2', 'solo started']);
-    // The batch behind the solo write waits for it.
-    expect(calls).toHaveLength(2);
-    releaseSolo();
-    await tick();
-    await tick();
-    expect(calls.map((c) => c.batch.map((r) => r.tickets))).toEqual([[1], [2], [3]]);
-    calls[2]!.finish();
     await Promise.all(queued);
-    expect(order).toEqual(['batch 1', 'batch 2', 'solo started', 'solo result', 'batch 3']);
+    expect(order).toEqual(['book 1', 'book 2', 'confirm', 'book 3']);
   });
 
-  it('a failing solo write rejects only itself', async () => {
-    const { calls, commit } = controllableCommit();
-    const gc = new GroupCommitter(commit, { maxBatch: 100 });
-    const solo = gc.runSolo(() => Promise.reject(new Error('disk full')));
-    const after = gc.submit(req(1));
-    await expect(solo).rejects.toThrow('disk full');
-    await tick();
-    calls[0]!.finish();
-    await expect(after).resolves.toMatchObject({ ok: false });
-    await gc.drain();
+  it('a batch larger than maxBatch is split, keeping arrival order across the transactions', async () => {
+    const { calls, commit, tickets } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 2 });
+    const all = [1, 2, 3, 4, 5].map((n) => gc.submit(req(n)));
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      calls[i]!.finish();
+      await tick();
+    }
+    await Promise.all(all);
+    expect([tickets(0), tickets(1), tickets(2)]).toEqual([[1, 2], [3, 4], [5]]);
   });
 });

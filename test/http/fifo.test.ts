@@ -12,7 +12,10 @@ import fc from 'fast-check';
 import { Client } from 'undici';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommitter } from '../../src/core/group-commit.js';
-import type { BookingOutcome, BookingRequest, Store } from '../../src/core/store.js';
+import type { Command, Outcome, WriteBatch } from '../../src/core/commands.js';
+import type { Store } from '../../src/core/store.js';
+
+type BookingRequest = Extract<Command, { type: 'book' }>;
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { adminHeaders, startApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -79,14 +82,15 @@ async function runScenario(options: {
 }) {
   const store = new SqliteStore(`${tmp.dir}/${options.name}.db`);
   const batches: BookingRequest[][] = [];
-  const commit = store.commitBookings.bind(store);
-  store.commitBookings = async (requests: readonly BookingRequest[]): Promise<BookingOutcome[]> => {
+  const write = store.write.bind(store);
+  store.write = async (batch: WriteBatch): Promise<Outcome[]> => {
+    const requests = batch.commands as BookingRequest[];
     batches.push([...requests]);
-    if (!options.reorder) return commit(requests);
+    if (!options.reorder) return write(batch);
     // Decides the batch in another order, then hands each outcome back to its own request.
     const order = options.reorder(requests);
-    const outcomes = await commit(order.map((i) => requests[i]!));
-    const back: BookingOutcome[] = new Array(requests.length);
+    const outcomes = await write({ ...batch, commands: order.map((i) => requests[i]!) });
+    const back: Outcome[] = new Array(requests.length);
     order.forEach((i, k) => (back[i] = outcomes[k]!));
     return back;
   };
@@ -139,7 +143,7 @@ async function runScenario(options: {
     expect(batches).toEqual([]);
     expect(flush.held()).toBe(1);
     // The queue holds the requests exactly in the order they were sent.
-    expect(submit.mock.calls.map(([r]) => [r.eventId, r.tickets])).toEqual(options.asks.map((a) => [eventIds[a.event], a.tickets]));
+    expect(submit.mock.calls.map(([r]) => [(r as BookingRequest).eventId, (r as BookingRequest).tickets])).toEqual(options.asks.map((a) => [eventIds[a.event], a.tickets]));
 
     flush.release();
     const results = await Promise.all(answers);

@@ -216,7 +216,7 @@ describe('GET /events/stream', () => {
       // A second process on the same file: the first only learns of it as an outside change.
       const neighbour = new TicketService(new SqliteStore(path));
       try {
-        await neighbour.bookTickets(event.id, 5);
+        await neighbour.book(event.id, 5).then((p) => p.value);
       } finally {
         await neighbour.close();
       }

@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writes } from './writes.js';
 import { holdsContract } from './contract-holds.js';
 import { hashSecret } from '../../src/core/identity.js';
-import type { BookingOutcome, Store, StoredBooking } from '../../src/core/store.js';
+import type { StoredBooking } from '../../src/core/effects.js';
+import type { Store } from '../../src/core/store.js';
+import type { Seen } from './writes.js';
 import type { Booking, Event } from '../../src/core/types.js';
 
 export interface StoreHarness {
@@ -36,7 +39,7 @@ export function readable(booking: StoredBooking | Booking | undefined): Booking 
   return rest;
 }
 
-export function booked(outcome: BookingOutcome | undefined): Booking {
+export function booked(outcome: Seen | undefined): Booking {
   if (!outcome?.ok || !outcome.booking) throw new Error(`expected a booking, got ${JSON.stringify(outcome)}`);
   return outcome.booking;
 }
@@ -59,8 +62,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('creates, gets and lists events ordered by date', async () => {
       const later = newEvent({ date: '2027-06-01T20:00:00.000Z', name: 'Later' });
       const sooner = newEvent({ date: '2027-03-01T20:00:00.000Z', name: 'Sooner', totalTickets: 3, maxTicketsPerBooking: 2 });
-      await store.createEvent(later);
-      await store.createEvent(sooner);
+      await writes(store).createEvent(later);
+      await writes(store).createEvent(sooner);
       expect(await store.getEvent(sooner.id)).toEqual(sooner);
       expect(await store.getEvent(crypto.randomUUID())).toBeUndefined();
       expect((await store.listEvents()).map((e) => e.name)).toEqual(['Sooner', 'Later']);
@@ -68,15 +71,15 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('refuses a second event with the same id', async () => {
       const event = newEvent();
-      await store.createEvent(event);
-      await expect(store.createEvent({ ...event, name: 'Copy' })).rejects.toThrow();
+      await writes(store).createEvent(event);
+      await expect(writes(store).createEvent({ ...event, name: 'Copy' })).rejects.toThrow();
       expect((await store.getEvent(event.id))?.name).toBe(event.name);
     });
 
     it('a booking decrements availability and stores its tickets', async () => {
       const event = newEvent({ totalTickets: 10 });
-      await store.createEvent(event);
-      const [outcome] = await store.commitBookings([{ eventId: event.id, tickets: 3 }]);
+      await writes(store).createEvent(event);
+      const [outcome] = await writes(store).commitBookings([{ eventId: event.id, tickets: 3 }]);
       expect(outcome?.ok).toBe(true);
       if (!outcome?.ok) return;
       const booking = booked(outcome);
@@ -97,9 +100,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('not enough tickets leaves the inventory unchanged', async () => {
       const event = newEvent({ totalTickets: 4 });
-      await store.createEvent(event);
-      await store.commitBookings([{ eventId: event.id, tickets: 3 }]);
-      const [outcome] = await store.commitBookings([{ eventId: event.id, tickets: 2 }]);
+      await writes(store).createEvent(event);
+      await writes(store).commitBookings([{ eventId: event.id, tickets: 3 }]);
+      const [outcome] = await writes(store).commitBookings([{ eventId: event.id, tickets: 2 }]);
       expect(outcome?.ok).toBe(false);
       if (outcome?.ok !== false) return;
       expect(outcome.error.code).toBe('not_enough_tickets');
@@ -110,8 +113,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('an unknown event is refused, without disturbing the rest of the batch', async () => {
       const event = newEvent({ totalTickets: 5 });
-      await store.createEvent(event);
-      const outcomes = await store.commitBookings([
+      await writes(store).createEvent(event);
+      const outcomes = await writes(store).commitBookings([
         { eventId: crypto.randomUUID(), tickets: 1 },
         { eventId: event.id, tickets: 2 },
       ]);
@@ -123,9 +126,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('decides a batch in arrival order, each request with its own result', async () => {
       const a = newEvent({ totalTickets: 5 });
       const b = newEvent({ totalTickets: 2 });
-      await store.createEvent(a);
-      await store.createEvent(b);
-      const outcomes = await store.commitBookings([
+      await writes(store).createEvent(a);
+      await writes(store).createEvent(b);
+      const outcomes = await writes(store).commitBookings([
         { eventId: a.id, tickets: 3 },
         { eventId: b.id, tickets: 2 },
         { eventId: a.id, tickets: 3 }, // only 2 left: refused
@@ -147,10 +150,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
     it('ticket and booking ids are UUIDv4 and unique across batches', async () => {
       const event = newEvent({ totalTickets: 500 });
-      await store.createEvent(event);
+      await writes(store).createEvent(event);
       const ids = new Set<string>();
       for (let round = 0; round < 5; round++) {
-        const outcomes = await store.commitBookings(Array.from({ length: 20 }, () => ({ eventId: event.id, tickets: 5 })));
+        const outcomes = await writes(store).commitBookings(Array.from({ length: 20 }, () => ({ eventId: event.id, tickets: 5 })));
         for (const o of outcomes) {
           expect(o.ok).toBe(true);
           const booking = booked(o);
@@ -172,8 +175,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
     if (harness.reopen) {
       it('keeps events, bookings and tickets across close and reopen', async () => {
         const event = newEvent({ totalTickets: 8 });
-        await store.createEvent(event);
-        const outcomes = await store.commitBookings([
+        await writes(store).createEvent(event);
+        const outcomes = await writes(store).commitBookings([
           { eventId: event.id, tickets: 2 },
           { eventId: event.id, tickets: 3 },
         ]);
@@ -185,7 +188,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
           expect(readable(await store.getBooking(booking.id))).toEqual(readable(booking));
           for (const t of booking.tickets) expect((await store.getTicket(t.id))?.bookingId).toBe(booking.id);
         }
-        const [next] = await store.commitBookings([{ eventId: event.id, tickets: 4 }]);
+        const [next] = await writes(store).commitBookings([{ eventId: event.id, tickets: 4 }]);
         expect(next?.ok === false && next.error.message).toBe('Not enough tickets available: requested 4, 3 left');
       });
     }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { writes } from './writes.js';
 import { afterAll, expect, it } from 'vitest';
 import { postgresMigrations } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
@@ -47,8 +48,8 @@ describePg('PostgreSQL adapter', () => {
     // LISTEN is issued asynchronously; give it a moment before committing.
     await expect.poll(async () => {
       const event = newEvent({ totalTickets: 5 });
-      await b.createEvent(event);
-      await b.commitBookings([{ eventId: event.id, tickets: 1 }]);
+      await writes(b).createEvent(event);
+      await writes(b).commitBookings([{ eventId: event.id, tickets: 1 }]);
       return seenByA;
     }, { timeout: 5000, interval: 200 }).toBeGreaterThan(0);
     expect(seenByB).toBe(0);

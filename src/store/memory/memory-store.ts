@@ -1,175 +1,74 @@
-import { decideBatch, type IdentitySource } from '../../core/decide-batch.js';
+import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
+import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
 import { compareEvents } from '../../core/event-catalog.js';
-import {
-  confirmationKey,
-  decideCancel,
-  decideConfirm,
-  decideRelease,
-  publicBooking,
-  rememberConfirmation,
-  replayConfirmation,
-  withCancelled,
-} from '../../core/hold-decisions.js';
-import { hashSecret, systemIdentity } from '../../core/identity.js';
-import type {
-  BookingOutcome,
-  BookingRequest,
-  CancelOutcome,
-  ConfirmOutcome,
-  EventCounts,
-  ExpiryResult,
-  HoldOutcome,
-  Store,
-  StoredBooking,
-  StoredKey,
-} from '../../core/store.js';
+import { systemIdentity, type IdSource } from '../../core/identity.js';
+import type { RowAccess, Store } from '../../core/store.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
+import { runWrite } from '../../core/write-plan.js';
 
-/** Everything in process memory: for tests and `--db :memory:`. Not durable by design. */
-export class MemoryStore implements Store {
+/**
+ * Everything in process memory: for tests and `--db :memory:`. Not durable by design. A write runs
+ * the shared plan without yielding, so it is atomic; `apply` checks every guard before it changes
+ * anything, so a refused effect leaves nothing half-applied.
+ */
+export class MemoryStore implements Store, RowAccess {
   readonly kind = 'memory';
-  private readonly events = new Map<string, Event>();
-  private readonly bookings = new Map<string, StoredBooking>();
-  private readonly tickets = new Map<string, Ticket>();
-  private readonly holds = new Map<string, Hold>();
-  private readonly keys = new Map<string, StoredKey>();
-  private readonly identity: IdentitySource;
+  private readonly eventRows = new Map<string, Event>();
+  private readonly bookingRows = new Map<string, Omit<StoredBooking, 'tickets'> & { ticketIds: string[] }>();
+  private readonly ticketRows = new Map<string, Ticket>();
+  private readonly holdRows = new Map<string, Hold>();
+  private readonly keyRows = new Map<string, StoredKey>();
+  private readonly ids: IdSource;
 
-  constructor(identity?: IdentitySource) {
-    this.identity = identity ?? systemIdentity;
+  constructor(ids?: IdSource) {
+    this.ids = ids ?? systemIdentity;
   }
 
-  async createEvent(event: Event): Promise<void> {
-    if (this.events.has(event.id)) throw new Error(`event ${event.id} already exists`);
-    this.events.set(event.id, { ...event });
+  async write(batch: WriteBatch): Promise<Outcome[]> {
+    return runWrite(batch, this, this.ids);
   }
 
   async getEvent(id: string): Promise<Event | undefined> {
-    const event = this.events.get(id);
+    const event = this.eventRows.get(id);
     return event && { ...event };
   }
 
   async listEvents(): Promise<Event[]> {
-    return [...this.events.values()].map((e) => ({ ...e })).sort(compareEvents);
-  }
-
-  async commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
-    const decision = decideBatch(requests, this.events, this.keys, this.identity);
-    // Check every event before touching any, so a batch applies whole or not at all.
-    for (const [eventId, { taken }] of decision.changes) {
-      if (this.events.get(eventId)!.availableTickets < taken) throw new Error(`oversell prevented on event ${eventId}`);
-    }
-    for (const [eventId, { taken, held }] of decision.changes) {
-      const event = this.events.get(eventId)!;
-      event.availableTickets -= taken;
-      event.heldTickets += held;
-    }
-    for (const booking of decision.bookings) this.insertBooking(booking);
-    for (const hold of decision.holds) this.holds.set(hold.id, { ...hold });
-    for (const key of decision.keys) this.keys.set(key.key, { ...key });
-    return decision.outcomes;
+    return [...this.eventRows.values()].map((e) => ({ ...e })).sort(compareEvents);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const ticket = this.tickets.get(id);
+    const ticket = this.ticketRows.get(id);
     return ticket && { ...ticket };
   }
 
   async getBooking(id: string): Promise<StoredBooking | undefined> {
-    const booking = this.bookings.get(id);
-    return booking && { ...booking, tickets: booking.tickets.map((t) => ({ ...this.tickets.get(t.id)! })) };
+    return this.readBooking(id);
   }
 
   async countTickets(eventId: string): Promise<number> {
     let count = 0;
-    for (const ticket of this.tickets.values()) if (ticket.eventId === eventId && ticket.status === 'valid') count++;
+    for (const ticket of this.ticketRows.values()) if (ticket.eventId === eventId && ticket.status === 'valid') count++;
     return count;
   }
 
   async getHold(id: string): Promise<Hold | undefined> {
-    const hold = this.holds.get(id);
+    const hold = this.holdRows.get(id);
     return hold && { ...hold };
-  }
-
-  async confirmHold(id: string, now: Date): Promise<ConfirmOutcome> {
-    const hold = this.holds.get(id);
-    const decision = decideConfirm(hold && { ...hold }, id, now, this.identity);
-    switch (decision.action) {
-      case 'refuse':
-        return { ok: false, error: decision.error };
-      case 'replay':
-        return {
-          ok: true,
-          booking: replayConfirmation(publicBooking((await this.getBooking(decision.bookingId))!), this.keys.get(confirmationKey(id))),
-          replayed: true,
-        };
-      case 'expire':
-        return { ok: false, error: decision.error, counts: this.expire(hold!) };
-      case 'confirm': {
-        const event = this.events.get(hold!.eventId)!;
-        if (event.heldTickets < hold!.tickets) throw new Error(`held count of event ${event.id} is short`);
-        event.heldTickets -= hold!.tickets;
-        this.insertBooking(decision.booking);
-        this.holds.set(id, { ...hold!, status: 'confirmed', bookingId: decision.booking.id });
-        const remembered = rememberConfirmation(id, decision.booking);
-        this.keys.set(remembered.key, remembered);
-        return { ok: true, booking: decision.booking, counts: countsOf(event), replayed: false };
-      }
-    }
-  }
-
-  async releaseHold(id: string, now: Date): Promise<HoldOutcome> {
-    const hold = this.holds.get(id);
-    const decision = decideRelease(hold && { ...hold }, id, now);
-    switch (decision.action) {
-      case 'refuse':
-        return { ok: false, error: decision.error };
-      case 'replay':
-        return { ok: true, hold: decision.hold };
-      case 'expire':
-        return { ok: false, error: decision.error, counts: this.expire(hold!) };
-      case 'release':
-        this.holds.set(id, decision.hold);
-        return { ok: true, hold: decision.hold, counts: this.returnToStock(hold!) };
-    }
-  }
-
-  async expireHolds(now: Date): Promise<ExpiryResult> {
-    const counts = new Map<string, EventCounts>();
-    let expired = 0;
-    for (const hold of this.holds.values()) {
-      if (hold.status !== 'active' || Date.parse(hold.expiresAt) > now.getTime()) continue;
-      const c = this.expire(hold);
-      if (c) counts.set(c.eventId, c);
-      expired++;
-    }
-    return { expired, counts: [...counts.values()] };
   }
 
   async nextHoldExpiry(): Promise<string | undefined> {
     let next: string | undefined;
-    for (const hold of this.holds.values()) if (hold.status === 'active' && (next === undefined || hold.expiresAt < next)) next = hold.expiresAt;
+    for (const hold of this.holdRows.values()) if (hold.status === 'active' && (next === undefined || hold.expiresAt < next)) next = hold.expiresAt;
     return next;
-  }
-
-  async cancelBooking(id: string, ticketIds: readonly string[] | undefined): Promise<CancelOutcome> {
-    // Read, decide and apply without yielding, so two cancellations can never both apply.
-    const stored = this.bookings.get(id);
-    const booking = stored && { ...stored, tickets: stored.tickets.map((t) => ({ ...this.tickets.get(t.id)! })) };
-    const decision = decideCancel(booking, id, ticketIds);
-    if (decision.action === 'refuse') return { ok: false, error: decision.error };
-    for (const ticketId of decision.ticketIds) this.tickets.get(ticketId)!.status = 'cancelled';
-    const event = this.events.get(booking!.eventId)!;
-    event.availableTickets += decision.ticketIds.length;
-    return { ok: true, booking: publicBooking(withCancelled(booking!, decision.ticketIds)), counts: countsOf(event), cancelled: decision.ticketIds.length };
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {
     const cutoff = before.toISOString();
     let purged = 0;
-    for (const [key, row] of this.keys) {
+    for (const [key, row] of this.keyRows) {
       if (row.createdAt < cutoff) {
-        this.keys.delete(key);
+        this.keyRows.delete(key);
         purged++;
       }
     }
@@ -178,29 +77,74 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {}
 
-  private insertBooking(booking: StoredBooking): void {
-    const { secret, ...stored } = booking;
-    this.bookings.set(booking.id, { ...stored, secretHash: secret ? hashSecret(secret) : undefined });
-    for (const ticket of booking.tickets) this.tickets.set(ticket.id, { ...ticket });
+  // RowAccess: what the write plan reads and applies.
+
+  claimKeys(claims: KeyClaim[]): StoredKey[] {
+    return this.keys(claims.map((c) => c.key));
   }
 
-  /** Marks an active hold expired and returns its tickets; a hold that is no longer active is left alone. */
-  private expire(hold: Hold): EventCounts | undefined {
-    const current = this.holds.get(hold.id)!;
-    if (current.status !== 'active') return undefined;
-    this.holds.set(hold.id, { ...current, status: 'expired' });
-    return this.returnToStock(current);
+  keys(keys: string[]): StoredKey[] {
+    return keys.flatMap((k) => (this.keyRows.has(k) ? [{ ...this.keyRows.get(k)! }] : []));
   }
 
-  private returnToStock(hold: Hold): EventCounts {
-    const event = this.events.get(hold.eventId)!;
-    if (event.heldTickets < hold.tickets) throw new Error(`held count of event ${event.id} is short`);
-    event.heldTickets -= hold.tickets;
-    event.availableTickets += hold.tickets;
-    return countsOf(event);
+  holds(ids: string[]): Hold[] {
+    return ids.flatMap((id) => (this.holdRows.has(id) ? [{ ...this.holdRows.get(id)! }] : []));
   }
-}
 
-function countsOf(event: Event): EventCounts {
-  return { eventId: event.id, availableTickets: event.availableTickets, heldTickets: event.heldTickets };
+  dueHolds(now: string, limit: number): Hold[] {
+    const due: Hold[] = [];
+    for (const hold of this.holdRows.values()) if (hold.status === 'active' && Date.parse(hold.expiresAt) <= Date.parse(now)) due.push({ ...hold });
+    return due.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, limit);
+  }
+
+  bookings(ids: string[]): StoredBooking[] {
+    return ids.flatMap((id) => this.readBooking(id) ?? []);
+  }
+
+  events(ids: string[]): Event[] {
+    return ids.flatMap((id) => (this.eventRows.has(id) ? [{ ...this.eventRows.get(id)! }] : []));
+  }
+
+  apply(effects: Effects): void {
+    this.checkGuards(effects);
+    for (const event of effects.newEvents) this.eventRows.set(event.id, { ...event });
+    for (const [eventId, move] of effects.stock) {
+      const event = this.eventRows.get(eventId)!;
+      event.availableTickets += move.available;
+      event.heldTickets += move.held;
+    }
+    for (const booking of effects.newBookings) {
+      const { tickets, ...row } = booking;
+      this.bookingRows.set(booking.id, { ...row, ticketIds: tickets.map((t) => t.id) });
+      for (const ticket of tickets) this.ticketRows.set(ticket.id, { ...ticket });
+    }
+    for (const hold of effects.newHolds) this.holdRows.set(hold.id, { ...hold });
+    for (const ending of effects.endedHolds) {
+      const hold = this.holdRows.get(ending.id)!;
+      this.holdRows.set(ending.id, ending.bookingId ? { ...hold, status: ending.status, bookingId: ending.bookingId } : { ...hold, status: ending.status });
+    }
+    for (const cancellation of effects.cancelledTickets) for (const id of cancellation.ticketIds) this.ticketRows.get(id)!.status = 'cancelled';
+    for (const key of effects.rememberKeys) this.keyRows.set(key.key, { ...key });
+  }
+
+  /** The memory store's conditional writes: every check runs before the first change. */
+  private checkGuards(effects: Effects): void {
+    for (const event of effects.newEvents) if (this.eventRows.has(event.id)) throw new Error(`event ${event.id} already exists`);
+    for (const [eventId, move] of effects.stock) {
+      const event = this.eventRows.get(eventId) ?? effects.newEvents.find((e) => e.id === eventId);
+      if (!event || event.availableTickets + move.available < 0 || event.heldTickets + move.held < 0) throw new Error(`stock of event ${eventId} would go below zero`);
+      if (event.availableTickets + move.available + event.heldTickets + move.held > event.totalTickets) throw new Error(`stock of event ${eventId} would exceed its total`);
+    }
+    for (const ending of effects.endedHolds) if (this.holdRows.get(ending.id)?.status !== 'active') throw new Error(`hold ${ending.id} is no longer active`);
+    for (const c of effects.cancelledTickets) {
+      for (const id of c.ticketIds) if (this.ticketRows.get(id)?.status !== 'valid' || this.ticketRows.get(id)?.bookingId !== c.bookingId) throw new Error(`ticket ${id} cannot be cancelled`);
+    }
+  }
+
+  private readBooking(id: string): StoredBooking | undefined {
+    const row = this.bookingRows.get(id);
+    if (!row) return undefined;
+    const { ticketIds, ...rest } = row;
+    return { ...rest, tickets: ticketIds.map((t) => ({ ...this.ticketRows.get(t)! })) };
+  }
 }

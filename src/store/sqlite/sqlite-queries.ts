@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { StoredBooking } from '../../core/store.js';
+import type { StoredBooking } from '../../core/effects.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
 import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
 

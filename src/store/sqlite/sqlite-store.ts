@@ -1,15 +1,8 @@
 import Database from 'better-sqlite3';
-import type { IdentitySource } from '../../core/decide-batch.js';
-import type {
-  BookingOutcome,
-  BookingRequest,
-  CancelOutcome,
-  ConfirmOutcome,
-  ExpiryResult,
-  HoldOutcome,
-  Store,
-  StoredBooking,
-} from '../../core/store.js';
+import type { Outcome, WriteBatch } from '../../core/commands.js';
+import type { StoredBooking } from '../../core/effects.js';
+import type { IdSource } from '../../core/identity.js';
+import type { Store } from '../../core/store.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { openDatabase, SqliteWriter, type WriterMethod } from './sqlite-writer.js';
@@ -18,7 +11,11 @@ import { WriterThread } from './writer-thread.js';
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before giving up (ms). */
   busyTimeoutMs?: number;
-  identity?: IdentitySource;
+  /**
+   * Where new ids come from, for the inline writer (tests); the writer thread always uses the
+   * system's. The clock is never the store's: each write batch carries its own `now`.
+   */
+  identity?: IdSource;
 }
 
 /** Runs a writer method wherever the writes happen: this thread or the writer thread. */
@@ -74,8 +71,8 @@ export class SqliteStore implements Store {
     this.reads = new SqliteQueries(this.db);
   }
 
-  async createEvent(event: Event): Promise<void> {
-    await this.invoke('createEvent', event);
+  write(batch: WriteBatch): Promise<Outcome[]> {
+    return this.invoke('write', batch);
   }
 
   async getEvent(id: string): Promise<Event | undefined> {
@@ -84,10 +81,6 @@ export class SqliteStore implements Store {
 
   async listEvents(): Promise<Event[]> {
     return this.reads.listEvents();
-  }
-
-  commitBookings(requests: readonly BookingRequest[]): Promise<BookingOutcome[]> {
-    return this.invoke('commitBookings', requests);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
@@ -106,24 +99,8 @@ export class SqliteStore implements Store {
     return this.reads.getHold(id);
   }
 
-  confirmHold(id: string, now: Date): Promise<ConfirmOutcome> {
-    return this.invoke('confirmHold', id, now);
-  }
-
-  releaseHold(id: string, now: Date): Promise<HoldOutcome> {
-    return this.invoke('releaseHold', id, now);
-  }
-
-  expireHolds(now: Date): Promise<ExpiryResult> {
-    return this.invoke('expireHolds', now);
-  }
-
   async nextHoldExpiry(): Promise<string | undefined> {
     return this.reads.nextHoldExpiry();
-  }
-
-  cancelBooking(id: string, ticketIds: readonly string[] | undefined, now: Date): Promise<CancelOutcome> {
-    return this.invoke('cancelBooking', id, ticketIds, now);
   }
 
   purgeIdempotencyKeys(before: Date): Promise<number> {

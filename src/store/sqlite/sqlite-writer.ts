@@ -1,32 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { decideBatch, type EventStock, type IdentitySource } from '../../core/decide-batch.js';
-import {
-  confirmationKey,
-  decideCancel,
-  decideConfirm,
-  decideRelease,
-  publicBooking,
-  rememberConfirmation,
-  replayConfirmation,
-  withCancelled,
-} from '../../core/hold-decisions.js';
-import { hashSecret, systemIdentity } from '../../core/identity.js';
-import type {
-  BookingOutcome,
-  BookingRequest,
-  CancelOutcome,
-  ConfirmOutcome,
-  EventCounts,
-  ExpiryResult,
-  HoldOutcome,
-  StoredKey,
-} from '../../core/store.js';
-import type { Booking, Event, Hold } from '../../core/types.js';
+import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
+import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
+import { systemIdentity, type IdSource } from '../../core/identity.js';
+import type { RowAccess } from '../../core/store.js';
+import type { Event, Hold } from '../../core/types.js';
+import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toHold, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
-import { EVENT_COLUMNS } from '../rows.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
 /** Opens (creating if needed) a database file with the durability settings and the current schema. */
@@ -55,76 +38,48 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Datab
 }
 
 /** The operations of the writer, as the writer thread exposes them by name. */
-export type WriterMethod = 'createEvent' | 'commitBookings' | 'confirmHold' | 'releaseHold' | 'expireHolds' | 'cancelBooking' | 'purgeIdempotencyKeys';
+export type WriterMethod = 'write' | 'purgeIdempotencyKeys';
 
 /**
- * Every write of the SQLite adapter, synchronous, each one BEGIN IMMEDIATE … COMMIT. It runs either
- * on the caller's thread or inside the writer worker thread (see writer-thread.ts), so an fsync never
- * stalls the HTTP thread there. IMMEDIATE takes the write lock up front, so another process can
- * never make a transaction decide on stale counts.
+ * The SQLite adapter's side of the write plan: row reads and conditional writes on the one write
+ * connection. Each batch is one BEGIN IMMEDIATE … COMMIT (IMMEDIATE takes the write lock up front,
+ * so another process can never make a transaction decide on stale rows). It runs on the caller's
+ * thread or inside the writer thread (see writer-thread.ts), so an fsync never stalls HTTP there.
  */
-export class SqliteWriter {
+export class SqliteWriter implements RowAccess {
   private readonly stmt;
   private readonly reads: SqliteQueries;
-  private readonly identity: IdentitySource;
-  readonly commitBookings: (requests: readonly BookingRequest[]) => BookingOutcome[];
-  readonly confirmHold: (id: string, now: Date) => ConfirmOutcome;
-  readonly releaseHold: (id: string, now: Date) => HoldOutcome;
-  readonly expireHolds: (now: Date) => ExpiryResult;
-  readonly cancelBooking: (id: string, ticketIds: readonly string[] | undefined, now: Date) => CancelOutcome;
+  readonly write: (batch: WriteBatch) => Outcome[];
 
   constructor(
     readonly db: Database.Database,
-    identity?: IdentitySource,
+    ids: IdSource = systemIdentity,
   ) {
-    this.identity = identity ?? systemIdentity;
     this.reads = new SqliteQueries(db);
     this.stmt = {
       insertEvent: db.prepare(
         `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds)`,
       ),
-      stock: db.prepare<[string], EventStock>(
-        'SELECT available_tickets AS availableTickets, held_tickets AS heldTickets, hold_seconds AS holdSeconds FROM events WHERE id = ?',
+      // Neither counter may go below zero, whatever the decision computed; the CHECK bounds the sum.
+      moveStock: db.prepare(
+        `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held
+         WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
       ),
-      counts: db.prepare<[string], EventCounts>(
-        'SELECT id AS eventId, available_tickets AS availableTickets, held_tickets AS heldTickets FROM events WHERE id = ?',
-      ),
-      // The conditional writes: they cannot take more than is there, whatever the caller computed.
-      take: db.prepare(
-        'UPDATE events SET available_tickets = available_tickets - @taken, held_tickets = held_tickets + @held WHERE id = @eventId AND available_tickets >= @taken',
-      ),
-      unhold: db.prepare(
-        'UPDATE events SET held_tickets = held_tickets - @tickets, available_tickets = available_tickets + @back WHERE id = @eventId AND held_tickets >= @tickets',
-      ),
-      giveBack: db.prepare('UPDATE events SET available_tickets = available_tickets + ? WHERE id = ?'),
       insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash) VALUES (?, ?, ?, ?, ?)'),
       insertTicket: db.prepare('INSERT INTO tickets (id, booking_seq, event_id) VALUES (?, ?, ?)'),
       insertHold: db.prepare(
         "INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at) VALUES (@id, @eventId, @tickets, 'active', @createdAt, @expiresAt)",
       ),
       // Only an active hold changes state: the WHERE makes "expired twice" impossible.
-      setHoldStatus: db.prepare("UPDATE holds SET status = ?, booking_id = ? WHERE id = ? AND status = 'active'"),
-      dueHolds: db.prepare<[string], { id: string; event_id: string; tickets: number }>(
-        "SELECT id, event_id, tickets FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at",
-      ),
+      endHold: db.prepare("UPDATE holds SET status = ?, booking_id = ? WHERE id = ? AND status = 'active'"),
+      dueHolds: db.prepare<[string, number], HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY id LIMIT ?`),
       cancelTicket: db.prepare('UPDATE tickets SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL'),
       getKey: db.prepare<[string], StoredKey>('SELECT key, fingerprint, result, created_at AS createdAt FROM idempotency_keys WHERE key = ?'),
       putKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, result, created_at) VALUES (@key, @fingerprint, @result, @createdAt)'),
       purgeKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
     };
-    const immediate = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
-      const tx = db.transaction(fn);
-      return (...args: A) => tx.immediate(...args);
-    };
-    this.commitBookings = immediate((requests) => this.decideAndWrite(requests));
-    this.confirmHold = immediate((id, now) => this.confirm(id, now));
-    this.releaseHold = immediate((id, now) => this.release(id, now));
-    this.expireHolds = immediate((now) => this.expireDue(now));
-    this.cancelBooking = immediate((id, ticketIds, now) => this.cancel(id, ticketIds, now));
-  }
-
-  createEvent(event: Event): void {
-    this.stmt.insertEvent.run(event);
+    const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
+    this.write = (batch) => tx.immediate(batch);
   }
 
   purgeIdempotencyKeys(before: Date): number {
@@ -142,121 +97,55 @@ export class SqliteWriter {
     };
   }
 
-  private decideAndWrite(requests: readonly BookingRequest[]): BookingOutcome[] {
-    const stock = new Map<string, EventStock>();
-    const previous = new Map<string, StoredKey>();
-    for (const { eventId, idempotency } of requests) {
-      if (!stock.has(eventId)) {
-        const row = this.stmt.stock.get(eventId);
-        if (row) stock.set(eventId, row);
-      }
-      if (idempotency && !previous.has(idempotency.key)) {
-        const row = this.stmt.getKey.get(idempotency.key);
-        if (row) previous.set(row.key, row);
-      }
+  // RowAccess. The write lock is held from BEGIN IMMEDIATE, so reads need no locks of their own,
+  // and a key needs no claim: no other transaction can decide it meanwhile.
+
+  claimKeys(claims: KeyClaim[]): StoredKey[] {
+    return this.keys(claims.map((c) => c.key));
+  }
+
+  keys(keys: string[]): StoredKey[] {
+    return keys.flatMap((key) => this.stmt.getKey.get(key) ?? []);
+  }
+
+  holds(ids: string[]): Hold[] {
+    return ids.flatMap((id) => this.reads.getHold(id) ?? []);
+  }
+
+  dueHolds(now: string, limit: number): Hold[] {
+    return this.stmt.dueHolds.all(now, limit).map(toHold);
+  }
+
+  bookings(ids: string[]): StoredBooking[] {
+    return ids.flatMap((id) => this.reads.getBooking(id) ?? []);
+  }
+
+  events(ids: string[]): Event[] {
+    return ids.flatMap((id) => this.reads.getEvent(id) ?? []);
+  }
+
+  /** Each write conditional; one that changes no row throws, and the whole batch rolls back. */
+  apply(effects: Effects): void {
+    for (const event of effects.newEvents) this.stmt.insertEvent.run(event);
+    for (const [eventId, move] of effects.stock) {
+      expectOne(this.stmt.moveStock.run({ eventId, ...move }).changes, `stock of event ${eventId} changed under the write lock`);
     }
-    const decision = decideBatch(requests, stock, previous, this.identity);
-    for (const [eventId, { taken, held }] of decision.changes) {
-      // Zero rows changed means the decision and the row disagree: throwing rolls the whole batch back.
-      if (this.stmt.take.run({ eventId, taken, held }).changes !== 1) throw new Error(`conditional decrement refused for event ${eventId}`);
+    for (const booking of effects.newBookings) {
+      const seq = this.stmt.insertBooking.run(booking.id, booking.eventId, booking.tickets.length, booking.createdAt, booking.secretHash ?? null).lastInsertRowid;
+      for (const ticket of booking.tickets) this.stmt.insertTicket.run(ticket.id, seq, ticket.eventId);
     }
-    for (const booking of decision.bookings) this.insertBooking(booking);
-    for (const hold of decision.holds) this.stmt.insertHold.run(hold);
-    for (const key of decision.keys) this.stmt.putKey.run(key);
-    return decision.outcomes;
-  }
-
-  private confirm(id: string, now: Date): ConfirmOutcome {
-    const hold = this.reads.getHold(id);
-    const decision = decideConfirm(hold, id, now, this.identity);
-    switch (decision.action) {
-      case 'refuse':
-        return { ok: false, error: decision.error };
-      case 'replay':
-        return {
-          ok: true,
-          booking: replayConfirmation(publicBooking(this.reads.getBooking(decision.bookingId)!), this.stmt.getKey.get(confirmationKey(id))),
-          replayed: true,
-        };
-      case 'expire':
-        return { ok: false, error: decision.error, counts: this.endHold(hold!, 'expired') };
-      case 'confirm':
-        this.moveHeld(hold!, 0);
-        this.insertBooking(decision.booking);
-        if (!this.setStatus(hold!, 'confirmed', decision.booking.id)) throw new Error(`hold ${id} changed under the write lock`);
-        this.stmt.putKey.run(rememberConfirmation(id, decision.booking));
-        return { ok: true, booking: decision.booking, counts: this.stmt.counts.get(hold!.eventId)!, replayed: false };
+    for (const hold of effects.newHolds) this.stmt.insertHold.run(hold);
+    for (const ending of effects.endedHolds) {
+      expectOne(this.stmt.endHold.run(ending.status, ending.bookingId ?? null, ending.id).changes, `hold ${ending.id} changed under the write lock`);
     }
-  }
-
-  private release(id: string, now: Date): HoldOutcome {
-    const hold = this.reads.getHold(id);
-    const decision = decideRelease(hold, id, now);
-    switch (decision.action) {
-      case 'refuse':
-        return { ok: false, error: decision.error };
-      case 'replay':
-        return { ok: true, hold: decision.hold };
-      case 'expire':
-        return { ok: false, error: decision.error, counts: this.endHold(hold!, 'expired') };
-      case 'release':
-        return { ok: true, hold: decision.hold, counts: this.endHold(hold!, 'released') };
+    for (const c of effects.cancelledTickets) {
+      for (const ticketId of c.ticketIds) expectOne(this.stmt.cancelTicket.run(c.at, ticketId).changes, `ticket ${ticketId} changed under the write lock`);
     }
+    for (const key of effects.rememberKeys) this.stmt.putKey.run(key);
+    // `forgetKeys` has nothing to undo here: keys are never claimed ahead of their answer.
   }
+}
 
-  private expireDue(now: Date): ExpiryResult {
-    const due = this.stmt.dueHolds.all(now.toISOString());
-    const touched = new Set<string>();
-    for (const row of due) {
-      this.endHold({ id: row.id, eventId: row.event_id, tickets: row.tickets }, 'expired');
-      touched.add(row.event_id);
-    }
-    return { expired: due.length, counts: [...touched].map((eventId) => this.stmt.counts.get(eventId)!) };
-  }
-
-  private cancel(id: string, ticketIds: readonly string[] | undefined, now: Date): CancelOutcome {
-    const booking = this.reads.getBooking(id);
-    const decision = decideCancel(booking, id, ticketIds);
-    if (decision.action === 'refuse') return { ok: false, error: decision.error };
-    const at = now.toISOString();
-    for (const ticketId of decision.ticketIds) {
-      if (this.stmt.cancelTicket.run(at, ticketId).changes !== 1) throw new Error(`ticket ${ticketId} changed under the write lock`);
-    }
-    this.stmt.giveBack.run(decision.ticketIds.length, booking!.eventId);
-    return {
-      ok: true,
-      booking: publicBooking(withCancelled(booking!, decision.ticketIds)),
-      counts: this.stmt.counts.get(booking!.eventId)!,
-      cancelled: decision.ticketIds.length,
-    };
-  }
-
-  /** Ends an active hold as released or expired and returns its tickets; a hold no longer active is left alone. */
-  private endHold(hold: Pick<Hold, 'id' | 'eventId' | 'tickets'>, status: 'released' | 'expired'): EventCounts | undefined {
-    if (!this.setStatus(hold, status)) return undefined;
-    this.moveHeld(hold, hold.tickets);
-    return this.stmt.counts.get(hold.eventId)!;
-  }
-
-  private setStatus(hold: Pick<Hold, 'id'>, status: 'confirmed' | 'released' | 'expired', bookingId: string | null = null): boolean {
-    return this.stmt.setHoldStatus.run(status, bookingId, hold.id).changes === 1;
-  }
-
-  /** Takes a hold's tickets out of `held`, `back` of them into `available` (0 when they were sold). */
-  private moveHeld(hold: Pick<Hold, 'eventId' | 'tickets'>, back: number): void {
-    if (this.stmt.unhold.run({ eventId: hold.eventId, tickets: hold.tickets, back }).changes !== 1) {
-      throw new Error(`held count of event ${hold.eventId} is short`);
-    }
-  }
-
-  private insertBooking(booking: Booking): void {
-    const seq = this.stmt.insertBooking.run(
-      booking.id,
-      booking.eventId,
-      booking.tickets.length,
-      booking.createdAt,
-      booking.secret ? hashSecret(booking.secret) : null,
-    ).lastInsertRowid;
-    for (const ticket of booking.tickets) this.stmt.insertTicket.run(ticket.id, seq, ticket.eventId);
-  }
+function expectOne(changes: number, message: string): void {
+  if (changes !== 1) throw new Error(message);
 }

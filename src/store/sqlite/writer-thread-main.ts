@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, SqliteWriter } from './sqlite-writer.js';
-import { toWire, type WriterReply, type WriterRequest } from './writer-protocol.js';
+import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
 /** Entry point of the writer thread: owns the only write connection of this process. */
 const { path, busyTimeoutMs, pollMs } = workerData as { path: string; busyTimeoutMs: number; pollMs: number };
@@ -32,7 +32,7 @@ port.on('message', (msg: WriterRequest) => {
       return;
     }
     const method = writer[msg.method] as (...args: unknown[]) => unknown;
-    send({ id: msg.id, ok: true, result: toWire(method.apply(writer, msg.args)) });
+    send({ id: msg.id, ok: true, result: method.apply(writer, msg.args) });
   } catch (err) {
     send({ id: msg.id, ok: false, message: (err as Error).message });
   }

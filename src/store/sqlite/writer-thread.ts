@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SqliteWriter, WriterMethod } from './sqlite-writer.js';
-import { fromWire, type WriterReply, type WriterRequest } from './writer-protocol.js';
+import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (reply: Extract<WriterReply, { ok: true }>) => void; reject: (err: Error) => void };
@@ -39,7 +39,8 @@ export class WriterThread {
   }
 
   static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; script?: URL }): Promise<WriterThread> {
-    const worker = new Worker(options.script ?? writerScript(), { workerData: { path, ...options, script: undefined } });
+    const workerData = { path, ...options, script: undefined };
+    const worker = options.script ? new Worker(options.script, { workerData }) : startWriterEntry(workerData);
     // Only our own listeners are removed afterwards: Worker keeps internal ones on itself.
     let onMessage: (reply: WriterReply) => void = () => {};
     let onError: (err: Error) => void = () => {};
@@ -64,7 +65,7 @@ export class WriterThread {
   /** Runs one SqliteWriter method on the thread; resolves after its transaction committed there. */
   async invoke<M extends WriterMethod>(method: M, ...args: Parameters<SqliteWriter[M]>): Promise<ReturnType<SqliteWriter[M]>> {
     const reply = await this.call({ op: 'call', method, args });
-    return fromWire(reply.result);
+    return reply.result as ReturnType<SqliteWriter[M]>;
   }
 
   onExternalChange(listener: (() => void) | undefined): void {
@@ -88,13 +89,16 @@ export class WriterThread {
 }
 
 /**
- * The compiled entry point. Tests run the TypeScript sources, where no .js file sits beside this
- * one; they use the build in dist/ (npm test builds first).
+ * Starts the thread's entry point beside this module: the compiled one in a build, and the
+ * TypeScript source (through tsx's loader, registered inside the thread) when this module itself
+ * runs from source, as under vitest, so a test run always exercises the code it claims to test,
+ * with no build in between.
  */
-function writerScript(): URL {
-  const beside = new URL('./writer-thread-main.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../../../dist/store/sqlite/writer-thread-main.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the SQLite writer thread needs the compiled build: run `npm run build`');
+function startWriterEntry(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./writer-thread-main.js', import.meta.url), { workerData });
+  // require.resolve finds the CommonJS build of the API; the thread imports its ES module twin.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const source = new URL('./writer-thread-main.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => (api.register ?? api.default.register)()).then(() => import(${JSON.stringify(source)}))`;
+  return new Worker(boot, { eval: true, workerData });
 }

@@ -1,0 +1,79 @@
+import { BoxofficeError, type ErrorCode } from './errors.js';
+import type { Booking, Event, Hold } from './types.js';
+
+/**
+ * The write path's vocabulary: every write is a command (plain data), and every answer an outcome
+ * (plain data). Both cross the SQLite writer thread and any process boundary by structured clone or
+ * JSON as they are; an outcome becomes an HTTP error only at the edge (see `refusalError`).
+ */
+
+/** An Idempotency-Key claim: the same key with another fingerprint is refused. */
+export interface KeyClaim {
+  key: string;
+  /** What the request asked for (`book:<event>:<n>`). */
+  fingerprint: string;
+}
+
+/** Who asks to cancel: the admin, or a buyer presenting the booking's secret (checked by the decision). */
+export type CancelProof = { admin: true } | { admin: false; secret?: string };
+
+export type Command =
+  | { type: 'createEvent'; event: Event }
+  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim }
+  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim }
+  | { type: 'confirm'; holdId: string }
+  | { type: 'release'; holdId: string }
+  | { type: 'cancel'; bookingId: string; ticketIds?: string[]; proof: CancelProof }
+  /** Expire every active hold due at the batch's `now`. */
+  | { type: 'expire' };
+
+export type CommandType = Command['type'];
+
+/** Commands decided together in one transaction, in order, on one clock. */
+export interface WriteBatch {
+  /** ISO 8601: the one `now` of every decision in the batch (expiry, createdAt, key age). */
+  now: string;
+  commands: readonly Command[];
+}
+
+/** An event's stock after a change, for caches and live views. */
+export interface EventCounts {
+  eventId: string;
+  availableTickets: number;
+  heldTickets: number;
+}
+
+export interface Refusal {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+  /** The event's counts as the decision saw them, when it read them (caches may use them). */
+  counts?: EventCounts;
+  /** The answer repeats a remembered one (idempotency key). */
+  replayed?: boolean;
+  /** A hold found past its time was expired by this very transaction. */
+  expiredHold?: boolean;
+}
+
+export type Outcome =
+  | { ok: true; kind: 'event'; event: Event }
+  /** From `book` and `confirm`. `replayed`: a repeat answered with the first booking. */
+  | { ok: true; kind: 'booking'; booking: Booking; counts?: EventCounts; replayed?: boolean }
+  /** From `hold` and `release`. `counts` is absent when nothing moved (a repeated release, a replay). */
+  | { ok: true; kind: 'hold'; hold: Hold; counts?: EventCounts; replayed?: boolean }
+  /** `cancelled`: how many tickets this cancellation took back. */
+  | { ok: true; kind: 'cancelled'; booking: Booking; counts: EventCounts; cancelled: number }
+  | { ok: true; kind: 'expired'; expired: number; counts: EventCounts[] }
+  | Refusal;
+
+export type Success<K extends Extract<Outcome, { ok: true }>['kind']> = Extract<Outcome, { ok: true; kind: K }>;
+
+/** A refusal as data, from one of the error constructors in errors.ts. */
+export function refusal(error: BoxofficeError, extra: Omit<Refusal, 'ok' | 'code' | 'message'> = {}): Refusal {
+  return { ok: false, code: error.code, message: error.message, ...extra };
+}
+
+/** The one place a refusal becomes an error again: at the edge, to be thrown or answered. */
+export function refusalError(refused: Refusal): BoxofficeError {
+  return new BoxofficeError(refused.code, refused.message);
+}

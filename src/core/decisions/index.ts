@@ -1,0 +1,47 @@
+import type { Command, Outcome, WriteBatch } from '../commands.js';
+import type { Effects } from '../effects.js';
+import type { IdSource } from '../identity.js';
+import { decideCancel } from './cancel.js';
+import { decideConfirm, decideExpiry, decideRelease } from './holds.js';
+import { Ledger, type LoadedRows } from './ledger.js';
+import { decidePlacement } from './place.js';
+
+export { confirmationKey } from './holds.js';
+export { IDEMPOTENCY_KEY_TTL_MS, type LoadedRows } from './ledger.js';
+export type { RememberedResult } from './place.js';
+
+export interface Decision {
+  /** One per command, index-aligned. */
+  outcomes: Outcome[];
+  effects: Effects;
+}
+
+/**
+ * Every rule of every write, in one pure function: the batch's commands are decided strictly in
+ * order against the rows its transaction read, each seeing what the earlier ones did. The adapter
+ * applies `effects` in the same transaction and answers with `outcomes` only after COMMIT.
+ */
+export function decide(batch: WriteBatch, rows: LoadedRows, ids: IdSource): Decision {
+  const ledger = new Ledger(batch.now, rows, ids);
+  const outcomes = batch.commands.map((command) => decideOne(ledger, command));
+  return { outcomes, effects: ledger.effects };
+}
+
+function decideOne(ledger: Ledger, command: Command): Outcome {
+  switch (command.type) {
+    case 'createEvent':
+      ledger.createEvent(command.event);
+      return { ok: true, kind: 'event', event: command.event };
+    case 'book':
+    case 'hold':
+      return decidePlacement(ledger, command);
+    case 'confirm':
+      return decideConfirm(ledger, command.holdId);
+    case 'release':
+      return decideRelease(ledger, command.holdId);
+    case 'cancel':
+      return decideCancel(ledger, command.bookingId, command.ticketIds, command.proof);
+    case 'expire':
+      return decideExpiry(ledger);
+  }
+}

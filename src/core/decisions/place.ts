@@ -1,0 +1,90 @@
+import { refusal, type Command, type Outcome, type Refusal } from '../commands.js';
+import { BoxofficeError, Errors } from '../errors.js';
+import type { Booking, Hold } from '../types.js';
+import { parseTicketCount } from '../validation.js';
+import type { Ledger } from './ledger.js';
+
+type Placement = Extract<Command, { type: 'book' | 'hold' }>;
+
+/** What an idempotency key row remembers: the first answer, to be given again to every repeat. */
+export type RememberedResult =
+  | { kind: 'booking'; booking: Booking }
+  | { kind: 'hold'; hold: Hold }
+  | { kind: 'refused'; code: BoxofficeError['code']; message: string };
+
+/**
+ * A booking or a hold, decided in arrival order against the stock as this batch has left it. With
+ * an Idempotency-Key, a repeat (in this batch, or remembered from an earlier one on any node) gets
+ * the first answer again, and the same key for another request is refused.
+ */
+export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
+  const claim = command.key;
+  if (claim) {
+    const earlier = ledger.keysDecided.get(claim.key);
+    if (earlier) return earlier.fingerprint === claim.fingerprint ? ({ ...earlier.outcome, replayed: true } as Outcome) : refusal(Errors.idempotencyKeyReused());
+    const stored = ledger.key(claim.key);
+    if (stored) return stored.fingerprint === claim.fingerprint ? replay(JSON.parse(stored.result) as RememberedResult) : refusal(Errors.idempotencyKeyReused());
+  }
+  const outcome = place(ledger, command);
+  if (claim) {
+    ledger.keysDecided.set(claim.key, { fingerprint: claim.fingerprint, outcome });
+    const remembered = remember(outcome);
+    if (remembered) ledger.remember(claim.key, claim.fingerprint, JSON.stringify(remembered));
+    else ledger.forget(claim.key);
+  }
+  return outcome;
+}
+
+function place(ledger: Ledger, { type, eventId, tickets }: Placement): Outcome {
+  const event = ledger.event(eventId);
+  if (!event) return refusal(Errors.eventNotFound(eventId));
+  const badCount = tooMany(tickets, event.maxTicketsPerBooking);
+  if (badCount) return badCount;
+  if (tickets > event.availableTickets) {
+    return refusal(Errors.notEnoughTickets(tickets, event.availableTickets), { counts: ledger.counts(eventId) });
+  }
+  if (type === 'hold') {
+    const counts = ledger.moveStock(eventId, -tickets, tickets);
+    const hold: Hold = {
+      id: ledger.ids.newId(),
+      eventId,
+      tickets,
+      status: 'active',
+      createdAt: ledger.nowIso,
+      expiresAt: new Date(ledger.now.getTime() + event.holdSeconds * 1000).toISOString(),
+    };
+    ledger.addHold(hold);
+    return { ok: true, kind: 'hold', hold, counts };
+  }
+  const counts = ledger.moveStock(eventId, -tickets, 0);
+  return { ok: true, kind: 'booking', booking: ledger.addBooking(eventId, tickets), counts };
+}
+
+/** The event's own per-booking maximum, worded exactly as the edge words the absolute one. */
+function tooMany(tickets: number, max: number): Refusal | undefined {
+  try {
+    parseTicketCount(tickets, max);
+    return undefined;
+  } catch (err) {
+    return refusal(err as BoxofficeError);
+  }
+}
+
+/** Only answers about real stock are remembered; a refusal of bad input may be retried corrected. */
+function remember(outcome: Outcome): RememberedResult | undefined {
+  if (!outcome.ok) return outcome.code === 'not_enough_tickets' ? { kind: 'refused', code: outcome.code, message: outcome.message } : undefined;
+  if (outcome.kind === 'hold') return { kind: 'hold', hold: outcome.hold };
+  if (outcome.kind === 'booking') return { kind: 'booking', booking: outcome.booking };
+  return undefined;
+}
+
+function replay(result: RememberedResult): Outcome {
+  switch (result.kind) {
+    case 'booking':
+      return { ok: true, kind: 'booking', booking: result.booking, replayed: true };
+    case 'hold':
+      return { ok: true, kind: 'hold', hold: result.hold, replayed: true };
+    case 'refused':
+      return { ok: false, code: result.code, message: result.message, replayed: true };
+  }
+}

@@ -1,0 +1,81 @@
+import type { Booking, Event, Hold } from './types.js';
+
+/**
+ * What a decision asks storage to do, as plain data. An adapter applies all of it in the batch's
+ * one transaction, each write conditional, so a wrong decision rolls the batch back instead of
+ * breaking `available + held + sold == total`.
+ */
+export interface Effects {
+  newEvents: Event[];
+  /**
+   * Per event, how its counters move. Applied as one conditional update per event that refuses to
+   * take either counter below zero (and the schema's CHECK refuses `available + held > total`).
+   */
+  stock: Map<string, StockMove>;
+  /** With the secret's hash, never the secret. */
+  newBookings: StoredBooking[];
+  newHolds: Hold[];
+  /** Each applies only to a hold still `active`; any other count of changed rows rolls back. */
+  endedHolds: HoldEnding[];
+  /** Each ticket applies only while not yet cancelled. */
+  cancelledTickets: TicketCancellation[];
+  /** Idempotency answers to store (insert or replace). */
+  rememberKeys: KeyToRemember[];
+  /** Keys claimed for this batch whose outcome is not worth remembering (bad input). */
+  forgetKeys: string[];
+}
+
+export interface StockMove {
+  /** Change of availableTickets (negative: taken). */
+  available: number;
+  /** Change of heldTickets. */
+  held: number;
+}
+
+export interface HoldEnding {
+  id: string;
+  status: 'confirmed' | 'released' | 'expired';
+  /** The booking a confirmed hold became. */
+  bookingId?: string;
+}
+
+export interface TicketCancellation {
+  bookingId: string;
+  eventId: string;
+  ticketIds: string[];
+  /** ISO 8601. */
+  at: string;
+}
+
+/** A booking as stored: with the hash of its secret (never the secret itself). */
+export interface StoredBooking extends Booking {
+  secretHash?: string;
+}
+
+/** An idempotency key row as an adapter reads it back (result still serialised). */
+export interface StoredKey {
+  key: string;
+  fingerprint: string;
+  result: string;
+  createdAt: string;
+}
+
+export interface KeyToRemember extends StoredKey {}
+
+export function noEffects(): Effects {
+  return { newEvents: [], stock: new Map(), newBookings: [], newHolds: [], endedHolds: [], cancelledTickets: [], rememberKeys: [], forgetKeys: [] };
+}
+
+/** True when applying `effects` would write nothing. */
+export function isEmpty(effects: Effects): boolean {
+  return (
+    effects.newEvents.length === 0 &&
+    effects.stock.size === 0 &&
+    effects.newBookings.length === 0 &&
+    effects.newHolds.length === 0 &&
+    effects.endedHolds.length === 0 &&
+    effects.cancelledTickets.length === 0 &&
+    effects.rememberKeys.length === 0 &&
+    effects.forgetKeys.length === 0
+  );
+}

@@ -1,0 +1,90 @@
+import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
+import { confirmationKey, decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
+import { isEmpty, type StoredBooking, type StoredKey } from './effects.js';
+import type { IdSource } from './identity.js';
+import type { AsyncRowAccess, RowAccess } from './store.js';
+import type { Event, Hold } from './types.js';
+
+/** Most due holds one expiry command ends; the next sweep takes the rest. */
+export const EXPIRY_BATCH_LIMIT = 5000;
+
+/** One call an adapter answers for the plan: a read of rows, or applying the decided effects. */
+type Step = { [K in keyof RowAccess]: { call: K; args: Parameters<RowAccess[K]> } }[keyof RowAccess];
+
+function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[K]>): Generator<Step, ReturnType<RowAccess[K]>, unknown> {
+  return (yield { call, args } as Step) as ReturnType<RowAccess[K]>;
+}
+
+/**
+ * One write transaction, written once for every adapter: read the rows the batch touches, decide,
+ * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
+ * memory store) and an asynchronous one (pg): the adapter only answers each step.
+ *
+ * Rows are read in one fixed order, keys, then holds, then bookings, then events, each in sorted
+ * order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
+ * always lock in the same order and never deadlock.
+ */
+export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
+  const { commands, now } = batch;
+  const cutoff = new Date(Date.parse(now) - IDEMPOTENCY_KEY_TTL_MS).toISOString();
+  const keys = new Map<string, StoredKey>();
+  const claims = uniqueClaims(commands);
+  if (claims.length > 0) for (const row of yield* ask('claimKeys', claims, now, cutoff)) keys.set(row.key, row);
+
+  const holds = new Map<string, Hold>();
+  const holdIds = sortedUnique(commands.flatMap((c) => (c.type === 'confirm' || c.type === 'release' ? [c.holdId] : [])));
+  if (holdIds.length > 0) for (const hold of yield* ask('holds', holdIds)) holds.set(hold.id, hold);
+  let dueHolds: Hold[] = [];
+  if (commands.some((c) => c.type === 'expire')) {
+    dueHolds = yield* ask('dueHolds', now, EXPIRY_BATCH_LIMIT);
+    for (const hold of dueHolds) if (!holds.has(hold.id)) holds.set(hold.id, hold);
+  }
+
+  const bookings = new Map<string, StoredBooking>();
+  const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
+  const bookingIds = sortedUnique([...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])), ...confirmed.map((h) => h.bookingId!)]);
+  if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
+  if (confirmed.length > 0) for (const row of yield* ask('keys', confirmed.map((h) => confirmationKey(h.id)).sort())) keys.set(row.key, row);
+
+  const events = new Map<string, Event>();
+  const eventIds = sortedUnique([
+    ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' ? [c.eventId] : [])),
+    ...[...holds.values()].map((h) => h.eventId),
+    ...[...bookings.values()].map((b) => b.eventId),
+  ]);
+  if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
+
+  const decision = decide(batch, { events, holds, bookings, keys, dueHolds }, ids);
+  if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);
+  return decision.outcomes;
+}
+
+/** Drives the plan against a synchronous adapter (call it inside the adapter's transaction). */
+export function runWrite(batch: WriteBatch, access: RowAccess, ids: IdSource): Outcome[] {
+  const plan = planWrite(batch, ids);
+  let step = plan.next();
+  while (!step.done) step = plan.next(call(access, step.value));
+  return step.value;
+}
+
+/** Drives the plan against an asynchronous adapter (call it inside the adapter's transaction). */
+export async function runWriteAsync(batch: WriteBatch, access: AsyncRowAccess, ids: IdSource): Promise<Outcome[]> {
+  const plan = planWrite(batch, ids);
+  let step = plan.next();
+  while (!step.done) step = plan.next(await call(access, step.value));
+  return step.value;
+}
+
+function call(access: RowAccess | AsyncRowAccess, step: Step): unknown {
+  return (access[step.call] as (...args: unknown[]) => unknown).apply(access, step.args);
+}
+
+function uniqueClaims(commands: readonly Command[]): KeyClaim[] {
+  const byKey = new Map<string, KeyClaim>();
+  for (const c of commands) if ((c.type === 'book' || c.type === 'hold') && c.key && !byKey.has(c.key.key)) byKey.set(c.key.key, c.key);
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function sortedUnique(values: string[]): string[] {
+  return [...new Set(values)].sort();
+}

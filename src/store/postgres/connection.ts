@@ -1,0 +1,55 @@
+import pg from 'pg';
+import type { Logger } from '../../core/logger.js';
+
+export interface ConnectionOptions {
+  url: string;
+  schema: string;
+  poolSize: number;
+  /** Upper bound for waiting on a connection and for any statement, in ms. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** This deployment's sessions, named so an operator (or a test) can tell them apart in pg_stat_activity. */
+export const applicationName = (): string => process.env.PGAPPNAME ?? 'boxoffice';
+
+export function createPool(options: ConnectionOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.timeoutMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.timeoutMs,
+    query_timeout: options.timeoutMs + 1000,
+    application_name: applicationName(),
+    options: `-c search_path=${options.schema}`,
+  });
+  // An idle connection dropped by the server must not crash the process; the pool replaces it.
+  pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres connection lost'));
+  return pool;
+}
+
+/** BEGIN … COMMIT on one pooled connection; any failure rolls back and throws. */
+export async function inTransaction<T>(pool: pg.Pool, logger: Logger, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // While checked out, the pool does not listen for the connection's errors: a backend killed
+  // mid-transaction would otherwise be an unhandled 'error' event and take the process down.
+  // The query in progress rejects on its own, which is what reports the failure.
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'postgres connection lost during a transaction');
+  client.on('error', onError);
+  let failed = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    failed = true;
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.off('error', onError);
+    // A connection that saw an error may be half-broken: drop it rather than reuse it.
+    client.release(failed);
+  }
+}

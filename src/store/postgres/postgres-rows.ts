@@ -1,0 +1,210 @@
+import type pg from 'pg';
+import type { KeyClaim } from '../../core/commands.js';
+import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
+import type { AsyncRowAccess } from '../../core/store.js';
+import type { Event, Hold } from '../../core/types.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
+
+/** A pooled client or the pool itself: reads run inside a transaction or on their own. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Where this node announces its commits (see ChangeFeed). */
+export interface Notice {
+  channel: string;
+  nodeId: string;
+}
+
+type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; ticket_ids: string[]; cancelled: boolean[] };
+
+/** Bookings with their tickets in id order, and the hash of their secret. */
+export async function readBookings(q: Queryable, ids: string[]): Promise<StoredBooking[]> {
+  const { rows } = await q.query<BookingRow>({
+    name: 'get-bookings',
+    text: `SELECT b.id, b.event_id, b.created_at, b.secret_hash,
+                  array_agg(t.id::text ORDER BY t.id::text) AS ticket_ids,
+                  array_agg(t.cancelled_at IS NOT NULL ORDER BY t.id::text) AS cancelled
+           FROM bookings b JOIN tickets t ON t.booking_id = b.id WHERE b.id = ANY($1::uuid[]) GROUP BY b.id`,
+    values: [ids],
+  });
+  return rows.map((row) => {
+    const booking: StoredBooking = {
+      id: row.id,
+      eventId: row.event_id,
+      createdAt: row.created_at.toISOString(),
+      tickets: row.ticket_ids.map((ticketId, i) => ({ id: ticketId, eventId: row.event_id, bookingId: row.id, status: row.cancelled[i] ? 'cancelled' : 'valid' })),
+    };
+    if (row.secret_hash) booking.secretHash = row.secret_hash;
+    return booking;
+  });
+}
+
+export async function readHolds(q: Queryable, ids: string[], lock: boolean): Promise<Hold[]> {
+  const { rows } = await q.query<HoldRow>({
+    name: lock ? 'lock-holds' : 'get-holds',
+    text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
+    values: [ids],
+  });
+  return rows.map(toHold);
+}
+
+/**
+ * The PostgreSQL side of the write plan, on the batch's connection. Every read of a row that the
+ * batch may change takes its row lock (FOR UPDATE), in the plan's fixed order and sorted by id, so
+ * nodes never deadlock; the locks hold until COMMIT, so decisions are made on rows nobody else
+ * can change meanwhile.
+ */
+export class PostgresRows implements AsyncRowAccess {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly notice: Notice,
+  ) {}
+
+  /**
+   * Claims keys by inserting them: a key another transaction is deciding right now makes this wait
+   * for its COMMIT, so a concurrent repeat on another node replays instead of booking twice. An
+   * expired key is claimed afresh, as if it had never been used. Returns the keys already decided.
+   */
+  async claimKeys(claims: KeyClaim[], now: string, cutoff: string): Promise<StoredKey[]> {
+    const keys = claims.map((c) => c.key);
+    const claimed = await this.client.query<{ key: string }>({
+      name: 'claim-keys',
+      text: `INSERT INTO idempotency_keys (key, fingerprint, created_at) SELECT * FROM unnest($1::text[], $2::text[]) AS d(key, f), (SELECT $3::timestamptz) AS c
+             ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at, result = NULL
+             WHERE idempotency_keys.created_at < $4
+             RETURNING key`,
+      values: [keys, claims.map((c) => c.fingerprint), now, cutoff],
+    });
+    const mine = new Set(claimed.rows.map((r) => r.key));
+    const decided = keys.filter((k) => !mine.has(k));
+    return decided.length === 0 ? [] : this.keys(decided);
+  }
+
+  async keys(keys: string[]): Promise<StoredKey[]> {
+    const { rows } = await this.client.query<{ key: string; fingerprint: string; result: string | null; created_at: Date }>({
+      name: 'read-keys',
+      text: 'SELECT key, fingerprint, result, created_at FROM idempotency_keys WHERE key = ANY($1::text[]) AND result IS NOT NULL',
+      values: [keys],
+    });
+    return rows.map((row) => ({ key: row.key, fingerprint: row.fingerprint, result: row.result!, createdAt: row.created_at.toISOString() }));
+  }
+
+  holds(ids: string[]): Promise<Hold[]> {
+    return readHolds(this.client, ids, true);
+  }
+
+  /** SKIP LOCKED: a hold another node is expiring (or a buyer confirming) right now is theirs to end. */
+  async dueHolds(now: string, limit: number): Promise<Hold[]> {
+    const { rows } = await this.client.query<HoldRow>({
+      name: 'lock-due-holds',
+      text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      values: [now, limit],
+    });
+    return rows.map(toHold);
+  }
+
+  async bookings(ids: string[]): Promise<StoredBooking[]> {
+    await this.client.query({ name: 'lock-bookings', text: 'SELECT 1 FROM bookings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', values: [ids] });
+    return readBookings(this.client, ids);
+  }
+
+  async events(ids: string[]): Promise<Event[]> {
+    const { rows } = await this.client.query<EventRow>({
+      name: 'lock-events',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      values: [ids],
+    });
+    return rows.map(toEvent);
+  }
+
+  /**
+   * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
+   * the inserts, the hold and ticket state changes, the keys and the notification to other nodes.
+   * If any conditional write changes fewer rows than decided, it throws and the batch rolls back.
+   */
+  async apply(effects: Effects): Promise<void> {
+    const e = effects;
+    const stock = [...e.stock.entries()];
+    const tickets = e.newBookings.flatMap((b) => b.tickets.map((t) => [t.id, b.id, b.eventId] as const));
+    const cancelled = e.cancelledTickets.flatMap((c) => c.ticketIds.map((id) => [id, c.bookingId, c.at] as const));
+    const { rows } = await this.client.query<{ moved: number; ended: number; cancelled: number }>({
+      name: 'apply-effects',
+      text: `WITH new_events AS (
+               INSERT INTO events (${EVENT_COLUMNS})
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])),
+             moved AS (
+               UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h
+               FROM unnest($9::uuid[], $10::int[], $11::int[]) AS d(id, a, h)
+               WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
+               RETURNING e.id),
+             new_bookings AS (
+               INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash)
+               SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::int[], $15::timestamptz[], $16::text[])),
+             new_tickets AS (
+               INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($17::uuid[], $18::uuid[], $19::uuid[])),
+             new_holds AS (
+               INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at)
+               SELECT d.id, d.e, d.n, 'active', d.c, d.x FROM unnest($20::uuid[], $21::uuid[], $22::int[], $23::timestamptz[], $24::timestamptz[]) AS d(id, e, n, c, x)),
+             ended AS (
+               UPDATE holds h SET status = d.s, booking_id = d.b
+               FROM unnest($25::uuid[], $26::text[], $27::uuid[]) AS d(id, s, b)
+               WHERE h.id = d.id AND h.status = 'active'
+               RETURNING h.id),
+             cancelled AS (
+               UPDATE tickets t SET cancelled_at = d.at
+               FROM unnest($28::uuid[], $29::uuid[], $30::timestamptz[]) AS d(id, b, at)
+               WHERE t.id = d.id AND t.booking_id = d.b AND t.cancelled_at IS NULL
+               RETURNING t.id),
+             remembered AS (
+               INSERT INTO idempotency_keys (key, fingerprint, result, created_at)
+               SELECT * FROM unnest($31::text[], $32::text[], $33::text[], $34::timestamptz[])
+               ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at),
+             forgotten AS (
+               DELETE FROM idempotency_keys WHERE key = ANY($35::text[]) AND result IS NULL)
+             SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM ended) AS ended,
+                    (SELECT count(*)::int FROM cancelled) AS cancelled, pg_notify($36, $37)`,
+      values: [
+        e.newEvents.map((v) => v.id),
+        e.newEvents.map((v) => v.name),
+        e.newEvents.map((v) => v.date),
+        e.newEvents.map((v) => v.totalTickets),
+        e.newEvents.map((v) => v.availableTickets),
+        e.newEvents.map((v) => v.heldTickets),
+        e.newEvents.map((v) => v.maxTicketsPerBooking),
+        e.newEvents.map((v) => v.holdSeconds),
+        stock.map(([id]) => id),
+        stock.map(([, m]) => m.available),
+        stock.map(([, m]) => m.held),
+        e.newBookings.map((b) => b.id),
+        e.newBookings.map((b) => b.eventId),
+        e.newBookings.map((b) => b.tickets.length),
+        e.newBookings.map((b) => b.createdAt),
+        e.newBookings.map((b) => b.secretHash ?? null),
+        tickets.map((t) => t[0]),
+        tickets.map((t) => t[1]),
+        tickets.map((t) => t[2]),
+        e.newHolds.map((h) => h.id),
+        e.newHolds.map((h) => h.eventId),
+        e.newHolds.map((h) => h.tickets),
+        e.newHolds.map((h) => h.createdAt),
+        e.newHolds.map((h) => h.expiresAt),
+        e.endedHolds.map((h) => h.id),
+        e.endedHolds.map((h) => h.status),
+        e.endedHolds.map((h) => h.bookingId ?? null),
+        cancelled.map((c) => c[0]),
+        cancelled.map((c) => c[1]),
+        cancelled.map((c) => c[2]),
+        e.rememberKeys.map((k) => k.key),
+        e.rememberKeys.map((k) => k.fingerprint),
+        e.rememberKeys.map((k) => k.result),
+        e.rememberKeys.map((k) => k.createdAt),
+        e.forgetKeys,
+        this.notice.channel,
+        this.notice.nodeId,
+      ],
+    });
+    const done = rows[0]!;
+    if (done.moved !== stock.length || done.ended !== e.endedHolds.length || done.cancelled !== cancelled.length) {
+      throw new Error('a conditional write found its row changed: the batch was rolled back');
+    }
+  }
+}
