@@ -34,7 +34,7 @@ export function useThrottledSubscription(subscribe: (listener: () => void) => ()
 }
 
 /** The terminal's size, following resizes; 80×24 when the output is not a terminal. */
-export function useTerminalSize(): { columns: number; rows: number } {
+function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
   const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState(read);
