@@ -1,19 +1,19 @@
-import { Box, useApp } from 'ink';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { NewEventInput } from '../client/types.js';
+import { useCallback, useEffect, useState } from 'react';
+import type { Event } from '../client/types.js';
 import type { AdminBackend } from './admin-backend.js';
-import { ConnectingView, FailedView, type Progress } from './components/ConnectView.js';
-import { EventCreator } from './components/EventCreator.js';
-import { EventList } from './components/EventList.js';
-import { FRAME_ROWS, Frame, type Connection } from './components/Frame.js';
+import { Frame, type Connection } from './components/Frame.js';
 import { LogView } from './components/LogView.js';
-import { MainMenu } from './components/MainMenu.js';
-import { Spinner } from './components/Spinner.js';
-import type { Status } from './components/StatusLine.js';
-import { formatCount, formatEventDate, plural } from './format.js';
-import { useTerminalSize, useThrottledSubscription } from './hooks.js';
+import { useFrameSize, useListPosition, useThrottledSubscription } from './hooks.js';
+import { KeyboardProvider } from './keys.js';
 import type { LogTail } from './log-tail.js';
-import { KeyboardProvider, useKeys } from './keys.js';
+import { useScreenMachine, type ExitResult } from './screen-machine.js';
+import { AddEvent } from './screens/admin/AddEvent.js';
+import { EventsOverview } from './screens/admin/EventsOverview.js';
+import { ORGANISER_HINTS, type OrganiserScreen } from './screens/admin/organiser-screens.js';
+import { OrganiserMenu } from './screens/admin/OrganiserMenu.js';
+import { FailedScreen, StartingScreen } from './screens/StartupScreens.js';
+import { WaitScreen } from './screens/WaitScreen.js';
+import { useStartup, type StartFn } from './startup.js';
 
 export interface AdminAppProps {
   backend: AdminBackend;
@@ -21,29 +21,10 @@ export interface AdminAppProps {
   /** Header title, e.g. "boxoffice · organiser". */
   title?: string;
   /** Once, when the app is done: code 1 (with the reason) when it never started. */
-  onExit?: (result: { code: number; message?: string }) => void;
+  onExit?: (result: ExitResult) => void;
   /** Lets the host ask for a graceful quit (SIGINT/SIGTERM): registers the app's quit. */
   onQuitRequest?: (quit: () => void) => () => void;
 }
-
-type Screen =
-  | { name: 'starting' }
-  | { name: 'failed'; message: string }
-  | { name: 'menu' }
-  | { name: 'events' }
-  | { name: 'add'; busy: boolean; error?: string }
-  | { name: 'logs' }
-  | { name: 'stopping' };
-
-const HINTS: Record<Screen['name'], string> = {
-  starting: 'Ctrl-C quit',
-  failed: '↑↓ move · Enter choose · q quit',
-  menu: '↑↓/jk move · Enter choose · q quit',
-  events: '↑↓ move · type to filter · Esc back',
-  add: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Create submits · Esc cancel',
-  logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
-  stopping: 'please wait…',
-};
 
 /**
  * The organiser's terminal UI: a progress bar while the server starts (or while we connect to a remote
@@ -60,178 +41,57 @@ export function AdminApp(props: AdminAppProps) {
 }
 
 function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit, onQuitRequest }: AdminAppProps) {
-  const { exit } = useApp();
-  const { columns, rows } = useTerminalSize();
+  const { width, height, body } = useFrameSize();
   const model = backend.model;
   useThrottledSubscription(useCallback((listener) => model.subscribe(listener), [model]));
-  const [screen, setScreen] = useState<Screen>({ name: 'starting' });
-  const [progress, setProgress] = useState<Progress>({ fraction: 0, label: 'Starting…' });
-  const [status, setStatus] = useState<Status | undefined>(undefined);
-  const [attempt, setAttempt] = useState(0);
-  // Back in the menu, the highlight is where it was left.
-  const [menuIndex, setMenuIndex] = useState(0);
-  const [filter, setFilter] = useState('');
-  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
-  const started = useRef(false);
-  const done = useRef(false);
-
-  const quit = useCallback(
-    (code = 0, message?: string) => {
-      if (done.current) return;
-      done.current = true;
-      setScreen({ name: 'stopping' });
-      const finish = (result: { code: number; message?: string }) => {
-        onExit?.(result);
-        exit();
-      };
-      backend.stop().then(
-        () => finish({ code, message }),
-        (err: unknown) => finish({ code: 1, message: `shutdown failed: ${(err as Error).message}` }),
-      );
-    },
-    [backend, exit, onExit],
-  );
-
+  const nav = useScreenMachine<OrganiserScreen>({ initial: { name: 'starting' }, onExit, shutdown: () => backend.stop(), stopping: { name: 'stopping' } });
+  const { quit, setStatus } = nav;
+  const start: StartFn = useCallback((signal, onProgress) => backend.start({ signal, onProgress, onNotice: setStatus }), [backend, setStatus]);
+  const { progress, retry } = useStartup(nav, start, 'Starting…');
   useEffect(() => onQuitRequest?.(() => quit()), [onQuitRequest, quit]);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    setScreen({ name: 'starting' });
-    backend
-      .start({
-        signal: abort.signal,
-        onProgress: (p) => {
-          if (!abort.signal.aborted) setProgress(p);
-        },
-        onNotice: (s) => setStatus(s),
-      })
-      .then(
-        () => {
-          if (abort.signal.aborted || done.current) return;
-          started.current = true;
-          setScreen({ name: 'menu' });
-        },
-        (err: unknown) => {
-          if (abort.signal.aborted || done.current) return;
-          setProgress((p) => ({ ...p, fraction: 1 }));
-          setScreen({ name: 'failed', message: (err as Error).message });
-        },
-      );
-    return () => abort.abort();
-  }, [attempt, backend]);
-
-  useKeys((input, key) => {
-    if (key.ctrl && input === 'c') quit();
-  });
-
-  const create = async (input: NewEventInput) => {
-    setScreen({ name: 'add', busy: true });
-    try {
-      const event = await backend.createEvent(input);
-      setStatus({
-        kind: 'success',
-        text: `Created ${event.name}: ${plural(event.totalTickets, 'ticket')} on ${formatEventDate(event.date)}`,
-      });
-      setSelectedId(event.id);
-      setFilter('');
-      if (!done.current) setScreen({ name: 'events' });
-    } catch (err) {
-      const message = (err as Error).message;
-      setStatus({ kind: 'error', text: message });
-      if (!done.current) setScreen({ name: 'add', busy: false, error: message });
-    }
-  };
-
-  const height = Math.max(8, rows - 1);
-  const width = Math.max(40, columns);
-  const body = height - FRAME_ROWS;
-  const connection: Connection =
-    screen.name === 'stopping' ? 'stopping' : !started.current ? 'starting' : backend.kind === 'local' ? 'local' : model.status.state;
+  // Back in the menu, the highlight is where it was left; back in the list, so are the filter and highlight.
+  const [menuIndex, setMenuIndex] = useState(0);
+  const position = useListPosition();
+  const { onSelectedChange, onFilterChange } = position;
+  const showCreated = useCallback(
+    (event: Event) => {
+      onSelectedChange(event.id);
+      onFilterChange('');
+    },
+    [onSelectedChange, onFilterChange],
+  );
+  const { screen } = nav;
+  const local = backend.kind === 'local';
 
   let content;
   switch (screen.name) {
     case 'starting':
-      content = <ConnectingView progress={progress} width={width} />;
+      content = <StartingScreen progress={progress} width={width} />;
       break;
     case 'failed':
-      content = (
-        <Box flexDirection="column">
-          <ConnectingView progress={progress} width={width} />
-          <FailedView message={screen.message} onRetry={() => setAttempt((a) => a + 1)} onQuit={() => quit(1, screen.message)} />
-        </Box>
-      );
+      content = <FailedScreen progress={progress} width={width} message={screen.message} onRetry={retry} onQuit={() => quit(1, screen.message)} />;
       break;
     case 'menu':
-      content = (
-        <MainMenu
-          title="Main menu"
-          items={[
-            { label: 'Events', description: `${plural(model.list().length, 'event')}, live` },
-            { label: 'Add Event' },
-            { label: 'Logs', description: backend.kind === 'local' ? "the server's log" : "this admin session's log" },
-            { label: 'Quit', description: backend.kind === 'local' ? 'stop the server gracefully' : undefined },
-          ]}
-          onQuit={() => quit()}
-          initialIndex={menuIndex}
-          onSelect={(i) => {
-            setMenuIndex(i);
-            if (i === 0) setScreen({ name: 'events' });
-            else if (i === 1) setScreen({ name: 'add', busy: false });
-            else if (i === 2) setScreen({ name: 'logs' });
-            else quit();
-          }}
-        />
-      );
+      content = <OrganiserMenu nav={nav} index={menuIndex} onIndexChange={setMenuIndex} eventCount={model.list().length} local={local} />;
       break;
     case 'events':
-      content = (
-        <EventList
-          events={model.list()}
-          height={body}
-          width={width}
-          showSold
-          filter={filter}
-          onFilterChange={setFilter}
-          selectedId={selectedId}
-          onSelectedChange={setSelectedId}
-          emptyText="No events yet: add one from the menu."
-          onBack={() => setScreen({ name: 'menu' })}
-          onPick={(event) => {
-            if (!event) return;
-            const held = event.heldTickets ?? 0;
-            const sold = event.totalTickets - event.availableTickets - held;
-            setStatus({
-              kind: 'info',
-              text: `${event.name}: ${formatCount(sold)} sold, ${held > 0 ? `${formatCount(held)} held, ` : ''}${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left, up to ${event.maxTicketsPerBooking} per booking`,
-            });
-          }}
-        />
-      );
+      content = <EventsOverview nav={nav} events={model.list()} position={position} height={body} width={width} />;
       break;
     case 'add':
-      content = (
-        <EventCreator
-          busy={screen.busy}
-          error={screen.error}
-          onSubmit={(input) => void create(input)}
-          onCancel={() => setScreen({ name: 'menu' })}
-        />
-      );
+      content = <AddEvent nav={nav} backend={backend} busy={screen.busy} error={screen.error} onCreated={showCreated} />;
       break;
     case 'logs':
-      content = <LogView tail={tail} height={body} width={width} onBack={() => setScreen({ name: 'menu' })} />;
+      content = <LogView tail={tail} height={body} width={width} onBack={nav.back} />;
       break;
     case 'stopping':
-      content = (
-        <Box marginTop={1}>
-          <Spinner label={backend.kind === 'local' ? 'Shutting down: finishing in-flight bookings…' : 'Closing…'} />
-        </Box>
-      );
+      content = <WaitScreen label={local ? 'Shutting down: finishing in-flight bookings…' : 'Closing…'} />;
       break;
   }
 
+  const started = screen.name !== 'starting' && screen.name !== 'failed';
+  const connection: Connection = screen.name === 'stopping' ? 'stopping' : !started ? 'starting' : local ? 'local' : model.status.state;
   return (
-    <Frame title={title} address={backend.address} connection={connection} width={width} height={height} status={status} hints={HINTS[screen.name]}>
+    <Frame title={title} address={backend.address} connection={connection} width={width} height={height} status={nav.status} hints={ORGANISER_HINTS[screen.name]}>
       {content}
     </Frame>
   );

@@ -1,7 +1,7 @@
 import { useInput, type Key } from 'ink';
 import { createContext, useCallback, useContext, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
-export type KeyHandler = (input: string, key: Key) => void;
+type KeyHandler = (input: string, key: Key) => void;
 
 type Registry = Set<{ current: KeyHandler }>;
 
@@ -108,7 +108,7 @@ const CONTROL: Record<string, Partial<Key>> = {
  * "Rock Night\t"). Split it into single characters and keys (Enter, Tab, Backspace), as if typed one
  * by one, so a menu sees two j's and a form sees the Tab.
  */
-export function splitInput(input: string, key: Key): Array<[string, Key]> {
+function splitInput(input: string, key: Key): Array<[string, Key]> {
   const chars = [...input];
   // Escape sequences Ink did not recognise (mouse reports) arrive without their ESC: keep them whole.
   if (chars.length <= 1 || key.ctrl || key.meta || /^(\[|O)[\u0020-\u003f]*[\u0040-\u007e]$/.test(input)) return [[input, key]];

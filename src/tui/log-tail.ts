@@ -70,13 +70,6 @@ export class LogTail {
     return (this.parsed[slot] ??= parseRecord(seq, this.raw[slot]!));
   }
 
-  /** Records with seq in [from, to). */
-  range(from: number, to: number): LogRecord[] {
-    const out: LogRecord[] = [];
-    for (let seq = Math.max(from, this.first); seq < Math.min(to, this.count); seq++) out.push(this.get(seq)!);
-    return out;
-  }
-
   /** Hears every write; keep the listener O(1) (e.g. schedule a render). */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);

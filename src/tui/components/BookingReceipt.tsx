@@ -9,7 +9,6 @@ export interface BookingReceiptProps {
   /** Rows the receipt may use. */
   height: number;
   width: number;
-  isActive?: boolean;
   /** Enter or Esc. */
   onDone: () => void;
 }
@@ -24,13 +23,10 @@ const ID_GAP = 3;
  * answer only, and cancelling needs it) and the ticket ids, laid out in as many columns as fit.
  * Stays until Enter or Esc, so nothing scrolls away before it is written down.
  */
-export function BookingReceipt({ booking, eventName, height, width, isActive = true, onDone }: BookingReceiptProps) {
-  useKeys(
-    (_input, key) => {
-      if (key.return || key.escape) onDone();
-    },
-    { isActive },
-  );
+export function BookingReceipt({ booking, eventName, height, width, onDone }: BookingReceiptProps) {
+  useKeys((_input, key) => {
+    if (key.return || key.escape) onDone();
+  });
 
   const ids = booking.tickets.map((t) => t.id);
   const idWidth = Math.max(1, ...ids.map((id) => id.length));

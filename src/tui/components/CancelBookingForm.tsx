@@ -12,7 +12,6 @@ export interface CancelBookingFormProps {
   /** Called with both fields filled in (trimmed). */
   onSubmit: (request: CancelRequest) => void;
   onCancel: () => void;
-  isActive?: boolean;
   /** The request is in flight: show a spinner, ignore keys. */
   busy?: boolean;
   /** What the server said when it refused (shown above the button). */
@@ -33,12 +32,12 @@ const FIELD_WIDTH = 58;
  * Cancel a whole booking with its id and secret. The server checks both; the form only insists that
  * neither is empty. Tab/↓/Enter next, Shift-Tab/↑ back, Enter on the button submits, Esc goes back.
  */
-export function CancelBookingForm({ onSubmit, onCancel, isActive = true, busy = false, error, initial }: CancelBookingFormProps) {
+export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, initial }: CancelBookingFormProps) {
   const [values, setValues] = useState<CancelRequest>({ bookingId: initial?.bookingId ?? '', secret: initial?.secret ?? '' });
   // With both fields pre-filled, the button is where the buyer wants to be.
   const [focus, setFocus] = useState(initial?.bookingId && initial.secret ? SUBMIT : 0);
   const [tried, setTried] = useState(false);
-  const active = isActive && !busy;
+  const active = !busy;
   const missing = FIELDS.findIndex((f) => values[f.name].trim() === '');
 
   const submit = () => {

@@ -45,7 +45,7 @@ function toNumber(text: string): unknown {
 }
 
 /** The form as the API's body: what `validateNewEvent` and `POST /events` receive. */
-export function toInput(values: FormValues): Record<string, unknown> {
+function toInput(values: FormValues): Record<string, unknown> {
   const input: Record<string, unknown> = { name: values.name, date: toIsoDate(values.date), totalTickets: toNumber(values.totalTickets) };
   if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = toNumber(values.maxTicketsPerBooking);
   if (values.holdSeconds.trim() !== '') input.holdSeconds = toNumber(values.holdSeconds);
@@ -72,12 +72,10 @@ export interface EventCreatorProps {
   /** Called with a body that passed the core validation. */
   onSubmit: (input: NewEventInput) => void;
   onCancel: () => void;
-  isActive?: boolean;
   /** The request is in flight: show a spinner, ignore keys. */
   busy?: boolean;
   /** What the server said when it refused (shown above the button). */
   error?: string;
-  initialValues?: Partial<FormValues>;
 }
 
 /**
@@ -85,11 +83,11 @@ export interface EventCreatorProps {
  * with the same core validation as the API when you leave it, and the message shows under the field;
  * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
  */
-export function EventCreator({ onSubmit, onCancel, isActive = true, busy = false, error, initialValues }: EventCreatorProps) {
-  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', ...initialValues });
+export function EventCreator({ onSubmit, onCancel, busy = false, error }: EventCreatorProps) {
+  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' });
   const [focus, setFocus] = useState(0);
   const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
-  const active = isActive && !busy;
+  const active = !busy;
 
   const touch = (...fields: FieldName[]) => setTouched((t) => new Set([...t, ...fields]));
   const leave = (to: number) => {

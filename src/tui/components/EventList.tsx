@@ -10,7 +10,6 @@ export interface EventListProps {
   /** Rows the list may use, title and footer included. */
   height: number;
   width: number;
-  isActive?: boolean;
   /** Adds a "Sold" column (the organiser's view). */
   showSold?: boolean;
   /** Enter: the highlighted event, or undefined when nothing is listed. */
@@ -33,7 +32,7 @@ const AVAILABLE_MAX_WIDTH = 27;
 const SOLD_WIDTH = 11;
 
 /** `8 / 10`, `8 / 10 · 2 held`, or `SOLD OUT` when nothing is left and nothing held may come back. */
-export function availabilityText(event: Event): string {
+function availabilityText(event: Event): string {
   const held = event.heldTickets ?? 0;
   if (event.availableTickets === 0 && held === 0) return 'SOLD OUT';
   const counts = `${formatCount(event.availableTickets)} / ${formatCount(event.totalTickets)}`;
@@ -46,7 +45,7 @@ export function availabilityText(event: Event): string {
  * goes back. The highlight follows its event when live updates reorder or add rows.
  */
 export function EventList(props: EventListProps) {
-  const { events, height, width, isActive = true, showSold = false, onPick, onBack, emptyText } = props;
+  const { events, height, width, showSold = false, onPick, onBack, emptyText } = props;
   const [filter, setFilter] = useControllable(props.filter, props.onFilterChange, '');
   const [selectedId, setSelectedId] = useControllable(props.selectedId, props.onSelectedChange, undefined);
   const [offset, setOffset] = useState(0);
@@ -74,24 +73,21 @@ export function EventList(props: EventListProps) {
     else setOffset(top);
   };
 
-  useKeys(
-    (input, key) => {
-      if (key.escape) onBack?.();
-      else if (key.return) onPick?.(visible[index]);
-      else if (key.upArrow) moveTo(index - 1);
-      else if (key.downArrow) moveTo(index + 1);
-      else if (key.pageUp) moveTo(index - rows);
-      else if (key.pageDown) moveTo(index + rows);
-      else if (key.home) moveTo(0);
-      else if (key.end) moveTo(visible.length - 1);
-      else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta && !key.tab && !/[\u0000-\u001f\u007f]/.test(input)) {
-        setFilter((f) => f + input);
-        setOffset(0);
-      }
-    },
-    { isActive },
-  );
+  useKeys((input, key) => {
+    if (key.escape) onBack?.();
+    else if (key.return) onPick?.(visible[index]);
+    else if (key.upArrow) moveTo(index - 1);
+    else if (key.downArrow) moveTo(index + 1);
+    else if (key.pageUp) moveTo(index - rows);
+    else if (key.pageDown) moveTo(index + rows);
+    else if (key.home) moveTo(0);
+    else if (key.end) moveTo(visible.length - 1);
+    else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
+    else if (input && !key.ctrl && !key.meta && !key.tab && !/[\u0000-\u001f\u007f]/.test(input)) {
+      setFilter((f) => f + input);
+      setOffset(0);
+    }
+  });
 
   // Wider only while some listed event has tickets held, so names keep their room otherwise.
   const availableWidth = useMemo(

@@ -5,7 +5,7 @@ import { useThrottledSubscription } from '../hooks.js';
 import { formatRecord, type LogLevelName, type LogRecord, type LogTail } from '../log-tail.js';
 import { useKeys } from '../keys.js';
 
-export const LEVEL_COLORS: Record<LogLevelName, string> = {
+const LEVEL_COLORS: Record<LogLevelName, string> = {
   trace: 'gray',
   debug: 'blue',
   info: 'green',
@@ -19,7 +19,6 @@ export interface LogViewProps {
   /** Rows for the view, its title and footer included. */
   height: number;
   width: number;
-  isActive?: boolean;
   /** Esc or q. */
   onBack?: () => void;
 }
@@ -36,7 +35,7 @@ const WHEEL = /^\[<(64|65);\d+;\d+[Mm]$/;
  * jump, and the mouse wheel scrolls where the terminal reports it (as arrows in the alternate screen,
  * or as SGR mouse reports).
  */
-export function LogView({ tail, height, width, isActive = true, onBack }: LogViewProps) {
+export function LogView({ tail, height, width, onBack }: LogViewProps) {
   useThrottledSubscription(useCallback((listener) => tail.subscribe(listener), [tail]));
   // The seq of the bottom record; undefined follows the newest.
   const [anchor, setAnchor] = useState<number | undefined>(undefined);
@@ -65,20 +64,17 @@ export function LogView({ tail, height, width, isActive = true, onBack }: LogVie
     setAnchor(clamped >= last ? undefined : clamped);
   };
 
-  useKeys(
-    (input, key) => {
-      const wheel = WHEEL.exec(input);
-      if (key.escape || input === 'q') onBack?.();
-      else if (key.upArrow || input === 'k') scrollTo(bottom - 1);
-      else if (key.downArrow || input === 'j') scrollTo(bottom + 1);
-      else if (key.pageUp) scrollTo(bottom - page);
-      else if (key.pageDown) scrollTo(bottom + page);
-      else if (key.home || input === 'g') scrollTo(tail.first + page);
-      else if (key.end || input === 'G') setAnchor(undefined);
-      else if (wheel) scrollTo(bottom + (wheel[1] === '64' ? -WHEEL_STEP : WHEEL_STEP));
-    },
-    { isActive },
-  );
+  useKeys((input, key) => {
+    const wheel = WHEEL.exec(input);
+    if (key.escape || input === 'q') onBack?.();
+    else if (key.upArrow || input === 'k') scrollTo(bottom - 1);
+    else if (key.downArrow || input === 'j') scrollTo(bottom + 1);
+    else if (key.pageUp) scrollTo(bottom - page);
+    else if (key.pageDown) scrollTo(bottom + page);
+    else if (key.home || input === 'g') scrollTo(tail.first + page);
+    else if (key.end || input === 'G') setAnchor(undefined);
+    else if (wheel) scrollTo(bottom + (wheel[1] === '64' ? -WHEEL_STEP : WHEEL_STEP));
+  });
 
   const following = anchor === undefined || anchor >= last;
   return (

@@ -7,12 +7,10 @@ import { useKeys } from '../keys.js';
 export interface TicketSelectorProps {
   /** The event as it is now (live): the bounds follow its availability. */
   event: Event;
-  isActive?: boolean;
   /** Enter: book this many. */
   onConfirm: (tickets: number) => void;
   /** Esc. */
   onCancel: () => void;
-  initial?: number;
 }
 
 /** The most one booking of `event` can take right now (at least 1: the server has the last word). */
@@ -24,35 +22,32 @@ export function selectableMax(event: Event): number {
  * How many tickets: 1 … min(available, maxTicketsPerBooking). ↑/→/+ and ↓/←/- step, PgUp/PgDn step
  * by ten, Home/End jump to the bounds, digits type a number. Enter books, Esc cancels.
  */
-export function TicketSelector({ event, isActive = true, onConfirm, onCancel, initial = 1 }: TicketSelectorProps) {
+export function TicketSelector({ event, onConfirm, onCancel }: TicketSelectorProps) {
   const max = selectableMax(event);
-  const [chosen, setChosen] = useState(initial);
+  const [chosen, setChosen] = useState(1);
   // Digits typed in a row build one number ("1", "2" → 12); any other key starts over.
   const typed = useRef('');
   const count = Math.min(Math.max(1, chosen), max);
 
-  useKeys(
-    (input, key) => {
-      const digit = /^[0-9]$/.test(input);
-      if (!digit) typed.current = '';
-      if (key.return) onConfirm(count);
-      else if (key.escape) onCancel();
-      else if (key.upArrow || key.rightArrow || input === '+' || input === 'k' || input === 'l') setChosen(Math.min(max, count + 1));
-      else if (key.downArrow || key.leftArrow || input === '-' || input === 'j' || input === 'h') setChosen(Math.max(1, count - 1));
-      else if (key.pageUp) setChosen(Math.min(max, count + 10));
-      else if (key.pageDown) setChosen(Math.max(1, count - 10));
-      else if (key.home) setChosen(1);
-      else if (key.end) setChosen(max);
-      else if (digit) {
-        let text = typed.current + input;
-        if (Number(text) > max || Number(text) === 0) text = input;
-        typed.current = text;
-        const n = Number(text);
-        if (n >= 1) setChosen(Math.min(max, n));
-      }
-    },
-    { isActive },
-  );
+  useKeys((input, key) => {
+    const digit = /^[0-9]$/.test(input);
+    if (!digit) typed.current = '';
+    if (key.return) onConfirm(count);
+    else if (key.escape) onCancel();
+    else if (key.upArrow || key.rightArrow || input === '+' || input === 'k' || input === 'l') setChosen(Math.min(max, count + 1));
+    else if (key.downArrow || key.leftArrow || input === '-' || input === 'j' || input === 'h') setChosen(Math.max(1, count - 1));
+    else if (key.pageUp) setChosen(Math.min(max, count + 10));
+    else if (key.pageDown) setChosen(Math.max(1, count - 10));
+    else if (key.home) setChosen(1);
+    else if (key.end) setChosen(max);
+    else if (digit) {
+      let text = typed.current + input;
+      if (Number(text) > max || Number(text) === 0) text = input;
+      typed.current = text;
+      const n = Number(text);
+      if (n >= 1) setChosen(Math.min(max, n));
+    }
+  });
 
   const soldOut = event.availableTickets === 0;
   const held = event.heldTickets ?? 0;

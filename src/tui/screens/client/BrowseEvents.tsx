@@ -1,0 +1,40 @@
+import type { Event } from '../../../client/types.js';
+import { EventList } from '../../components/EventList.js';
+import { plural } from '../../format.js';
+import type { ListPosition } from '../../hooks.js';
+import type { BuyerNav } from './buyer-screens.js';
+
+export interface BrowseEventsProps {
+  nav: BuyerNav;
+  events: readonly Event[];
+  position: ListPosition;
+  height: number;
+  width: number;
+}
+
+/** The live list; Enter on an event with tickets to buy opens the ticket count, anything else says why not. */
+export function BrowseEvents({ nav, events, position, height, width }: BrowseEventsProps) {
+  const pick = (event: Event | undefined) => {
+    if (!event) nav.setStatus({ kind: 'warning', text: 'No event selected' });
+    else if (event.availableTickets === 0 && (event.heldTickets ?? 0) > 0) {
+      nav.setStatus({ kind: 'warning', text: `${event.name} is sold out for now; ${plural(event.heldTickets, 'held ticket')} may come back` });
+    } else if (event.availableTickets === 0) nav.setStatus({ kind: 'warning', text: `${event.name} is sold out` });
+    else {
+      position.onSelectedChange(event.id);
+      nav.go({ name: 'select', event });
+    }
+  };
+  return (
+    <EventList
+      {...position}
+      events={events}
+      height={height}
+      width={width}
+      onBack={() => {
+        nav.setStatus({ kind: 'warning', text: 'No event selected' });
+        nav.back();
+      }}
+      onPick={pick}
+    />
+  );
+}

@@ -1,0 +1,26 @@
+import type { Booking, Event } from '../../../client/types.js';
+import type { ScreenMachine } from '../../screen-machine.js';
+import type { StartupScreen } from '../../startup.js';
+
+export type BuyerScreen =
+  | StartupScreen
+  | { name: 'events' }
+  | { name: 'select'; event: Event }
+  | { name: 'booking'; label: string }
+  | { name: 'receipt'; booking: Booking; eventName: string }
+  | { name: 'cancel'; busy: boolean; error?: string }
+  | { name: 'logs' };
+
+export type BuyerNav = ScreenMachine<BuyerScreen>;
+
+export const BUYER_HINTS: Record<BuyerScreen['name'], string> = {
+  starting: 'Ctrl-C quit',
+  failed: '↑↓ move · Enter choose · q quit',
+  menu: '↑↓/jk move · Enter choose · q quit',
+  events: '↑↓ move · type to filter · Enter pick · Esc back',
+  select: '↑↓ or digits choose · Enter book · Esc cancel',
+  booking: 'please wait…',
+  receipt: 'Enter or Esc back to the events',
+  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button cancels · Esc back',
+  logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
+};
