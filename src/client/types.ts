@@ -10,6 +10,10 @@ export interface NewEventInput {
   maxTicketsPerBooking?: number;
   /** How long a hold on this event lasts, in seconds (1…86400; the server's default is 600). */
   holdSeconds?: number;
+  /** Tickets one buyer may hold at once (server default: maxTicketsPerBooking). */
+  maxHeldPerBuyer?: number;
+  /** Tickets one buyer may have in all, bought and held (server default: totalTickets). */
+  maxTicketsPerBuyer?: number;
 }
 
 /** One event's new counts in a `changes` message. */

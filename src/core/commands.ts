@@ -7,6 +7,11 @@ import type { Booking, Event, Hold } from './types.js';
  * JSON as they are; an outcome becomes an HTTP error only at the edge (see `refusalError`).
  */
 
+/**
+ * `buyer` on a booking or hold is who asks (an opaque key derived from the client address): the
+ * per-buyer limits of the event count against it.
+ */
+
 /** An Idempotency-Key claim: the same key with another fingerprint is refused. */
 export interface KeyClaim {
   key: string;
@@ -19,8 +24,8 @@ export type CancelProof = { admin: true } | { admin: false; secret?: string };
 
 export type Command =
   | { type: 'createEvent'; event: Event }
-  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim }
-  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim }
+  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
+  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
   | { type: 'confirm'; holdId: string }
   | { type: 'release'; holdId: string }
   | { type: 'cancel'; bookingId: string; ticketIds?: string[]; proof: CancelProof }

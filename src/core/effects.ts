@@ -12,9 +12,14 @@ export interface Effects {
    * take either counter below zero (and the schema's CHECK refuses `available + held > total`).
    */
   stock: Map<string, StockMove>;
+  /**
+   * Per buyer of an event, how their counters move. Applied as an upsert that refuses to take
+   * either counter below zero.
+   */
+  buyers: Map<string, BuyerMove>;
   /** With the secret's hash, never the secret. */
   newBookings: StoredBooking[];
-  newHolds: Hold[];
+  newHolds: StoredHold[];
   /** Each applies only to a hold still `active`; any other count of changed rows rolls back. */
   endedHolds: HoldEnding[];
   /** Each ticket applies only while not yet cancelled. */
@@ -47,10 +52,29 @@ export interface TicketCancellation {
   at: string;
 }
 
-/** A booking as stored: with the hash of its secret (never the secret itself). */
+/** A booking as stored: with the hash of its secret (never the secret itself) and its buyer. */
 export interface StoredBooking extends Booking {
   secretHash?: string;
+  buyer?: string;
 }
+
+/** A hold as stored, with its buyer (never shown to clients). */
+export interface StoredHold extends Hold {
+  buyer?: string;
+}
+
+/** What one buyer has of one event: tickets held at once, and tickets bought (not cancelled). */
+export interface BuyerTickets {
+  eventId: string;
+  buyer: string;
+  held: number;
+  bought: number;
+}
+
+export type BuyerMove = BuyerTickets;
+
+/** The map key of a buyer's counters. */
+export const buyerKey = (eventId: string, buyer: string): string => `${eventId} ${buyer}`;
 
 /** An idempotency key row as an adapter reads it back (result still serialised). */
 export interface StoredKey {
@@ -63,7 +87,7 @@ export interface StoredKey {
 export interface KeyToRemember extends StoredKey {}
 
 export function noEffects(): Effects {
-  return { newEvents: [], stock: new Map(), newBookings: [], newHolds: [], endedHolds: [], cancelledTickets: [], rememberKeys: [], forgetKeys: [] };
+  return { newEvents: [], stock: new Map(), buyers: new Map(), newBookings: [], newHolds: [], endedHolds: [], cancelledTickets: [], rememberKeys: [], forgetKeys: [] };
 }
 
 /** True when applying `effects` would write nothing. */
@@ -71,6 +95,7 @@ export function isEmpty(effects: Effects): boolean {
   return (
     effects.newEvents.length === 0 &&
     effects.stock.size === 0 &&
+    effects.buyers.size === 0 &&
     effects.newBookings.length === 0 &&
     effects.newHolds.length === 0 &&
     effects.endedHolds.length === 0 &&

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   request_timeout: 408,
   not_enough_tickets: 409,
+  buyer_limit_reached: 409,
   hold_confirmed: 409,
   already_cancelled: 409,
   hold_expired: 410,
@@ -73,6 +74,16 @@ export const Errors = {
     new BoxofficeError(
       'not_enough_tickets',
       `Not enough tickets available: requested ${requested}, ${left} left`,
+    ),
+  buyerHoldLimit: (holding: number, requested: number, max: number) =>
+    new BoxofficeError(
+      'buyer_limit_reached',
+      `One buyer may hold at most ${max} tickets of this event at once; you hold ${holding} and asked for ${requested} more. Confirm or release a hold first.`,
+    ),
+  buyerTicketLimit: (have: number, requested: number, max: number) =>
+    new BoxofficeError(
+      'buyer_limit_reached',
+      `One buyer may have at most ${max} tickets of this event in all; you have ${have} (bought or held) and asked for ${requested} more.`,
     ),
   holdExpired: (id: string, expiresAt: string) =>
     new BoxofficeError('hold_expired', `Hold ${id} expired at ${expiresAt}; its tickets went back on sale. Hold again to buy.`),

@@ -27,6 +27,14 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+/**
+ * The key a buyer's limits are counted under: a hash of who asks (the client address), so the
+ * database holds no addresses. Short: it is a counter's key, not a secret.
+ */
+export function buyerOf(address: string): string {
+  return createHash('sha256').update(address).digest('base64url').slice(0, 22);
+}
+
 /** Compares a presented secret with a stored hash in constant time. */
 export function secretMatches(presented: string, storedHash: string | undefined): boolean {
   if (!storedHash) return false;

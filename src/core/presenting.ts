@@ -1,4 +1,4 @@
-import type { StoredBooking } from './effects.js';
+import type { StoredBooking, StoredHold } from './effects.js';
 import type { Booking, Hold } from './types.js';
 
 /** True once an active hold's time is up, whether or not the sweeper has got to it yet. */
@@ -11,8 +11,14 @@ export function presentHold(hold: Hold, now: Date): Hold {
   return isPastExpiry(hold, now) ? { ...hold, status: 'expired' } : hold;
 }
 
-/** A stored booking without its secret hash, as answers show it. */
+/** A stored booking without its secret hash or buyer, as answers show it. */
 export function publicBooking(booking: StoredBooking): Booking {
-  const { secretHash: _hidden, ...rest } = booking;
+  const { secretHash: _hidden, buyer: _buyer, ...rest } = booking;
+  return rest;
+}
+
+/** A stored hold without its buyer, as answers show it. */
+export function publicHold(hold: StoredHold): Hold {
+  const { buyer: _buyer, ...rest } = hold;
   return rest;
 }

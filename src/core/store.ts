@@ -1,5 +1,5 @@
 import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
-import type { Effects, StoredBooking, StoredKey } from './effects.js';
+import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from './effects.js';
 import type { Event, Hold, Ticket } from './types.js';
 
 /**
@@ -61,10 +61,16 @@ export interface RowAccess {
   claimKeys(claims: KeyClaim[], now: string, cutoff: string): StoredKey[];
   /** Idempotency rows by key, whatever their age. */
   keys(keys: string[]): StoredKey[];
-  holds(ids: string[]): Hold[];
+  holds(ids: string[]): StoredHold[];
   /** Active holds with `expiresAt <= now`, at most `limit`, skipping any another transaction holds. */
-  dueHolds(now: string, limit: number): Hold[];
+  dueHolds(now: string, limit: number): StoredHold[];
   bookings(ids: string[]): StoredBooking[];
+  /**
+   * Buyers' counters for these (event, buyer) pairs; a pair with no row yet has nothing. Where
+   * several nodes share the database, the rows are created if missing and locked, so two nodes
+   * cannot both let one buyer past a limit.
+   */
+  buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[];
   events(ids: string[]): Event[];
   apply(effects: Effects): void;
 }

@@ -3,7 +3,7 @@ import { Errors, isBoxofficeError } from './errors.js';
 import { EventCatalog } from './event-catalog.js';
 import { GroupCommitter } from './group-commit.js';
 import { Housekeeping, type ExpiryResult } from './housekeeping.js';
-import { systemIdentity, type IdentitySource } from './identity.js';
+import { buyerOf, systemIdentity, type IdentitySource } from './identity.js';
 import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
@@ -38,6 +38,8 @@ export interface Placed<T> {
 export interface PlaceOptions {
   /** The client's Idempotency-Key, unvalidated. */
   idempotencyKey?: unknown;
+  /** Who asks: the client's address. The event's per-buyer limits count against it. */
+  buyer?: string;
 }
 
 /** Who asks to cancel: the admin, or a buyer presenting the booking's secret. */
@@ -120,6 +122,8 @@ export class TicketService {
       heldTickets: 0,
       maxTicketsPerBooking: fields.maxTicketsPerBooking,
       holdSeconds: fields.holdSeconds,
+      maxHeldPerBuyer: fields.maxHeldPerBuyer,
+      maxTicketsPerBuyer: fields.maxTicketsPerBuyer,
     };
     return (await this.write<'event'>({ type: 'createEvent', event })).event;
   }
@@ -162,7 +166,9 @@ export class TicketService {
     } catch (err) {
       throw await this.explainTicketCount(id, tickets, err);
     }
-    const command: Command = key === undefined ? { type, eventId: id, tickets: count } : { type, eventId: id, tickets: count, key: { key, fingerprint: `${type}:${id}:${count}` } };
+    const command: Extract<Command, { type: 'book' | 'hold' }> = { type, eventId: id, tickets: count };
+    if (key !== undefined) command.key = { key, fingerprint: `${type}:${id}:${count}` };
+    if (options.buyer !== undefined) command.buyer = buyerOf(options.buyer);
     return this.write<K>(command);
   }
 

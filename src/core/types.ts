@@ -14,6 +14,10 @@ export interface Event {
   maxTicketsPerBooking: number;
   /** How long a hold on this event lasts before its tickets return to stock (default 600). */
   holdSeconds: number;
+  /** Tickets one buyer may hold at once (default: maxTicketsPerBooking), so nobody hoards stock in holds. */
+  maxHeldPerBuyer: number;
+  /** Tickets one buyer may have, bought and held together (default: totalTickets, no limit of its own). */
+  maxTicketsPerBuyer: number;
 }
 
 export type TicketStatus = 'valid' | 'cancelled';
@@ -59,6 +63,8 @@ export interface NewEvent {
   totalTickets: number;
   maxTicketsPerBooking: number;
   holdSeconds: number;
+  maxHeldPerBuyer: number;
+  maxTicketsPerBuyer: number;
 }
 
 export const DEFAULT_MAX_TICKETS_PER_BOOKING = 100;

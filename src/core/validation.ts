@@ -86,7 +86,13 @@ export function validateNewEvent(input: unknown): NewEvent {
     body.holdSeconds === undefined || body.holdSeconds === null
       ? DEFAULT_HOLD_SECONDS
       : wholeNumber(body.holdSeconds, 'holdSeconds', 1, LIMITS.holdSecondsMax);
-  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds };
+  const maxHeldPerBuyer = optionalWhole(body.maxHeldPerBuyer, 'maxHeldPerBuyer', LIMITS.totalTicketsMax) ?? maxTicketsPerBooking;
+  const maxTicketsPerBuyer = optionalWhole(body.maxTicketsPerBuyer, 'maxTicketsPerBuyer', LIMITS.totalTicketsMax) ?? totalTickets;
+  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds, maxHeldPerBuyer, maxTicketsPerBuyer };
+}
+
+function optionalWhole(value: unknown, field: string, max: number): number | undefined {
+  return value === undefined || value === null ? undefined : wholeNumber(value, field, 1, max);
 }
 
 // Visible ASCII only: a key travels in a header and is compared byte for byte.

@@ -1,9 +1,9 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import { confirmationKey, decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
-import { isEmpty, type StoredBooking, type StoredKey } from './effects.js';
+import { buyerKey, isEmpty, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
-import type { Event, Hold } from './types.js';
+import type { Event } from './types.js';
 
 /** Most due holds one expiry command ends; the next sweep takes the rest. */
 export const EXPIRY_BATCH_LIMIT = 5000;
@@ -20,8 +20,8 @@ function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[
  * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
  * memory store) and an asynchronous one (pg): the adapter only answers each step.
  *
- * Rows are read in one fixed order, keys, then holds, then bookings, then events, each in sorted
- * order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
+ * Rows are read in one fixed order, keys, then holds, then bookings, then buyers' counters, then
+ * events, each in sorted order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
  * always lock in the same order and never deadlock.
  */
 export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
@@ -31,10 +31,10 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   const claims = uniqueClaims(commands);
   if (claims.length > 0) for (const row of yield* ask('claimKeys', claims, now, cutoff)) keys.set(row.key, row);
 
-  const holds = new Map<string, Hold>();
+  const holds = new Map<string, StoredHold>();
   const holdIds = sortedUnique(commands.flatMap((c) => (c.type === 'confirm' || c.type === 'release' ? [c.holdId] : [])));
   if (holdIds.length > 0) for (const hold of yield* ask('holds', holdIds)) holds.set(hold.id, hold);
-  let dueHolds: Hold[] = [];
+  let dueHolds: StoredHold[] = [];
   if (commands.some((c) => c.type === 'expire')) {
     dueHolds = yield* ask('dueHolds', now, EXPIRY_BATCH_LIMIT);
     for (const hold of dueHolds) if (!holds.has(hold.id)) holds.set(hold.id, hold);
@@ -46,6 +46,10 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
   if (confirmed.length > 0) for (const row of yield* ask('keys', confirmed.map((h) => confirmationKey(h.id)).sort())) keys.set(row.key, row);
 
+  const buyers = new Map<string, BuyerTickets>();
+  const pairs = buyerPairs(commands, holds.values(), bookings.values());
+  if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
+
   const events = new Map<string, Event>();
   const eventIds = sortedUnique([
     ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' ? [c.eventId] : [])),
@@ -54,7 +58,7 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   ]);
   if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
 
-  const decision = decide(batch, { events, holds, bookings, keys, dueHolds }, ids);
+  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds }, ids);
   if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);
   return decision.outcomes;
 }
@@ -83,6 +87,16 @@ function uniqueClaims(commands: readonly Command[]): KeyClaim[] {
   const byKey = new Map<string, KeyClaim>();
   for (const c of commands) if ((c.type === 'book' || c.type === 'hold') && c.key && !byKey.has(c.key.key)) byKey.set(c.key.key, c.key);
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every (event, buyer) whose counters the batch may read or move, sorted (the lock order). */
+function buyerPairs(commands: readonly Command[], holds: Iterable<StoredHold>, bookings: Iterable<StoredBooking>): Array<{ eventId: string; buyer: string }> {
+  const pairs = new Map<string, { eventId: string; buyer: string }>();
+  const add = (eventId: string, buyer: string | undefined) => buyer !== undefined && pairs.set(buyerKey(eventId, buyer), { eventId, buyer });
+  for (const c of commands) if (c.type === 'book' || c.type === 'hold') add(c.eventId, c.buyer);
+  for (const h of holds) add(h.eventId, h.buyer);
+  for (const b of bookings) add(b.eventId, b.buyer);
+  return [...pairs.keys()].sort().map((k) => pairs.get(k)!);
 }
 
 function sortedUnique(values: string[]): string[] {

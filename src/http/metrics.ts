@@ -28,6 +28,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly writeRefusals = new Counter({
+    name: 'boxoffice_write_refusals_total',
+    help: 'Writes refused by a rule, by reason (not_enough_tickets, buyer_limit_reached, hold_expired, …); replays not counted',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly ticketsSold = new Counter({
     name: 'boxoffice_tickets_sold_total',
     help: 'Tickets in committed bookings, confirmed holds included',
@@ -63,6 +69,9 @@ export class Metrics {
 
   /** The hooks the ticket service calls on its booking path. */
   readonly serviceObserver: ServiceObserver = {
+    committed: (_commands, outcomes) => {
+      for (const o of outcomes) if (!o.ok && !o.replayed) this.writeRefusals.inc({ reason: o.code });
+    },
     batchCommitted: (size, millis) => {
       this.batchSize.observe(size);
       this.commitDuration.observe(millis / 1000);

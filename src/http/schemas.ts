@@ -3,7 +3,7 @@
 export const eventSchema = {
   $id: 'Event',
   type: 'object',
-  required: ['id', 'name', 'date', 'totalTickets', 'availableTickets', 'heldTickets', 'maxTicketsPerBooking', 'holdSeconds'],
+  required: ['id', 'name', 'date', 'totalTickets', 'availableTickets', 'heldTickets', 'maxTicketsPerBooking', 'holdSeconds', 'maxHeldPerBuyer', 'maxTicketsPerBuyer'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
@@ -13,6 +13,8 @@ export const eventSchema = {
     heldTickets: { type: 'integer', description: 'Tickets set aside by active holds. available + held + sold = total.' },
     maxTicketsPerBooking: { type: 'integer' },
     holdSeconds: { type: 'integer', description: 'How long a hold on this event lasts.' },
+    maxHeldPerBuyer: { type: 'integer', description: 'Tickets one buyer (client address) may hold at once.' },
+    maxTicketsPerBuyer: { type: 'integer', description: 'Tickets one buyer may have in all, bought and held together.' },
   },
 } as const;
 
@@ -82,6 +84,8 @@ export const newEventBody = {
     totalTickets: { type: 'integer' },
     maxTicketsPerBooking: { type: 'integer' },
     holdSeconds: { type: 'integer' },
+    maxHeldPerBuyer: { type: 'integer' },
+    maxTicketsPerBuyer: { type: 'integer' },
   },
 } as const;
 

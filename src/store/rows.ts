@@ -1,3 +1,4 @@
+import type { StoredHold } from '../core/effects.js';
 import type { Event, Hold, HoldStatus } from '../core/types.js';
 
 /**
@@ -15,6 +16,9 @@ export interface EventRow {
   held_tickets: number;
   max_tickets_per_booking: number;
   hold_seconds: number;
+  /** NULL for events made before per-buyer limits existed: the defaults apply. */
+  max_held_per_buyer: number | null;
+  max_tickets_per_buyer: number | null;
 }
 
 export interface HoldRow {
@@ -25,10 +29,12 @@ export interface HoldRow {
   created_at: SqlDate;
   expires_at: SqlDate;
   booking_id: string | null;
+  buyer: string | null;
 }
 
-export const EVENT_COLUMNS = 'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds';
-export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id';
+export const EVENT_COLUMNS =
+  'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer';
+export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id, buyer';
 
 export const iso = (value: SqlDate): string => (typeof value === 'string' ? value : value.toISOString());
 
@@ -42,6 +48,8 @@ export function toEvent(row: EventRow): Event {
     heldTickets: row.held_tickets,
     maxTicketsPerBooking: row.max_tickets_per_booking,
     holdSeconds: row.hold_seconds,
+    maxHeldPerBuyer: row.max_held_per_buyer ?? row.max_tickets_per_booking,
+    maxTicketsPerBuyer: row.max_tickets_per_buyer ?? row.total_tickets,
   };
 }
 
@@ -55,5 +63,12 @@ export function toHold(row: HoldRow): Hold {
     expiresAt: iso(row.expires_at),
   };
   if (row.booking_id) hold.bookingId = row.booking_id;
+  return hold;
+}
+
+/** A hold with its buyer, for the write path only. */
+export function toStoredHold(row: HoldRow): StoredHold {
+  const hold: StoredHold = toHold(row);
+  if (row.buyer) hold.buyer = row.buyer;
   return hold;
 }

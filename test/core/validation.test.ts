@@ -66,7 +66,16 @@ describe('validateDate', () => {
 describe('validateNewEvent', () => {
   const good = { name: '  Concert  ', date: '2026-12-31T20:00:00Z', totalTickets: 100 };
   it('trims the name and applies the default maximum per booking', () => {
-    expect(validateNewEvent(good)).toEqual({ name: 'Concert', date: '2026-12-31T20:00:00.000Z', totalTickets: 100, maxTicketsPerBooking: 100, holdSeconds: 600 });
+    expect(validateNewEvent(good)).toEqual({
+      name: 'Concert',
+      date: '2026-12-31T20:00:00.000Z',
+      totalTickets: 100,
+      maxTicketsPerBooking: 100,
+      holdSeconds: 600,
+      // Per-buyer limits default to one booking's worth held at once, and no limit of their own in all.
+      maxHeldPerBuyer: 100,
+      maxTicketsPerBuyer: 100,
+    });
     expect(validateNewEvent({ ...good, maxTicketsPerBooking: 4 }).maxTicketsPerBooking).toBe(4);
   });
   it.each([

@@ -41,6 +41,8 @@ describe('HTTP API', () => {
       heldTickets: 0,
       maxTicketsPerBooking: 6,
       holdSeconds: 600,
+      maxHeldPerBuyer: 6,
+      maxTicketsPerBuyer: 250,
     });
     expect(res.headers.location).toBe(`/events/${event.id}`);
     const read = await inject({ method: 'GET', url: `/events/${event.id}` });

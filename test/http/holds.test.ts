@@ -108,7 +108,7 @@ describe('holds, cancellation and idempotency over HTTP', () => {
   });
 
   it('bad input on hold routes is a 4xx in the error shape and changes nothing', async () => {
-    const event = await createEvent({ maxTicketsPerBooking: 4 });
+    const event = await createEvent({ maxTicketsPerBooking: 4, maxHeldPerBuyer: 10 });
     const cases: Array<[string, string, unknown, number, string]> = [
       ['POST', `/events/${event.id}/holds`, { tickets: 0 }, 400, 'invalid_request'],
       ['POST', `/events/${event.id}/holds`, { tickets: 5 }, 400, 'invalid_request'],

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writes } from './writes.js';
+import { buyersContract } from './contract-buyers.js';
 import { holdsContract } from './contract-holds.js';
 import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
@@ -28,6 +29,8 @@ export function newEvent(overrides: Partial<Event> = {}): Event {
     heldTickets: 0,
     maxTicketsPerBooking: 100,
     holdSeconds: 600,
+    maxHeldPerBuyer: overrides.maxTicketsPerBooking ?? 100,
+    maxTicketsPerBuyer: total,
     ...overrides,
   };
 }
@@ -192,6 +195,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(next?.ok === false && next.error.message).toBe('Not enough tickets available: requested 4, 3 left');
       });
     }
+
+    buyersContract(() => store);
 
     holdsContract(
       () => store,

@@ -16,6 +16,7 @@ export interface Placement {
   tickets: number;
   kind?: 'book' | 'hold';
   idempotency?: KeyClaim;
+  buyer?: string;
 }
 
 function seen(outcome: Outcome): Seen {
@@ -34,7 +35,13 @@ export function writes(store: Store) {
     },
     async commitBookings(requests: Placement[], now?: Date): Promise<Seen[]> {
       const commands = requests.map(
-        (r): Command => ({ type: r.kind ?? 'book', eventId: r.eventId, tickets: r.tickets, ...(r.idempotency ? { key: r.idempotency } : {}) }),
+        (r): Command => ({
+          type: r.kind ?? 'book',
+          eventId: r.eventId,
+          tickets: r.tickets,
+          ...(r.idempotency ? { key: r.idempotency } : {}),
+          ...(r.buyer ? { buyer: r.buyer } : {}),
+        }),
       );
       return (await store.write({ now: iso(now), commands })).map(seen);
     },

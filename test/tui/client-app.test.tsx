@@ -242,6 +242,8 @@ describe('ClientApp', () => {
       heldTickets: 0,
       maxTicketsPerBooking: 9,
       holdSeconds: 600,
+      maxHeldPerBuyer: 9,
+      maxTicketsPerBuyer: 100,
     };
     let bookingCalls = 0;
     const busy = createServer((req, res) => {
@@ -298,6 +300,8 @@ describe('ClientApp', () => {
       heldTickets: 0,
       maxTicketsPerBooking: 9,
       holdSeconds: 600,
+      maxHeldPerBuyer: 9,
+      maxTicketsPerBuyer: 100,
     };
     const keys: Array<string | undefined> = [];
     const lossy = createServer((req, res) => {

@@ -74,6 +74,8 @@ export function makeEvent(fields: Partial<Event> = {}): Event {
     heldTickets: 0,
     maxTicketsPerBooking: 100,
     holdSeconds: 600,
+    maxHeldPerBuyer: 100,
+    maxTicketsPerBuyer: 100,
     ...fields,
   };
 }

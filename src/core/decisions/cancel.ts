@@ -30,5 +30,6 @@ export function decideCancel(ledger: Ledger, bookingId: string, requested: reado
   }
   const after = ledger.cancelTickets(booking, ticketIds);
   const counts = ledger.moveStock(booking.eventId, ticketIds.length, 0);
+  ledger.moveBuyer(booking.eventId, booking.buyer, 0, -ticketIds.length);
   return { ok: true, kind: 'cancelled', booking: publicBooking(after), counts, cancelled: ticketIds.length };
 }

@@ -1,7 +1,8 @@
 import { refusal, type EventCounts, type Outcome } from '../commands.js';
 import { Errors } from '../errors.js';
-import { isPastExpiry, publicBooking } from '../presenting.js';
-import type { Booking, Hold } from '../types.js';
+import type { StoredHold } from '../effects.js';
+import { isPastExpiry, publicBooking, publicHold } from '../presenting.js';
+import type { Booking } from '../types.js';
 import type { Ledger } from './ledger.js';
 import type { RememberedResult } from './place.js';
 
@@ -27,8 +28,9 @@ export function decideConfirm(ledger: Ledger, holdId: string): Outcome {
       return refusal(Errors.holdExpired(holdId, hold.expiresAt));
     case 'active': {
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
-      const booking = ledger.addBooking(hold.eventId, hold.tickets);
+      const booking = ledger.addBooking(hold.eventId, hold.tickets, hold.buyer);
       const counts = ledger.moveStock(hold.eventId, 0, -hold.tickets);
+      ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, hold.tickets);
       ledger.endHold(hold, 'confirmed', booking.id);
       const key = confirmationKey(holdId);
       ledger.remember(key, key, JSON.stringify({ kind: 'booking', booking } satisfies RememberedResult));
@@ -43,7 +45,7 @@ export function decideRelease(ledger: Ledger, holdId: string): Outcome {
   if (!hold) return refusal(Errors.notFound('hold', holdId));
   switch (hold.status) {
     case 'released':
-      return { ok: true, kind: 'hold', hold };
+      return { ok: true, kind: 'hold', hold: publicHold(hold) };
     case 'confirmed':
       return refusal(Errors.holdConfirmed(holdId, hold.bookingId!));
     case 'expired':
@@ -51,7 +53,8 @@ export function decideRelease(ledger: Ledger, holdId: string): Outcome {
     case 'active': {
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
       const counts = ledger.moveStock(hold.eventId, hold.tickets, -hold.tickets);
-      return { ok: true, kind: 'hold', hold: ledger.endHold(hold, 'released'), counts };
+      ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, 0);
+      return { ok: true, kind: 'hold', hold: publicHold(ledger.endHold(hold, 'released')), counts };
     }
   }
 }
@@ -71,12 +74,13 @@ export function decideExpiry(ledger: Ledger): Outcome {
 }
 
 /** A hold found past its time by a confirm or release is expired by that same transaction. */
-function expireOnTouch(ledger: Ledger, hold: Hold): Outcome {
+function expireOnTouch(ledger: Ledger, hold: StoredHold): Outcome {
   return refusal(Errors.holdExpired(hold.id, hold.expiresAt), { counts: endExpired(ledger, hold), expiredHold: true });
 }
 
-function endExpired(ledger: Ledger, hold: Hold): EventCounts {
+function endExpired(ledger: Ledger, hold: StoredHold): EventCounts {
   ledger.endHold(hold, 'expired');
+  ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, 0);
   return ledger.moveStock(hold.eventId, hold.tickets, -hold.tickets);
 }
 
@@ -84,7 +88,7 @@ function endExpired(ledger: Ledger, hold: Hold): EventCounts {
  * A repeated confirmation answers the booking as it is now, with the secret from the first answer
  * while that is remembered (24 h, like every key); after that only the admin can cancel it.
  */
-function replayConfirmation(ledger: Ledger, hold: Hold): Booking {
+function replayConfirmation(ledger: Ledger, hold: StoredHold): Booking {
   const current = publicBooking(ledger.booking(hold.bookingId!)!);
   const remembered = ledger.key(confirmationKey(hold.id));
   if (!remembered || remembered.fingerprint !== remembered.key) return current;

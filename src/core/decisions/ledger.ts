@@ -1,7 +1,7 @@
 import type { EventCounts, Outcome } from '../commands.js';
-import { noEffects, type Effects, type StoredBooking, type StoredKey } from '../effects.js';
+import { buyerKey, noEffects, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../effects.js';
 import { hashSecret, newSecret, type IdSource } from '../identity.js';
-import type { Booking, Event, Hold } from '../types.js';
+import type { Booking, Event } from '../types.js';
 
 /** How long an idempotency key (and a confirmation's first answer) is remembered. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -9,12 +9,14 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /** The rows a batch touches, as read inside its transaction. */
 export interface LoadedRows {
   events: ReadonlyMap<string, Event>;
-  holds: ReadonlyMap<string, Hold>;
+  holds: ReadonlyMap<string, StoredHold>;
   bookings: ReadonlyMap<string, StoredBooking>;
+  /** By `buyerKey`; a buyer with no row has nothing yet. */
+  buyers: ReadonlyMap<string, BuyerTickets>;
   /** Live (younger than the TTL) idempotency rows: client keys and confirmation keys. */
   keys: ReadonlyMap<string, StoredKey>;
   /** Active holds due at the batch's `now` (only when the batch expires holds). */
-  dueHolds: readonly Hold[];
+  dueHolds: readonly StoredHold[];
 }
 
 /**
@@ -29,7 +31,8 @@ export class Ledger {
   /** Client keys already decided in this batch, with their outcome. */
   readonly keysDecided = new Map<string, { fingerprint: string; outcome: Outcome }>();
   private readonly events = new Map<string, Event>();
-  private readonly holds = new Map<string, Hold>();
+  private readonly holds = new Map<string, StoredHold>();
+  private readonly buyers = new Map<string, BuyerTickets>();
   private readonly bookings = new Map<string, StoredBooking>();
   /** Events created by this batch: their counters are written with the new row, not moved. */
   private readonly created = new Map<string, number>();
@@ -47,7 +50,7 @@ export class Ledger {
     return this.events.get(id) ?? this.rows.events.get(id);
   }
 
-  hold(id: string): Hold | undefined {
+  hold(id: string): StoredHold | undefined {
     return this.holds.get(id) ?? this.rows.holds.get(id);
   }
 
@@ -59,6 +62,24 @@ export class Ledger {
   key(key: string): StoredKey | undefined {
     const row = this.rows.keys.get(key);
     return row && Date.parse(row.createdAt) > this.now.getTime() - IDEMPOTENCY_KEY_TTL_MS ? row : undefined;
+  }
+
+  /** What this buyer has of this event so far, this batch included. */
+  buyer(eventId: string, buyer: string): BuyerTickets {
+    const key = buyerKey(eventId, buyer);
+    return this.buyers.get(key) ?? this.rows.buyers.get(key) ?? { eventId, buyer, held: 0, bought: 0 };
+  }
+
+  /** Moves a buyer's counters (nothing to move for rows made before buyers were recorded). */
+  moveBuyer(eventId: string, buyer: string | undefined, held: number, bought: number): void {
+    if (buyer === undefined) return;
+    const key = buyerKey(eventId, buyer);
+    const now = this.buyer(eventId, buyer);
+    this.buyers.set(key, { ...now, held: now.held + held, bought: now.bought + bought });
+    const move = this.effects.buyers.get(key) ?? { eventId, buyer, held: 0, bought: 0 };
+    move.held += held;
+    move.bought += bought;
+    this.effects.buyers.set(key, move);
   }
 
   counts(eventId: string): EventCounts {
@@ -89,7 +110,7 @@ export class Ledger {
   }
 
   /** A new booking of `count` fresh tickets (ids sorted, so every store reads it back in this order). */
-  addBooking(eventId: string, count: number): Booking {
+  addBooking(eventId: string, count: number, buyer?: string): Booking {
     const bookingId = this.ids.newId();
     const ticketIds: string[] = [];
     for (let i = 0; i < count; i++) ticketIds.push(this.ids.newId());
@@ -98,18 +119,19 @@ export class Ledger {
     const tickets = ticketIds.map((id) => ({ id, eventId, bookingId, status: 'valid' as const }));
     const booking: Booking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secret };
     const stored: StoredBooking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secretHash: hashSecret(secret) };
+    if (buyer !== undefined) stored.buyer = buyer;
     this.bookings.set(bookingId, stored);
     this.effects.newBookings.push(stored);
     return booking;
   }
 
-  addHold(hold: Hold): void {
+  addHold(hold: StoredHold): void {
     this.holds.set(hold.id, hold);
     this.effects.newHolds.push(hold);
   }
 
-  endHold(hold: Hold, status: 'confirmed' | 'released' | 'expired', bookingId?: string): Hold {
-    const ended: Hold = bookingId ? { ...hold, status, bookingId } : { ...hold, status };
+  endHold(hold: StoredHold, status: 'confirmed' | 'released' | 'expired', bookingId?: string): StoredHold {
+    const ended: StoredHold = bookingId ? { ...hold, status, bookingId } : { ...hold, status };
     this.holds.set(hold.id, ended);
     this.effects.endedHolds.push(bookingId ? { id: hold.id, status, bookingId } : { id: hold.id, status });
     return ended;

@@ -35,7 +35,7 @@ export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
   return outcome;
 }
 
-function place(ledger: Ledger, { type, eventId, tickets }: Placement): Outcome {
+function place(ledger: Ledger, { type, eventId, tickets, buyer }: Placement): Outcome {
   const event = ledger.event(eventId);
   if (!event) return refusal(Errors.eventNotFound(eventId));
   const badCount = tooMany(tickets, event.maxTicketsPerBooking);
@@ -43,8 +43,16 @@ function place(ledger: Ledger, { type, eventId, tickets }: Placement): Outcome {
   if (tickets > event.availableTickets) {
     return refusal(Errors.notEnoughTickets(tickets, event.availableTickets), { counts: ledger.counts(eventId) });
   }
+  if (buyer !== undefined) {
+    const mine = ledger.buyer(eventId, buyer);
+    if (type === 'hold' && mine.held + tickets > event.maxHeldPerBuyer) return refusal(Errors.buyerHoldLimit(mine.held, tickets, event.maxHeldPerBuyer));
+    if (mine.held + mine.bought + tickets > event.maxTicketsPerBuyer) {
+      return refusal(Errors.buyerTicketLimit(mine.held + mine.bought, tickets, event.maxTicketsPerBuyer));
+    }
+  }
   if (type === 'hold') {
     const counts = ledger.moveStock(eventId, -tickets, tickets);
+    ledger.moveBuyer(eventId, buyer, tickets, 0);
     const hold: Hold = {
       id: ledger.ids.newId(),
       eventId,
@@ -53,11 +61,12 @@ function place(ledger: Ledger, { type, eventId, tickets }: Placement): Outcome {
       createdAt: ledger.nowIso,
       expiresAt: new Date(ledger.now.getTime() + event.holdSeconds * 1000).toISOString(),
     };
-    ledger.addHold(hold);
+    ledger.addHold(buyer === undefined ? hold : { ...hold, buyer });
     return { ok: true, kind: 'hold', hold, counts };
   }
   const counts = ledger.moveStock(eventId, -tickets, 0);
-  return { ok: true, kind: 'booking', booking: ledger.addBooking(eventId, tickets), counts };
+  ledger.moveBuyer(eventId, buyer, 0, tickets);
+  return { ok: true, kind: 'booking', booking: ledger.addBooking(eventId, tickets, buyer), counts };
 }
 
 /** The event's own per-booking maximum, worded exactly as the edge words the absolute one. */
@@ -70,7 +79,10 @@ function tooMany(tickets: number, max: number): Refusal | undefined {
   }
 }
 
-/** Only answers about real stock are remembered; a refusal of bad input may be retried corrected. */
+/**
+ * Only answers about real stock are remembered; a refusal of bad input, or of a buyer's limit that
+ * may have room again later, may be retried.
+ */
 function remember(outcome: Outcome): RememberedResult | undefined {
   if (!outcome.ok) return outcome.code === 'not_enough_tickets' ? { kind: 'refused', code: outcome.code, message: outcome.message } : undefined;
   if (outcome.kind === 'hold') return { kind: 'hold', hold: outcome.hold };

@@ -58,7 +58,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
       },
     },
     async (request, reply) => {
-      const placed = await service.book(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'] });
+      const placed = await service.book(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'], buyer: request.ip });
       return sendPlaced(reply, placed, '/bookings');
     },
   );

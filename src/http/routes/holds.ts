@@ -23,7 +23,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
       },
     },
     async (request, reply) => {
-      const placed = await service.holdTickets(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'] });
+      const placed = await service.holdTickets(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'], buyer: request.ip });
       return sendPlaced(reply, placed, '/holds');
     },
   );

@@ -1,5 +1,6 @@
 import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
-import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
+import { buyerKey, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../../core/effects.js';
+import { publicHold } from '../../core/presenting.js';
 import { compareEvents } from '../../core/event-catalog.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess, Store } from '../../core/store.js';
@@ -16,7 +17,8 @@ export class MemoryStore implements Store, RowAccess {
   private readonly eventRows = new Map<string, Event>();
   private readonly bookingRows = new Map<string, Omit<StoredBooking, 'tickets'> & { ticketIds: string[] }>();
   private readonly ticketRows = new Map<string, Ticket>();
-  private readonly holdRows = new Map<string, Hold>();
+  private readonly holdRows = new Map<string, StoredHold>();
+  private readonly buyerRows = new Map<string, BuyerTickets>();
   private readonly keyRows = new Map<string, StoredKey>();
   private readonly ids: IdSource;
 
@@ -54,7 +56,7 @@ export class MemoryStore implements Store, RowAccess {
 
   async getHold(id: string): Promise<Hold | undefined> {
     const hold = this.holdRows.get(id);
-    return hold && { ...hold };
+    return hold && publicHold(hold);
   }
 
   async nextHoldExpiry(): Promise<string | undefined> {
@@ -87,14 +89,21 @@ export class MemoryStore implements Store, RowAccess {
     return keys.flatMap((k) => (this.keyRows.has(k) ? [{ ...this.keyRows.get(k)! }] : []));
   }
 
-  holds(ids: string[]): Hold[] {
+  holds(ids: string[]): StoredHold[] {
     return ids.flatMap((id) => (this.holdRows.has(id) ? [{ ...this.holdRows.get(id)! }] : []));
   }
 
-  dueHolds(now: string, limit: number): Hold[] {
-    const due: Hold[] = [];
+  dueHolds(now: string, limit: number): StoredHold[] {
+    const due: StoredHold[] = [];
     for (const hold of this.holdRows.values()) if (hold.status === 'active' && Date.parse(hold.expiresAt) <= Date.parse(now)) due.push({ ...hold });
     return due.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, limit);
+  }
+
+  buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[] {
+    return pairs.flatMap(({ eventId, buyer }) => {
+      const row = this.buyerRows.get(buyerKey(eventId, buyer));
+      return row ? [{ ...row }] : [];
+    });
   }
 
   bookings(ids: string[]): StoredBooking[] {
@@ -118,6 +127,10 @@ export class MemoryStore implements Store, RowAccess {
       this.bookingRows.set(booking.id, { ...row, ticketIds: tickets.map((t) => t.id) });
       for (const ticket of tickets) this.ticketRows.set(ticket.id, { ...ticket });
     }
+    for (const [key, move] of effects.buyers) {
+      const row = this.buyerRows.get(key) ?? { eventId: move.eventId, buyer: move.buyer, held: 0, bought: 0 };
+      this.buyerRows.set(key, { ...row, held: row.held + move.held, bought: row.bought + move.bought });
+    }
     for (const hold of effects.newHolds) this.holdRows.set(hold.id, { ...hold });
     for (const ending of effects.endedHolds) {
       const hold = this.holdRows.get(ending.id)!;
@@ -134,6 +147,10 @@ export class MemoryStore implements Store, RowAccess {
       const event = this.eventRows.get(eventId) ?? effects.newEvents.find((e) => e.id === eventId);
       if (!event || event.availableTickets + move.available < 0 || event.heldTickets + move.held < 0) throw new Error(`stock of event ${eventId} would go below zero`);
       if (event.availableTickets + move.available + event.heldTickets + move.held > event.totalTickets) throw new Error(`stock of event ${eventId} would exceed its total`);
+    }
+    for (const [key, move] of effects.buyers) {
+      const row = this.buyerRows.get(key);
+      if ((row?.held ?? 0) + move.held < 0 || (row?.bought ?? 0) + move.bought < 0) throw new Error(`a buyer's counters of event ${move.eventId} would go below zero`);
     }
     for (const ending of effects.endedHolds) if (this.holdRows.get(ending.id)?.status !== 'active') throw new Error(`hold ${ending.id} is no longer active`);
     for (const c of effects.cancelledTickets) {

@@ -60,4 +60,23 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     `,
   },
+  {
+    version: 3,
+    description: 'per-buyer limits',
+    sql: `
+      -- NULL: the event predates per-buyer limits, and the defaults apply (see rows.ts).
+      ALTER TABLE events ADD COLUMN max_held_per_buyer integer CHECK (max_held_per_buyer > 0);
+      ALTER TABLE events ADD COLUMN max_tickets_per_buyer integer CHECK (max_tickets_per_buyer > 0);
+      -- Who made a hold or a booking (an opaque key, not an address); NULL before this version.
+      ALTER TABLE holds ADD COLUMN buyer text;
+      ALTER TABLE bookings ADD COLUMN buyer text;
+      CREATE TABLE buyer_tickets (
+        event_id uuid NOT NULL REFERENCES events (id),
+        buyer text NOT NULL,
+        held integer NOT NULL CHECK (held >= 0),
+        bought integer NOT NULL CHECK (bought >= 0),
+        PRIMARY KEY (event_id, buyer)
+      );
+    `,
+  },
 ];

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
-import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
+import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from '../../core/effects.js';
 import type { AsyncRowAccess } from '../../core/store.js';
-import type { Event, Hold } from '../../core/types.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
+import type { Event } from '../../core/types.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toStoredHold, type EventRow, type HoldRow } from '../rows.js';
 
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -14,13 +14,13 @@ export interface Notice {
   nodeId: string;
 }
 
-type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; ticket_ids: string[]; cancelled: boolean[] };
+type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; buyer: string | null; ticket_ids: string[]; cancelled: boolean[] };
 
 /** Bookings with their tickets in id order, and the hash of their secret. */
 export async function readBookings(q: Queryable, ids: string[]): Promise<StoredBooking[]> {
   const { rows } = await q.query<BookingRow>({
     name: 'get-bookings',
-    text: `SELECT b.id, b.event_id, b.created_at, b.secret_hash,
+    text: `SELECT b.id, b.event_id, b.created_at, b.secret_hash, b.buyer,
                   array_agg(t.id::text ORDER BY t.id::text) AS ticket_ids,
                   array_agg(t.cancelled_at IS NOT NULL ORDER BY t.id::text) AS cancelled
            FROM bookings b JOIN tickets t ON t.booking_id = b.id WHERE b.id = ANY($1::uuid[]) GROUP BY b.id`,
@@ -34,17 +34,19 @@ export async function readBookings(q: Queryable, ids: string[]): Promise<StoredB
       tickets: row.ticket_ids.map((ticketId, i) => ({ id: ticketId, eventId: row.event_id, bookingId: row.id, status: row.cancelled[i] ? 'cancelled' : 'valid' })),
     };
     if (row.secret_hash) booking.secretHash = row.secret_hash;
+    if (row.buyer) booking.buyer = row.buyer;
     return booking;
   });
 }
 
-export async function readHolds(q: Queryable, ids: string[], lock: boolean): Promise<Hold[]> {
+/** Holds with their buyers (the write path's view; answers strip the buyer). */
+export async function readHolds(q: Queryable, ids: string[], lock: boolean): Promise<StoredHold[]> {
   const { rows } = await q.query<HoldRow>({
     name: lock ? 'lock-holds' : 'get-holds',
     text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
     values: [ids],
   });
-  return rows.map(toHold);
+  return rows.map(toStoredHold);
 }
 
 /**
@@ -88,18 +90,41 @@ export class PostgresRows implements AsyncRowAccess {
     return rows.map((row) => ({ key: row.key, fingerprint: row.fingerprint, result: row.result!, createdAt: row.created_at.toISOString() }));
   }
 
-  holds(ids: string[]): Promise<Hold[]> {
+  holds(ids: string[]): Promise<StoredHold[]> {
     return readHolds(this.client, ids, true);
   }
 
   /** SKIP LOCKED: a hold another node is expiring (or a buyer confirming) right now is theirs to end. */
-  async dueHolds(now: string, limit: number): Promise<Hold[]> {
+  async dueHolds(now: string, limit: number): Promise<StoredHold[]> {
     const { rows } = await this.client.query<HoldRow>({
       name: 'lock-due-holds',
       text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'active' AND expires_at <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
       values: [now, limit],
     });
-    return rows.map(toHold);
+    return rows.map(toStoredHold);
+  }
+
+  /**
+   * Creates missing counter rows, then locks them all: a row another transaction is creating makes
+   * the insert wait for it, so two nodes never both count from zero for one buyer.
+   */
+  async buyers(pairs: Array<{ eventId: string; buyer: string }>): Promise<BuyerTickets[]> {
+    const eventIds = pairs.map((p) => p.eventId);
+    const buyers = pairs.map((p) => p.buyer);
+    await this.client.query({
+      name: 'claim-buyers',
+      text: `INSERT INTO buyer_tickets (event_id, buyer, held, bought) SELECT e, b, 0, 0 FROM unnest($1::uuid[], $2::text[]) AS d(e, b)
+             ON CONFLICT (event_id, buyer) DO NOTHING`,
+      values: [eventIds, buyers],
+    });
+    const { rows } = await this.client.query<BuyerTickets>({
+      name: 'lock-buyers',
+      text: `SELECT t.event_id AS "eventId", t.buyer, t.held, t.bought FROM buyer_tickets t
+             JOIN unnest($1::uuid[], $2::text[]) AS d(e, b) ON t.event_id = d.e AND t.buyer = d.b
+             ORDER BY t.event_id, t.buyer FOR UPDATE OF t`,
+      values: [eventIds, buyers],
+    });
+    return rows;
   }
 
   async bookings(ids: string[]): Promise<StoredBooking[]> {
@@ -126,42 +151,49 @@ export class PostgresRows implements AsyncRowAccess {
     const stock = [...e.stock.entries()];
     const tickets = e.newBookings.flatMap((b) => b.tickets.map((t) => [t.id, b.id, b.eventId] as const));
     const cancelled = e.cancelledTickets.flatMap((c) => c.ticketIds.map((id) => [id, c.bookingId, c.at] as const));
-    const { rows } = await this.client.query<{ moved: number; ended: number; cancelled: number }>({
+    const buyers = [...e.buyers.values()];
+    const { rows } = await this.client.query<{ moved: number; buyers: number; ended: number; cancelled: number }>({
       name: 'apply-effects',
       text: `WITH new_events AS (
                INSERT INTO events (${EVENT_COLUMNS})
-               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])),
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[])),
              moved AS (
                UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h
-               FROM unnest($9::uuid[], $10::int[], $11::int[]) AS d(id, a, h)
+               FROM unnest($11::uuid[], $12::int[], $13::int[]) AS d(id, a, h)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
+             buyers AS (
+               UPDATE buyer_tickets t SET held = t.held + d.h, bought = t.bought + d.b
+               FROM unnest($14::uuid[], $15::text[], $16::int[], $17::int[]) AS d(e, buyer, h, b)
+               WHERE t.event_id = d.e AND t.buyer = d.buyer
+               RETURNING 1),
              new_bookings AS (
-               INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash)
-               SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::int[], $15::timestamptz[], $16::text[])),
+               INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer)
+               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[])),
              new_tickets AS (
-               INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($17::uuid[], $18::uuid[], $19::uuid[])),
+               INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($24::uuid[], $25::uuid[], $26::uuid[])),
              new_holds AS (
-               INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at)
-               SELECT d.id, d.e, d.n, 'active', d.c, d.x FROM unnest($20::uuid[], $21::uuid[], $22::int[], $23::timestamptz[], $24::timestamptz[]) AS d(id, e, n, c, x)),
+               INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer)
+               SELECT d.id, d.e, d.n, 'active', d.c, d.x, d.b
+               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[]) AS d(id, e, n, c, x, b)),
              ended AS (
                UPDATE holds h SET status = d.s, booking_id = d.b
-               FROM unnest($25::uuid[], $26::text[], $27::uuid[]) AS d(id, s, b)
+               FROM unnest($33::uuid[], $34::text[], $35::uuid[]) AS d(id, s, b)
                WHERE h.id = d.id AND h.status = 'active'
                RETURNING h.id),
              cancelled AS (
                UPDATE tickets t SET cancelled_at = d.at
-               FROM unnest($28::uuid[], $29::uuid[], $30::timestamptz[]) AS d(id, b, at)
+               FROM unnest($36::uuid[], $37::uuid[], $38::timestamptz[]) AS d(id, b, at)
                WHERE t.id = d.id AND t.booking_id = d.b AND t.cancelled_at IS NULL
                RETURNING t.id),
              remembered AS (
                INSERT INTO idempotency_keys (key, fingerprint, result, created_at)
-               SELECT * FROM unnest($31::text[], $32::text[], $33::text[], $34::timestamptz[])
+               SELECT * FROM unnest($39::text[], $40::text[], $41::text[], $42::timestamptz[])
                ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at),
              forgotten AS (
-               DELETE FROM idempotency_keys WHERE key = ANY($35::text[]) AND result IS NULL)
-             SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM ended) AS ended,
-                    (SELECT count(*)::int FROM cancelled) AS cancelled, pg_notify($36, $37)`,
+               DELETE FROM idempotency_keys WHERE key = ANY($43::text[]) AND result IS NULL)
+             SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
+                    (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled, pg_notify($44, $45)`,
       values: [
         e.newEvents.map((v) => v.id),
         e.newEvents.map((v) => v.name),
@@ -171,14 +203,21 @@ export class PostgresRows implements AsyncRowAccess {
         e.newEvents.map((v) => v.heldTickets),
         e.newEvents.map((v) => v.maxTicketsPerBooking),
         e.newEvents.map((v) => v.holdSeconds),
+        e.newEvents.map((v) => v.maxHeldPerBuyer),
+        e.newEvents.map((v) => v.maxTicketsPerBuyer),
         stock.map(([id]) => id),
         stock.map(([, m]) => m.available),
         stock.map(([, m]) => m.held),
+        buyers.map((b) => b.eventId),
+        buyers.map((b) => b.buyer),
+        buyers.map((b) => b.held),
+        buyers.map((b) => b.bought),
         e.newBookings.map((b) => b.id),
         e.newBookings.map((b) => b.eventId),
         e.newBookings.map((b) => b.tickets.length),
         e.newBookings.map((b) => b.createdAt),
         e.newBookings.map((b) => b.secretHash ?? null),
+        e.newBookings.map((b) => b.buyer ?? null),
         tickets.map((t) => t[0]),
         tickets.map((t) => t[1]),
         tickets.map((t) => t[2]),
@@ -187,6 +226,7 @@ export class PostgresRows implements AsyncRowAccess {
         e.newHolds.map((h) => h.tickets),
         e.newHolds.map((h) => h.createdAt),
         e.newHolds.map((h) => h.expiresAt),
+        e.newHolds.map((h) => h.buyer ?? null),
         e.endedHolds.map((h) => h.id),
         e.endedHolds.map((h) => h.status),
         e.endedHolds.map((h) => h.bookingId ?? null),
@@ -202,8 +242,8 @@ export class PostgresRows implements AsyncRowAccess {
         this.notice.nodeId,
       ],
     });
-    const done = rows[0]!;
-    if (done.moved !== stock.length || done.ended !== e.endedHolds.length || done.cancelled !== cancelled.length) {
+    const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number };
+    if (done.moved !== stock.length || done.buyers !== buyers.length || done.ended !== e.endedHolds.length || done.cancelled !== cancelled.length) {
       throw new Error('a conditional write found its row changed: the batch was rolled back');
     }
   }

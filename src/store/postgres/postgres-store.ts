@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
 import { runWriteAsync } from '../../core/write-plan.js';
+import { publicHold } from '../../core/presenting.js';
 import { pendingMigrations } from '../migration.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from '../rows.js';
 import { ChangeFeed } from './change-feed.js';
@@ -102,7 +103,8 @@ export class PostgresStore implements Store {
   }
 
   async getHold(id: string): Promise<Hold | undefined> {
-    return (await readHolds(this.pool, [id], false))[0];
+    const hold = (await readHolds(this.pool, [id], false))[0];
+    return hold && publicHold(hold);
   }
 
   async nextHoldExpiry(): Promise<string | undefined> {

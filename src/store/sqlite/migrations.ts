@@ -66,4 +66,23 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     `,
   },
+  {
+    version: 3,
+    description: 'per-buyer limits',
+    sql: `
+      -- NULL: the event predates per-buyer limits, and the defaults apply (see rows.ts).
+      ALTER TABLE events ADD COLUMN max_held_per_buyer INTEGER CHECK (max_held_per_buyer > 0);
+      ALTER TABLE events ADD COLUMN max_tickets_per_buyer INTEGER CHECK (max_tickets_per_buyer > 0);
+      -- Who made a hold or a booking (an opaque key, not an address); NULL before this version.
+      ALTER TABLE holds ADD COLUMN buyer TEXT;
+      ALTER TABLE bookings ADD COLUMN buyer TEXT;
+      CREATE TABLE buyer_tickets (
+        event_id TEXT NOT NULL REFERENCES events(id),
+        buyer TEXT NOT NULL,
+        held INTEGER NOT NULL CHECK (held >= 0),
+        bought INTEGER NOT NULL CHECK (bought >= 0),
+        PRIMARY KEY (event_id, buyer)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { StoredBooking } from '../../core/effects.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, type EventRow, type HoldRow } from '../rows.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, toStoredHold, type EventRow, type HoldRow } from '../rows.js';
+import type { StoredHold } from '../../core/effects.js';
 
 /**
  * The reads of the SQLite adapter, prepared on one connection. The HTTP thread's reader connection
@@ -17,8 +18,8 @@ export class SqliteQueries {
       getTicket: db.prepare<[string], { id: string; event_id: string; booking_id: string; cancelled_at: string | null }>(
         'SELECT t.id, t.event_id, b.id AS booking_id, t.cancelled_at FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
       ),
-      getBooking: db.prepare<[string], { seq: number; id: string; event_id: string; created_at: string; secret_hash: string | null }>(
-        'SELECT seq, id, event_id, created_at, secret_hash FROM bookings WHERE id = ?',
+      getBooking: db.prepare<[string], { seq: number; id: string; event_id: string; created_at: string; secret_hash: string | null; buyer: string | null }>(
+        'SELECT seq, id, event_id, created_at, secret_hash, buyer FROM bookings WHERE id = ?',
       ),
       ticketsOfBooking: db.prepare<[number], { id: string; cancelled_at: string | null }>(
         'SELECT id, cancelled_at FROM tickets WHERE booking_seq = ? ORDER BY id',
@@ -58,6 +59,7 @@ export class SqliteQueries {
       })),
     };
     if (row.secret_hash) booking.secretHash = row.secret_hash;
+    if (row.buyer) booking.buyer = row.buyer;
     return booking;
   }
 
@@ -68,6 +70,12 @@ export class SqliteQueries {
   getHold(id: string): Hold | undefined {
     const row = this.stmt.getHold.get(id);
     return row && toHold(row);
+  }
+
+  /** The hold with its buyer, for the write path. */
+  getStoredHold(id: string): StoredHold | undefined {
+    const row = this.stmt.getHold.get(id);
+    return row && toStoredHold(row);
   }
 
   nextHoldExpiry(): string | undefined {

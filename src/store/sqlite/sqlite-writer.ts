@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
-import type { Effects, StoredBooking, StoredKey } from '../../core/effects.js';
+import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from '../../core/effects.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess } from '../../core/store.js';
-import type { Event, Hold } from '../../core/types.js';
+import type { Event } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toHold, type HoldRow } from '../rows.js';
+import { EVENT_COLUMNS, HOLD_COLUMNS, toStoredHold, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
@@ -58,21 +58,28 @@ export class SqliteWriter implements RowAccess {
     this.reads = new SqliteQueries(db);
     this.stmt = {
       insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds)`,
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer)`,
       ),
       // Neither counter may go below zero, whatever the decision computed; the CHECK bounds the sum.
       moveStock: db.prepare(
         `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held
          WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
       ),
-      insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash) VALUES (?, ?, ?, ?, ?)'),
+      insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer) VALUES (?, ?, ?, ?, ?, ?)'),
       insertTicket: db.prepare('INSERT INTO tickets (id, booking_seq, event_id) VALUES (?, ?, ?)'),
       insertHold: db.prepare(
-        "INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at) VALUES (@id, @eventId, @tickets, 'active', @createdAt, @expiresAt)",
+        "INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer) VALUES (@id, @eventId, @tickets, 'active', @createdAt, @expiresAt, @buyer)",
       ),
       // Only an active hold changes state: the WHERE makes "expired twice" impossible.
       endHold: db.prepare("UPDATE holds SET status = ?, booking_id = ? WHERE id = ? AND status = 'active'"),
       dueHolds: db.prepare<[string, number], HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY id LIMIT ?`),
+      getBuyer: db.prepare<[string, string], BuyerTickets>(
+        'SELECT event_id AS eventId, buyer, held, bought FROM buyer_tickets WHERE event_id = ? AND buyer = ?',
+      ),
+      // The CHECKs refuse a counter below zero, whatever the decision computed. (An upsert would
+      // check its VALUES row, negative for a decrement, before it found the existing row.)
+      moveBuyer: db.prepare('UPDATE buyer_tickets SET held = held + @held, bought = bought + @bought WHERE event_id = @eventId AND buyer = @buyer'),
+      newBuyer: db.prepare('INSERT INTO buyer_tickets (event_id, buyer, held, bought) VALUES (@eventId, @buyer, @held, @bought)'),
       cancelTicket: db.prepare('UPDATE tickets SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL'),
       getKey: db.prepare<[string], StoredKey>('SELECT key, fingerprint, result, created_at AS createdAt FROM idempotency_keys WHERE key = ?'),
       putKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, result, created_at) VALUES (@key, @fingerprint, @result, @createdAt)'),
@@ -108,12 +115,16 @@ export class SqliteWriter implements RowAccess {
     return keys.flatMap((key) => this.stmt.getKey.get(key) ?? []);
   }
 
-  holds(ids: string[]): Hold[] {
-    return ids.flatMap((id) => this.reads.getHold(id) ?? []);
+  holds(ids: string[]): StoredHold[] {
+    return ids.flatMap((id) => this.reads.getStoredHold(id) ?? []);
   }
 
-  dueHolds(now: string, limit: number): Hold[] {
-    return this.stmt.dueHolds.all(now, limit).map(toHold);
+  dueHolds(now: string, limit: number): StoredHold[] {
+    return this.stmt.dueHolds.all(now, limit).map(toStoredHold);
+  }
+
+  buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[] {
+    return pairs.flatMap(({ eventId, buyer }) => this.stmt.getBuyer.get(eventId, buyer) ?? []);
   }
 
   bookings(ids: string[]): StoredBooking[] {
@@ -131,10 +142,12 @@ export class SqliteWriter implements RowAccess {
       expectOne(this.stmt.moveStock.run({ eventId, ...move }).changes, `stock of event ${eventId} changed under the write lock`);
     }
     for (const booking of effects.newBookings) {
-      const seq = this.stmt.insertBooking.run(booking.id, booking.eventId, booking.tickets.length, booking.createdAt, booking.secretHash ?? null).lastInsertRowid;
+      const { id, eventId, tickets, createdAt, secretHash, buyer } = booking;
+      const seq = this.stmt.insertBooking.run(id, eventId, tickets.length, createdAt, secretHash ?? null, buyer ?? null).lastInsertRowid;
       for (const ticket of booking.tickets) this.stmt.insertTicket.run(ticket.id, seq, ticket.eventId);
     }
-    for (const hold of effects.newHolds) this.stmt.insertHold.run(hold);
+    for (const move of effects.buyers.values()) if (this.stmt.moveBuyer.run(move).changes === 0) this.stmt.newBuyer.run(move);
+    for (const hold of effects.newHolds) this.stmt.insertHold.run({ buyer: null, ...hold });
     for (const ending of effects.endedHolds) {
       expectOne(this.stmt.endHold.run(ending.status, ending.bookingId ?? null, ending.id).changes, `hold ${ending.id} changed under the write lock`);
     }
