@@ -87,6 +87,9 @@ async function startOnce(spec: ServerSpec, port: number, attempt: number): Promi
     '--data-dir',
     spec.dataDir,
     ...(spec.logLevel ? ['--log-level', spec.logLevel] : []),
+    // The load generator is one address: the per-buyer request rate would measure itself.
+    '--buyer-rate',
+    '0',
     ...spec.args,
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, BOXOFFICE_ADMIN_TOKEN: spec.adminToken, NO_COLOR: '1' };

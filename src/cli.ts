@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
+import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT } from './http/app.js';
 import { runPrimary } from './server/cluster.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
@@ -34,6 +35,7 @@ interface ServeFlags {
   maxInflightPerClient?: number;
   maxConnections: number;
   trustProxy: boolean;
+  buyerRate: number;
   corsOrigin?: string;
 }
 
@@ -72,6 +74,7 @@ program
   .option('--max-inflight <n>', 'requests in service at once (per process) before answering 429', integer('max-inflight', 1, 1_000_000), DEFAULT_MAX_IN_FLIGHT)
   .option('--max-inflight-per-client <n>', 'requests in service at once from one client address (default: an eighth of --max-inflight, at least 8)', integer('max-inflight-per-client', 1, 1_000_000))
   .option('--max-connections <n>', 'open sockets at once (per process)', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
+  .option('--buyer-rate <n>', 'booking and hold requests a second from one client address before 429 (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
   .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind a load balancer you run)', false)
   .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
@@ -100,6 +103,7 @@ program
       maxConnections: opts.maxConnections,
       trustProxy: opts.trustProxy,
       corsOrigin: opts.corsOrigin,
+      buyerRate: opts.buyerRate,
     };
     // In a terminal (and a single process), the organiser's screens run around the server.
     if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {

@@ -105,6 +105,11 @@ export const Errors = {
     ),
   tooManyRequests: () =>
     new BoxofficeError('too_many_requests', 'The server is busy; retry after the time in Retry-After.'),
+  buyerRateLimited: (perSecond: number, retryAfterSeconds: number) =>
+    new BoxofficeError(
+      'too_many_requests',
+      `You are sending more than ${perSecond} booking or hold requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
+    ),
   tooManyRequestsFromClient: (limit: number) =>
     new BoxofficeError(
       'too_many_requests',

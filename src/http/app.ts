@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
 import { adminAuth } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
+import { DEFAULT_BUYER_RATE, registerBuyerRate } from './buyer-rate.js';
 import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface AppConfig {
   headersTimeoutMs?: number;
   /** A whole request must arrive within this many ms (default 30 s). */
   requestTimeoutMs?: number;
+  /** Booking and hold requests a second from one client address (default 10); 0 turns the limit off. */
+  buyerRatePerSecond?: number;
   /** Honour X-Forwarded-For for the client address (only behind a load balancer you run). */
   trustProxy?: boolean;
   /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
@@ -117,6 +120,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     metrics,
     state,
   });
+  registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },

@@ -19,6 +19,8 @@ export interface ServeOptions {
   maxConnections?: number;
   trustProxy?: boolean;
   corsOrigin?: string;
+  /** Booking and hold requests a second per client address (0: off). */
+  buyerRate?: number;
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
@@ -77,6 +79,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxConnections: options.maxConnections,
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
+      buyerRatePerSecond: options.buyerRate,
       version: VERSION,
     },
   });

@@ -10,8 +10,12 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-t
 export async function startApp(options: { store?: Store; config?: Partial<AppConfig>; service?: TicketServiceOptions } = {}) {
   const store = options.store ?? new MemoryStore();
   const service = new TicketService(store, options.service);
-  // Every test client shares 127.0.0.1: the per-address socket cap is off unless a test sets it.
-  const built = buildApp({ service, config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, ...options.config } });
+  // Every test client shares 127.0.0.1: the per-address socket cap and the per-buyer request rate
+  // are off unless a test sets them.
+  const built = buildApp({
+    service,
+    config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, buyerRatePerSecond: 0, ...options.config },
+  });
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const address = built.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no address');

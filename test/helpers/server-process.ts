@@ -186,7 +186,10 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
 }
 
 async function startOnce(port: number, options: StartOptions): Promise<ServerProcess> {
-  const args = ['serve', '--headless', '--port', String(port), '--data-dir', options.dataDir, ...(options.args ?? [])];
+  // Every test client shares 127.0.0.1: the per-buyer request rate is off unless a test sets it.
+  const extra = options.args ?? [];
+  const rate = extra.includes('--buyer-rate') ? [] : ['--buyer-rate', '0'];
+  const args = ['serve', '--headless', '--port', String(port), '--data-dir', options.dataDir, ...rate, ...extra];
   const child = spawnCli(args, options);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);

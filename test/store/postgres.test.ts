@@ -67,3 +67,29 @@ describePg('PostgreSQL adapter', () => {
     await expect(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/none', timeoutMs: 1000 })).rejects.toThrow();
   });
 });
+
+describePg('PostgreSQL: per-buyer limits across nodes', () => {
+  const shared = uniqueSchema('buyers');
+  afterAll(() => shared.drop());
+
+  it('four nodes racing one buyer’s holds never let it past its limit, and never deadlock', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 4 })));
+    const event = newEvent({ totalTickets: 1000, maxTicketsPerBooking: 10, maxHeldPerBuyer: 30 });
+    await writes(nodes[0]!).createEvent(event);
+    // Each node sends batches of holds for the same two buyers at once (a counter row neither has yet).
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        writes(nodes[i % 4]!).commitBookings([
+          { eventId: event.id, tickets: 10, kind: 'hold', buyer: 'mallory' },
+          { eventId: event.id, tickets: 10, kind: 'hold', buyer: 'trudy' },
+        ]),
+      ),
+    );
+    const flat = results.flat();
+    const ok = flat.filter((o) => o.ok).length;
+    const limited = flat.filter((o) => !o.ok && o.error.code === 'buyer_limit_reached').length;
+    expect([ok, limited]).toEqual([6, 74]);
+    expect(await nodes[1]!.getEvent(event.id)).toMatchObject({ availableTickets: 940, heldTickets: 60 });
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+});
