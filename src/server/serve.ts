@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
+import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, openStore } from '../store/index.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -17,7 +18,9 @@ export interface ServeOptions {
   maxInFlight: number;
   maxInFlightPerClient?: number;
   maxConnections?: number;
-  trustProxy?: boolean;
+  maxConnectionsPerClient?: number;
+  maxUploadsPerClient?: number;
+  trustProxy?: TrustProxy;
   corsOrigin?: string;
   cacheSize: number;
   maxBatch: number;
@@ -75,6 +78,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxInFlight: options.maxInFlight,
       maxInFlightPerClient: options.maxInFlightPerClient,
       maxConnections: options.maxConnections,
+      maxConnectionsPerClient: options.maxConnectionsPerClient,
+      maxUploadsPerClient: options.maxUploadsPerClient,
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
       version: VERSION,
