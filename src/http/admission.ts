@@ -41,10 +41,14 @@ export interface AdmissionOptions {
  * costs no slot, only one of its address's `maxUploadsPerClient` upload places, and Node's request
  * deadline (app.ts) ends it.
  */
-export function registerAdmission(app: FastifyInstance, options: AdmissionOptions): { inFlight: () => number; capacity: number } {
+export function registerAdmission(
+  app: FastifyInstance,
+  options: AdmissionOptions,
+): { inFlight: () => number; uploading: () => number; capacity: number } {
   const { maxInFlight, maxInFlightPerClient, maxUploadsPerClient, metrics, state } = options;
   const retryAfter = String(options.retryAfterSeconds);
   let inFlight = 0;
+  let uploading = 0;
   const perClient = new Counter();
   const uploads = new Counter();
   // The upload place of a request whose body is still arriving, given back when it has arrived.
@@ -73,7 +77,14 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
       return done(refuse(reply, 'upload_limit', Errors.tooManyUploads(maxUploadsPerClient)));
     }
     uploads.add(client);
-    uploadDone.set(request, releaseOnce(request.raw.socket, reply.raw, () => uploads.remove(client)));
+    uploading++;
+    uploadDone.set(
+      request,
+      releaseOnce(request.raw.socket, reply.raw, () => {
+        uploading--;
+        uploads.remove(client);
+      }),
+    );
     done();
   });
 
@@ -109,7 +120,7 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     if (state.shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  return { inFlight: () => inFlight, capacity: maxInFlight };
+  return { inFlight: () => inFlight, uploading: () => uploading, capacity: maxInFlight };
 }
 
 /** Whether the request declares a body (Node's parser has read only its headers so far). */

@@ -60,6 +60,8 @@ export interface BoxofficeApp {
   beginShutdown(): void;
   /** Requests admitted and not yet answered. */
   inFlight(): number;
+  /** Requests whose body is still arriving (they hold no slot yet, but shutdown waits for them too). */
+  uploading(): number;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 512;
@@ -157,5 +159,6 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
       state.shuttingDown = true;
     },
     inFlight: admission.inFlight,
+    uploading: admission.uploading,
   };
 }

@@ -14,15 +14,10 @@ export interface ConnectionLimits {
 }
 
 /**
- * A socket beyond an allowance must send its first request within this long; it is then answered
- * 429 and closed. A slowloris socket dribbling headers is answered the same way when this runs out.
+ * A socket beyond an allowance that sends nothing is answered 429 and closed after this long; one
+ * that sends part of a request (a slowloris dribbling headers) is answered as soon as that arrives.
  */
-const OVER_LIMIT_GRACE_MS = 500;
-/**
- * After that 429, how long the client has to read it and hang up before the socket is destroyed;
- * short, since a client still dribbling after the grace period is a slow one.
- */
-const LINGER_MS = 500;
+const IDLE_GRACE_MS = 500;
 
 export interface ConnectionGuard {
   open(): number;
@@ -34,9 +29,9 @@ export interface ConnectionGuard {
  * Socket-level defence against slow clients (slowloris): one address cannot hold more than its
  * share of sockets, and the server's own header and request timeouts (see app.ts) reclaim the ones
  * it has. A socket beyond a limit is not reset, which clients take for a network fault and retry at
- * once: its first request is answered 429 with Retry-After and Connection: close (by the admission
- * hook, or here if the request does not arrive in time), so a busy client behind a shared address
- * learns to wait while a slow one is still cut off within about a second.
+ * once: a whole first request is answered 429 with Retry-After and Connection: close by the
+ * admission hook, and a partial or missing one gets the same answer here at once (or after a short
+ * grace), so a busy client behind a shared address learns to wait while a slow one is still cut off.
  */
 export function guardConnections(server: Server, limits: ConnectionLimits): ConnectionGuard {
   const perAddress = new Map<string, number>();
@@ -67,23 +62,25 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
     const perClient = limits.maxConnectionsPerClient;
     if (open > limits.maxConnections || (perClient > 0 && mine > perClient && !limits.isProxySocket(address))) {
       overLimit.add(socket);
-      const timer = setTimeout(() => {
-        waiting.delete(socket);
+      const refuse = (): void => {
+        if (!waiting.has(socket)) return;
+        stopWaiting(socket);
         if (socket.destroyed) return;
         socket.on('error', () => {});
         writeRawError(socket, Errors.tooManyConnections(), { 'Retry-After': String(limits.retryAfterSeconds) });
-        endAndLinger(socket);
-      }, OVER_LIMIT_GRACE_MS);
-      timer.unref();
-      waiting.set(socket, timer);
+        closeAfterFlush(socket);
+      };
+      waiting.set(socket, setTimeout(refuse, IDLE_GRACE_MS).unref());
+      // Node's own 'data' listener parses first: a request whose headers are all here has been
+      // reported by now and will be answered by the admission hook; anything less is refused now.
+      socket.once('data', refuse);
     }
   });
   return { open: () => open, isOverLimit: (socket) => socket !== null && overLimit.has(socket) };
 }
 
-/** Half-closes, so the peer reads the answer and sees the end, then destroys if it never closes. */
-function endAndLinger(socket: Socket): void {
-  socket.end();
-  socket.resume();
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+/** Sends what was written and a FIN, then lets go of the socket even if the peer never hangs up. */
+function closeAfterFlush(socket: Socket): void {
+  socket.end(() => socket.destroy());
+  setTimeout(() => socket.destroy(), 500).unref();
 }
