@@ -3,7 +3,8 @@ import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
 import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT } from './http/app.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UPLOADS_PER_CLIENT } from './http/app.js';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { runPrimary } from './server/cluster.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
@@ -34,9 +35,19 @@ interface ServeFlags {
   headless: boolean;
   maxInflightPerClient?: number;
   maxConnections: number;
-  trustProxy: boolean;
+  maxConnectionsPerClient: number;
+  maxUploadsPerClient: number;
+  trustProxy: TrustProxy;
   buyerRate: number;
   corsOrigin?: string;
+}
+
+function trustProxy(raw: string): TrustProxy {
+  try {
+    return parseTrustProxy(raw);
+  } catch (err) {
+    throw new InvalidArgumentError(`trust-proxy takes a hop count or proxy addresses (e.g. 1, or 10.0.0.5,10.0.1.0/24): ${(err as Error).message}.`);
+  }
 }
 
 function corsOrigin(raw: string): string {
@@ -73,9 +84,11 @@ program
   .option('--workers <n>', 'worker processes sharing the port and the database (uses every core)', integer('workers', 1, 64), 1)
   .option('--max-inflight <n>', 'requests in service at once (per process) before answering 429', integer('max-inflight', 1, 1_000_000), DEFAULT_MAX_IN_FLIGHT)
   .option('--max-inflight-per-client <n>', 'requests in service at once from one client address (default: an eighth of --max-inflight, at least 8)', integer('max-inflight-per-client', 1, 1_000_000))
-  .option('--max-connections <n>', 'open sockets at once (per process)', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
+  .option('--max-connections <n>', 'open sockets at once (per process); a socket beyond it is answered 429 and closed', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
+  .option('--max-connections-per-client <n>', 'open sockets from one address (0: no limit; a trusted proxy is exempt); a socket beyond it is answered 429 and closed', integer('max-connections-per-client', 0, 1_000_000), DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
+  .option('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT)
+  .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false)
   .option('--buyer-rate <n>', 'booking and hold requests a second from one client address before 429 (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
-  .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind a load balancer you run)', false)
   .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
@@ -101,6 +114,8 @@ program
       logLevel: opts.logLevel,
       maxInFlightPerClient: opts.maxInflightPerClient,
       maxConnections: opts.maxConnections,
+      maxConnectionsPerClient: opts.maxConnectionsPerClient,
+      maxUploadsPerClient: opts.maxUploadsPerClient,
       trustProxy: opts.trustProxy,
       corsOrigin: opts.corsOrigin,
       buyerRate: opts.buyerRate,

@@ -115,6 +115,16 @@ export const Errors = {
       'too_many_requests',
       `You already have ${limit} requests in progress; wait for them, then retry after the time in Retry-After.`,
     ),
+  tooManyConnections: () =>
+    new BoxofficeError(
+      'too_many_requests',
+      'Too many connections are open from your address; this one is closed. Retry after the time in Retry-After, or reuse a connection.',
+    ),
+  tooManyUploads: (limit: number) =>
+    new BoxofficeError(
+      'too_many_requests',
+      `You already have ${limit} request bodies still arriving; send them, then retry after the time in Retry-After.`,
+    ),
   storageUnavailable: (cause?: unknown) =>
     new BoxofficeError('storage_unavailable', 'Storage is unavailable right now, so your request was not confirmed. Retry shortly.', {
       cause,

@@ -18,6 +18,7 @@ import { streamRoutes } from './routes/stream.js';
 import { webRoutes } from './routes/web.js';
 import { sharedSchemas } from './schemas.js';
 import { registerSecurity } from './security.js';
+import { proxyTrust, type TrustProxy } from './trust-proxy.js';
 
 export interface AppConfig {
   adminToken: string;
@@ -29,18 +30,20 @@ export interface AppConfig {
   retryAfterSeconds?: number;
   /** Requests in service at once from one client address (default: an eighth of maxInFlight, at least 8). */
   maxInFlightPerClient?: number;
-  /** Open sockets in all (default 10,000). */
+  /** Open sockets in all (default 10,000); a socket beyond it gets 429 and is closed. */
   maxConnections?: number;
-  /** Open sockets per client address (default 256; not applied behind a trusted proxy). */
+  /** Open sockets per client address (default 256; 0 turns it off; not applied to a trusted proxy's address). */
   maxConnectionsPerClient?: number;
+  /** Request bodies still arriving at once from one client address before 429 (default 16). */
+  maxUploadsPerClient?: number;
   /** All request headers must arrive within this many ms (default 10 s): slow-header clients are cut off. */
   headersTimeoutMs?: number;
-  /** A whole request must arrive within this many ms (default 30 s). */
+  /** A whole request, body included, must arrive within this many ms (default 10 s), else 408. */
   requestTimeoutMs?: number;
   /** Booking and hold requests a second from one client address (default 10); 0 turns the limit off. */
   buyerRatePerSecond?: number;
-  /** Honour X-Forwarded-For for the client address (only behind a load balancer you run). */
-  trustProxy?: boolean;
+  /** Which proxies' X-Forwarded-For entries to believe (trust-proxy.ts); off by default. */
+  trustProxy?: TrustProxy;
   /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
   corsOrigin?: string;
   /** The version shown in the OpenAPI document. */
@@ -51,6 +54,7 @@ export interface AppConfig {
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256;
+export const DEFAULT_MAX_UPLOADS_PER_CLIENT = 16;
 
 export interface BoxofficeApp {
   app: FastifyInstance;
@@ -59,6 +63,8 @@ export interface BoxofficeApp {
   beginShutdown(): void;
   /** Requests admitted and not yet answered. */
   inFlight(): number;
+  /** Requests whose body is still arriving (they hold no slot yet, but shutdown waits for them too). */
+  uploading(): number;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 512;
@@ -68,6 +74,8 @@ export const DEFAULT_BODY_LIMIT = 16 * 1024;
 export function buildApp(options: { service: TicketService; config: AppConfig; logger?: PinoLogger }): BoxofficeApp {
   const { service, config } = options;
   const bodyLimit = config.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const proxies = proxyTrust(config.trustProxy);
+  const retryAfterSeconds = config.retryAfterSeconds ?? 1;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per booking comes from the service; a line per request on top would double the log.
@@ -75,7 +83,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     bodyLimit,
     // We answer 503 ourselves, in the API's error shape, while closing.
     return503OnClosing: false,
-    trustProxy: config.trustProxy ?? false,
+    trustProxy: proxies.trust,
     // Node checks header and request deadlines every connectionsCheckingInterval (30 s by default);
     // once a second makes a 10 s headers timeout mean about 10 s against slowloris.
     serverFactory: (handler) =>
@@ -83,7 +91,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
         {
           connectionsCheckingInterval: 1000,
           headersTimeout: config.headersTimeoutMs ?? 10_000,
-          requestTimeout: config.requestTimeoutMs ?? 30_000,
+          // Also the deadline of a slow body, which holds an upload place (not a slot) meanwhile.
+          requestTimeout: config.requestTimeoutMs ?? 10_000,
           keepAliveTimeout: 10_000,
           maxHeaderSize: 16 * 1024,
           // Answered by the admission hook in the API's error shape instead of Node's empty 400.
@@ -107,18 +116,22 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   registerErrorHandling(app, bodyLimit);
   app.server.on('connect', (_request, socket) => answerConnect(socket as import('node:net').Socket));
   app.server.on('checkExpectation', answerExpectation);
-  guardConnections(app.server, {
+  const guard = guardConnections(app.server, {
     maxConnections: config.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    maxConnectionsPerClient: config.trustProxy ? 0 : (config.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+    maxConnectionsPerClient: config.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+    isProxySocket: proxies.isProxySocket,
+    retryAfterSeconds,
   });
   registerSecurity(app, { corsOrigin: config.corsOrigin });
   const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const admission = registerAdmission(app, {
     maxInFlight,
     maxInFlightPerClient: config.maxInFlightPerClient ?? Math.max(8, Math.floor(maxInFlight / 8)),
-    retryAfterSeconds: config.retryAfterSeconds ?? 1,
+    maxUploadsPerClient: config.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT,
+    retryAfterSeconds,
     metrics,
     state,
+    isOverLimit: guard.isOverLimit,
   });
   registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics });
   app.addHook('onResponse', (request, reply, done) => {
@@ -150,5 +163,6 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
       state.shuttingDown = true;
     },
     inFlight: admission.inFlight,
+    uploading: admission.uploading,
   };
 }

@@ -121,11 +121,15 @@ export function answerConnect(socket: Socket): void {
   socket.end();
 }
 
-function writeRawError(socket: Socket, err: BoxofficeError): void {
+/** Writes a whole answer in the API's shape straight onto a socket that no route will answer. */
+export function writeRawError(socket: Socket, err: BoxofficeError, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(err.toJSON());
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.write(
     `HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${RAW_SECURITY_HEADERS}Connection: close\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${RAW_SECURITY_HEADERS}${extra}Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -134,7 +138,7 @@ const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
   .map(([name, value]) => `${name}: ${value}\r\n`)
   .join('');
 
-const STATUS_TEXT: Record<number, string> = { 417: 'Expectation Failed', 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = { 417: 'Expectation Failed', 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large' };
 
 /** The router's own refusals (bad percent-encoding, over-long path parameters), in the API's shape. */
 export function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {

@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
+import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, openStore } from '../store/index.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -17,7 +18,9 @@ export interface ServeOptions {
   maxInFlight: number;
   maxInFlightPerClient?: number;
   maxConnections?: number;
-  trustProxy?: boolean;
+  maxConnectionsPerClient?: number;
+  maxUploadsPerClient?: number;
+  trustProxy?: TrustProxy;
   corsOrigin?: string;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
@@ -69,7 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
-  const { app, beginShutdown, inFlight } = buildApp({
+  const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,
     config: {
@@ -77,6 +80,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxInFlight: options.maxInFlight,
       maxInFlightPerClient: options.maxInFlightPerClient,
       maxConnections: options.maxConnections,
+      maxConnectionsPerClient: options.maxConnectionsPerClient,
+      maxUploadsPerClient: options.maxUploadsPerClient,
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
       buyerRatePerSecond: options.buyerRate,
@@ -135,10 +140,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // Keep-alive clients may have a request on the wire already: for a short window they still get
       // an answer (a 503 with Connection: close) instead of a reset, while in-flight work finishes.
       const started = Date.now();
-      while (inFlight() > 0 || Date.now() < started + DRAIN_WINDOW_MS) {
+      // A request still uploading holds no slot but keeps its connection open: wait for it too.
+      while (inFlight() + uploading() > 0 || Date.now() < started + DRAIN_WINDOW_MS) {
         if (Date.now() > started + SHUTDOWN_GRACE_MS / 2) {
           // A client stalled mid-upload would hold the shutdown forever: cut the stragglers off.
-          logger.warn({ inFlight: inFlight() }, 'closing connections that did not finish in time');
+          logger.warn({ inFlight: inFlight(), uploading: uploading() }, 'closing connections that did not finish in time');
           app.server.closeAllConnections();
           break;
         }

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAllProcesses, runCli, startServerProcess, probe } from '../helpers/server-process.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/tmp.js';
 import { adminHeaders, call, checkAfterRestart, createEvent, runBookingLoad, summarize, type EventJson } from './booking-load.js';
 
@@ -57,6 +58,11 @@ describe('bad flags: one clear line on stderr, non-zero exit', () => {
   it('an unknown flag --frobnicate', async () => {
     const result = await runCli(serve(freshDir(), '--port', '0', '--frobnicate'));
     expectOneLineFailure(result, /unknown option '--frobnicate'/);
+  });
+
+  it('--trust-proxy with something that is neither a hop count nor an address', async () => {
+    const result = await runCli(serve(freshDir(), '--port', '0', '--trust-proxy', 'proxy.example'));
+    expectOneLineFailure(result, /trust-proxy.*hop count or proxy addresses.*proxy\.example/);
   });
 
   it('--log-level loud', async () => {
@@ -249,5 +255,31 @@ describe('--db :memory:', () => {
     again.kill('SIGTERM');
     expect(await again.waitForExit()).toEqual({ code: 0, signal: null });
     expect(readdirSync(dataDir).filter((name) => name.includes('.db'))).toEqual([]);
+  });
+});
+
+describe('admission flags reach the server', () => {
+  it('--max-connections-per-client and --trust-proxy: a second socket from one address is answered 429, a forwarded client behind the local proxy is keyed on the entry the proxy appended', async () => {
+    const server = await startServerProcess({
+      dataDir: freshDir(),
+      args: ['--max-connections-per-client', '1', '--max-inflight-per-client', '1', '--max-uploads-per-client', '1', '--trust-proxy'],
+    });
+    const first = rawRequest(server.port, '', '127.0.0.2');
+    await new Promise((r) => first.socket.once('connect', r));
+    const second = rawRequest(server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', '127.0.0.2');
+    const refused = await second.answer;
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: 'too_many_requests' });
+    first.socket.destroy();
+
+    // Through the proxy (127.0.0.1, exempt from the socket allowance): two uploads from one client.
+    const upload = (forwarded: string) =>
+      rawRequest(server.port, `POST /noop HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${forwarded}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`);
+    const uploads = [upload('1.1.1.1, 10.0.0.9'), upload('2.2.2.2, 10.0.0.9')];
+    const status = await Promise.race(uploads.map((u) => u.answer.then((a) => a.status)));
+    expect(status).toBe(429);
+    for (const u of uploads) u.socket.destroy();
+    server.kill('SIGTERM');
+    await server.waitForExit();
   });
 });

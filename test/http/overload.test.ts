@@ -11,13 +11,13 @@ interface RawClient {
   response: Promise<{ status: number; head: string; body: string }>;
 }
 
-/** Opens a socket and sends only the headers of a booking, holding its body back: a slow upload. */
-function slowBooking(port: number, eventId: string): RawClient {
+/** Opens a socket and sends a booking; with `withBody: false` only its headers, holding the body back. */
+function booking(port: number, eventId: string, withBody = true): RawClient {
   const socket = connect(port, '127.0.0.1');
   socket.setNoDelay(true);
   const body = '{"tickets":1}';
   socket.write(
-    `POST /events/${eventId}/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    `POST /events/${eventId}/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${withBody ? body : ''}`,
   );
   const response = new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
     let data = '';
@@ -35,15 +35,30 @@ function slowBooking(port: number, eventId: string): RawClient {
   return { socket, response };
 }
 
+/** A SQLite store whose bookings wait until the test opens the gate: requests stay in service. */
+class GatedStore extends SqliteStore {
+  private opened = Promise.resolve();
+  open = (): void => {};
+  closeGate(): void {
+    this.opened = new Promise((resolve) => (this.open = resolve));
+  }
+  override async commitBookings(requests: Parameters<SqliteStore['commitBookings']>[0]) {
+    await this.opened;
+    return super.commitBookings(requests);
+  }
+}
+
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('overload: bounded in-flight work', () => {
   const tmp = tempDir();
   let server: Awaited<ReturnType<typeof startApp>>;
+  let store: GatedStore;
   let eventId: string;
 
   beforeAll(async () => {
-    server = await startApp({ store: new SqliteStore(`${tmp.dir}/overload.db`), config: { maxInFlight: 4 } });
+    store = new GatedStore(`${tmp.dir}/overload.db`);
+    server = await startApp({ store, config: { maxInFlight: 4, maxUploadsPerClient: 8 } });
     const res = await request(`${server.url}/events`, {
       method: 'POST',
       headers: adminHeaders,
@@ -56,14 +71,15 @@ describe('overload: bounded in-flight work', () => {
     tmp.cleanup();
   });
 
-  it('with --max-inflight 4, 200 slow requests: 4 are served, 196 get 429 + Retry-After at once, /healthz stays up', async () => {
+  it('with --max-inflight 4, 200 requests in slow service: 4 are served, 196 get 429 + Retry-After at once, /healthz stays up', async () => {
+    store.closeGate();
     const clients: RawClient[] = [];
-    for (let i = 0; i < 200; i++) clients.push(slowBooking(server.port, eventId));
+    for (let i = 0; i < 200; i++) clients.push(booking(server.port, eventId));
     const early = await Promise.race([
       Promise.all(clients.slice(4).map((c) => c.response)),
       settle(20_000).then(() => 'timeout' as const),
     ]);
-    // The refusals came while the first four still held their slots (their bodies are not even sent).
+    // The refusals came while the first four still held their slots (their bookings wait at the gate).
     expect(early).not.toBe('timeout');
     const refused = (early as Array<{ status: number; head: string; body: string }>);
     const statuses = await Promise.all(clients.map((c) => Promise.race([c.response.then((r) => r.status), settle(50).then(() => 0)])));
@@ -82,9 +98,9 @@ describe('overload: bounded in-flight work', () => {
     const metrics = await request(`${server.url}/metrics`);
     expect(await metrics.body.text()).toMatch(/boxoffice_http_refused_total\{reason="too_many_requests"\} 196/);
 
-    // The four admitted requests finish normally once their bodies arrive.
+    // The four admitted requests finish normally once the store answers.
     const admitted = clients.filter((_, i) => statuses[i] === 0);
-    for (const c of admitted) c.socket.write('{"tickets":1}');
+    store.open();
     const done = await Promise.all(admitted.map((c) => c.response));
     expect(done.map((d) => d.status)).toEqual([201, 201, 201, 201]);
     for (const c of clients) c.socket.destroy();

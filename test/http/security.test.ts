@@ -98,13 +98,13 @@ describe('security', () => {
   });
 
   it('per-client limits key on the socket address, and on X-Forwarded-For only with trustProxy', async () => {
-    app = await startApp({ config: { maxInFlightPerClient: 1 } });
+    app = await startApp({ config: { maxInFlightPerClient: 1, maxUploadsPerClient: 1 } });
     // Without trust, both requests come from 127.0.0.1 whatever they claim: the second is refused.
     const [first, second] = await Promise.all([heldRequest(app.port, '10.0.0.1'), heldRequest(app.port, '10.0.0.2')]);
     expect([first, second].sort()).toEqual([429, 'pending']);
     await app.close();
 
-    app = await startApp({ config: { maxInFlightPerClient: 1, trustProxy: true } });
+    app = await startApp({ config: { maxInFlightPerClient: 1, maxUploadsPerClient: 1, trustProxy: true } });
     const both = await Promise.all([heldRequest(app.port, '10.0.0.1'), heldRequest(app.port, '10.0.0.2')]);
     expect(both).toEqual(['pending', 'pending']);
     // The same forwarded client twice is still one client.
