@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WriteBatch } from '../../src/core/commands.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { adminHeaders, startApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -42,9 +43,10 @@ class GatedStore extends SqliteStore {
   closeGate(): void {
     this.opened = new Promise((resolve) => (this.open = resolve));
   }
-  override async commitBookings(requests: Parameters<SqliteStore['commitBookings']>[0]) {
-    await this.opened;
-    return super.commitBookings(requests);
+  override async write(batch: WriteBatch) {
+    // Only bookings wait at the gate; creating the event does not.
+    if (batch.commands.some((c) => c.type === 'book')) await this.opened;
+    return super.write(batch);
   }
 }
 
