@@ -89,6 +89,10 @@ export async function createHoldEvent(url: string, options: { totalTickets: numb
       totalTickets: options.totalTickets,
       maxTicketsPerBooking: options.maxTicketsPerBooking ?? 10,
       holdSeconds: options.holdSeconds,
+      // The load stands for many buyers but comes from one loopback address,
+      // so the per-buyer limits must not be what refuses it.
+      maxHeldPerBuyer: options.totalTickets,
+      maxTicketsPerBuyer: options.totalTickets,
     }),
   });
   const body = (await res.json()) as Event;
