@@ -49,8 +49,13 @@ export function keyedSecrets(keys: readonly Uint8Array[]): BookingSecrets {
   };
 }
 
-/** The key of this process when none is given: a store opened without one still works, in-process. */
-const processSecrets = keyedSecrets([randomBytes(MIN_SECRET_KEY_BYTES)]);
+/**
+ * The key of this process when none is given: a store opened without one still works, within this
+ * process (SQLite hands it to its writer thread). After a restart such replays answer without the
+ * secret; the server always passes its own key.
+ */
+export const PROCESS_SECRET_KEY: Uint8Array = randomBytes(MIN_SECRET_KEY_BYTES);
+const processSecrets = keyedSecrets([PROCESS_SECRET_KEY]);
 
 export function secretsOf(ids: IdSource): BookingSecrets {
   return ids.secrets ?? processSecrets;

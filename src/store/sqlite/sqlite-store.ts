@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking } from '../../core/effects.js';
-import { keyedSecrets, type IdSource } from '../../core/identity.js';
+import { keyedSecrets, PROCESS_SECRET_KEY, type IdSource } from '../../core/identity.js';
 import type { Store } from '../../core/store.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
@@ -48,7 +48,7 @@ export class SqliteStore implements Store {
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
     if (path === ':memory:') return new SqliteStore(path, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript, secretKeys: options.secretKeys });
+    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
     try {
       const reader = new Database(path, { fileMustExist: true });
       reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
