@@ -59,6 +59,8 @@ const eventCases: Case[] = [
   { name: 'create with a wrong token', method: 'POST', path: () => '/events', headers: { ...json, authorization: 'Bearer wrong-token-000000000000' }, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
   { name: 'create with the token in the query string', method: 'POST', path: () => `/events?token=${ADMIN_TOKEN}`, headers: json, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
   { name: 'create with Basic auth', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Basic ${ADMIN_TOKEN}` }, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
+  { name: 'create with ESC in the name', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ ...goodEvent, name: 'Gig \u001b[2J' }), status: 400, error: 'invalid_request' },
+  { name: 'create with a bidi override in the name', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ ...goodEvent, name: 'Gig \u202e' }), status: 400, error: 'invalid_request' },
   ...[
     { name: '' },
     { name: '   ' },
