@@ -52,10 +52,10 @@ export function isBoxofficeError(err: unknown): err is BoxofficeError {
 /** Constructors with the sentences a person reads; tests and UIs rely on this wording. */
 export const Errors = {
   invalidRequest: (message: string) => new BoxofficeError('invalid_request', message),
-  unauthorized: () =>
+  unauthorized: (message = 'This endpoint needs the admin token: send "Authorization: Bearer <token>".') =>
     new BoxofficeError(
       'unauthorized',
-      'This endpoint needs the admin token: send "Authorization: Bearer <token>".',
+      message,
     ),
   unauthorizedCancel: () =>
     new BoxofficeError(

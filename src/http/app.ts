@@ -22,6 +22,10 @@ import { proxyTrust, type TrustProxy } from './trust-proxy.js';
 
 export interface AppConfig {
   adminToken: string;
+  /** A second credential that may read /metrics and nothing else. */
+  metricsToken?: string;
+  /** Serve POST /noop, the benchmark's ceiling (default off). */
+  benchRoutes?: boolean;
   /** Requests in service at once before answering 429 (default 512). */
   maxInFlight?: number;
   /** Largest accepted request body in bytes (default 16 KiB). */
@@ -143,7 +147,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   });
 
   registerOpenApi(app, config.version ?? '0.0.0');
-  const auth = adminAuth(config.adminToken);
+  const auth = adminAuth(config.adminToken, config.metricsToken);
   // Inside a plugin so they are added after the OpenAPI generator has loaded and can see them;
   // the hooks, schemas and error handler above still apply to them.
   void app.register(async (routes) => {
@@ -151,7 +155,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
-    opsRoutes(routes, { metrics, state, saturation: admission });
+    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, benchRoutes: config.benchRoutes ?? false });
     streamRoutes(routes, { service, state });
     webRoutes(routes);
   });

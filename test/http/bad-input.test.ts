@@ -50,7 +50,7 @@ const cases: Case[] = [
   { name: 'read a malformed event id', method: 'GET', path: () => '/events/%00', status: 400, error: 'invalid_request' },
   { name: 'read a malformed ticket id', method: 'GET', path: () => '/tickets/abc', status: 400, error: 'invalid_request' },
   { name: 'an unknown route', method: 'GET', path: () => '/admin/../../etc/passwd', status: 404, error: 'not_found' },
-  { name: 'an unknown method on events', method: 'DELETE', path: () => '/events', status: 404, error: 'not_found' },
+  { name: 'an unknown method on events', method: 'DELETE', path: () => '/events', status: 405, error: 'method_not_allowed' },
 ];
 
 const goodEvent = { name: 'Gig', date: '2027-01-01T20:00:00Z', totalTickets: 5 };

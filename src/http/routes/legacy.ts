@@ -38,13 +38,4 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
       return placed.value.tickets.map((t) => t.id);
     },
   );
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: '/reserve',
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      reply.header('allow', 'POST');
-      throw Errors.methodNotAllowed(request.method, '/reserve', 'POST');
-    },
-  });
 }
