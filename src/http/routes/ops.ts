@@ -1,6 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Errors } from '../../core/errors.js';
 import type { AdmissionState } from '../admission.js';
+import type { ClockStatus } from '../../core/store.js';
 import type { Metrics } from '../metrics.js';
 
 /** Liveness and metrics: never refused by the admission limit, so they work during overload. */
@@ -15,6 +16,8 @@ export interface OpsDeps {
   saturation: Saturation;
   /** Guards /metrics: sales totals and refusal reasons are the organiser's business. */
   monitoringOnly: onRequestHookHandler;
+  /** This node's clock against the shared one, when the storage has one. */
+  clock: () => ClockStatus | undefined;
   /** Serve the benchmark's no-op route (off in production: it is a free ride past every rule). */
   benchRoutes: boolean;
 }
@@ -32,11 +35,14 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const inFlight = deps.saturation.inFlight();
     const { capacity } = deps.saturation;
+    // A skewed clock is reported, not refused: deadlines use the shared clock anyway, so the node
+    // still serves correctly; the operator is told to fix it.
+    const clock = deps.clock();
     if (inFlight >= capacity) {
       reply.header('retry-after', '1');
-      return reply.code(503).send({ error: 'saturated', message: `Every request slot is in use (${inFlight} of ${capacity}); try another node or retry shortly.`, inFlight, maxInFlight: capacity });
+      return reply.code(503).send({ error: 'saturated', message: `Every request slot is in use (${inFlight} of ${capacity}); try another node or retry shortly.`, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
     }
-    return reply.send({ status: 'ready', inFlight, maxInFlight: capacity });
+    return reply.send({ status: 'ready', inFlight, maxInFlight: capacity, ...(clock && { clock }) });
   });
   // The HTTP stack's own ceiling for the benchmark: a JSON POST that goes through admission,
   // parsing and serialisation like a booking, and does nothing else.
