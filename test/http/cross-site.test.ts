@@ -5,7 +5,7 @@
  */
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, adminHeaders, startApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 
 type App = Awaited<ReturnType<typeof startApp>>;
 let app: App | undefined;
@@ -63,7 +63,7 @@ describe('state-changing requests from another site are refused', () => {
       expect(res.body).toEqual({ error: 'cross_site_request', message: expect.stringMatching(/another site.*--cors-origin/) });
     }
     expect(await available(eventId)).toBe(100);
-    const metrics = await (await fetch(`${app!.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app!.url}/metrics`, { headers: metricsHeaders })).text();
     expect(metrics).toMatch(new RegExp(`boxoffice_http_refused_total\\{reason="cross_site"\\} ${refusals.length}\\b`));
   });
 
@@ -91,8 +91,6 @@ describe('state-changing requests from another site are refused', () => {
       { method: 'DELETE', url: `/holds/${hold.id}`, headers: foreign },
       { method: 'DELETE', url: `/bookings/${booking.id}`, headers: { ...foreign, authorization: `Bearer ${ADMIN_TOKEN}` } },
       { method: 'DELETE', url: `/bookings/${booking.id}`, headers: { ...foreign, authorization: `Bearer ${booking.secret}` } },
-      { method: 'PUT', url: '/reserve', headers: foreign },
-      { method: 'PATCH', url: `/events/${eventId}`, headers: foreign },
     ] as const;
     for (const a of attempts) {
       const res = await app!.app.inject({ method: a.method, url: a.url, headers: a.headers, payload: 'payload' in a ? a.payload : undefined });
