@@ -68,8 +68,8 @@ describeBrowser('no cross-site bookings in a real browser', () => {
     cleanup?.();
   });
 
-  async function createEvent(totalTickets: number): Promise<string> {
-    const res = await fetch(`${server.url}/events`, {
+  async function createEvent(totalTickets: number, on: ServerProcess = server): Promise<string> {
+    const res = await fetch(`${on.url}/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Cross-site target', date: '2027-03-12T19:30:00Z', totalTickets }),
@@ -78,7 +78,8 @@ describeBrowser('no cross-site bookings in a real browser', () => {
     return ((await res.json()) as { id: string }).id;
   }
 
-  const available = async (id: string) => ((await (await fetch(`${server.url}/events/${id}`)).json()) as { availableTickets: number }).availableTickets;
+  const available = async (id: string, on: ServerProcess = server) =>
+    ((await (await fetch(`${on.url}/events/${id}`)).json()) as { availableTickets: number }).availableTickets;
 
   it('pages on another site or another origin take no ticket: three no-cors fetches and a form post each', async () => {
     const eventId = await createEvent(200);
@@ -132,5 +133,32 @@ describeBrowser('no cross-site bookings in a real browser', () => {
     expect(await page.locator('#ticket-list li').count()).toBe(2);
     expect(await available(eventId)).toBe(18);
     await page.close();
+  });
+
+  it('the origin named by --cors-origin may book from its own site, with CORS; other sites still may not', async () => {
+    const [trustedSite, otherSite] = sites;
+    const dir = tempDir('boxoffice-xsite-cors-');
+    const partner = await startServerProcess({ dataDir: dir.dir, args: ['--cors-origin', trustedSite!.origin] });
+    try {
+      const eventId = await createEvent(50, partner);
+      const page = await context.newPage();
+      await page.goto(`${trustedSite!.origin}/`);
+      // A JSON POST from another origin: the browser asks first (preflight), then sends it; the page may read the answer.
+      const booked = await page.evaluate(async (url) => {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tickets":3}' });
+        return { status: res.status, tickets: ((await res.json()) as { tickets: unknown[] }).tickets.length };
+      }, `${partner.url}/events/${eventId}/bookings`);
+      expect(booked).toEqual({ status: 201, tickets: 3 });
+      await page.goto(`${otherSite!.origin}/`);
+      const status = page.waitForResponse((r) => r.url().startsWith(`${partner.url}/reserve`));
+      await page.evaluate((url) => fetch(url, { method: 'POST', mode: 'no-cors' }).then(() => undefined), `${partner.url}/reserve?eventId=${eventId}&tickets=10`);
+      expect((await status).status()).toBe(403);
+      expect(await available(eventId, partner)).toBe(47);
+      await page.close();
+    } finally {
+      partner.kill();
+      await partner.waitForExit();
+      dir.cleanup();
+    }
   });
 });
