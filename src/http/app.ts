@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
 import { adminAuth } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
+import { registerCrossSiteCheck } from './cross-site.js';
 import { DEFAULT_BUYER_RATE, registerBuyerRate } from './buyer-rate.js';
 import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
@@ -48,7 +49,7 @@ export interface AppConfig {
   buyerRatePerSecond?: number;
   /** Which proxies' X-Forwarded-For entries to believe (trust-proxy.ts); off by default. */
   trustProxy?: TrustProxy;
-  /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
+  /** The one browser origin allowed to call the API cross-origin (and to write from another site); CORS is off without it. */
   corsOrigin?: string;
   /** The version shown in the OpenAPI document. */
   version?: string;
@@ -127,6 +128,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     retryAfterSeconds,
   });
   registerSecurity(app, { corsOrigin: config.corsOrigin });
+  // Before admission: a page on another site gets its 403 without taking an upload place or a slot.
+  registerCrossSiteCheck(app, { trustedOrigins: config.corsOrigin ? [config.corsOrigin] : [], metrics });
   const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const admission = registerAdmission(app, {
     maxInFlight,
