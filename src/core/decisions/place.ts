@@ -45,7 +45,7 @@ function place(ledger: Ledger, { type, eventId, tickets, buyer }: Placement): Ou
   }
   if (buyer !== undefined) {
     const mine = ledger.buyer(eventId, buyer);
-    if (type === 'hold' && tickets > event.maxHeldPerBuyer) return refusal(Errors.buyerHoldLimit(mine.held, tickets, event.maxHeldPerBuyer));
+    if (type === 'hold' && mine.held + tickets > event.maxHeldPerBuyer) return refusal(Errors.buyerHoldLimit(mine.held, tickets, event.maxHeldPerBuyer));
     if (mine.held + mine.bought + tickets > event.maxTicketsPerBuyer) {
       return refusal(Errors.buyerTicketLimit(mine.held + mine.bought, tickets, event.maxTicketsPerBuyer));
     }
