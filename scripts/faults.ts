@@ -9,7 +9,7 @@
  * The source is restored after each fault, also on Ctrl-C. Results are printed as a table; the last
  * run is recorded in test/FAULTS.md. PostgreSQL faults need BOXOFFICE_TEST_PG_URL.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 interface Fault {
@@ -37,16 +37,36 @@ const FAULTS: Fault[] = [
   { id: 'postgres-buyer-counters', what: "PostgreSQL adapter: a buyer's counters are never moved", file: 'src/store/postgres/postgres-rows.ts', find: 'UPDATE buyer_tickets t SET held = t.held + d.h, bought = t.bought + d.b', replace: 'UPDATE buyer_tickets t SET held = t.held, bought = t.bought', tests: ['test/store/postgres.test.ts'] },
 ];
 
+/** Runs a command to its end; async so that Ctrl-C reaches the handler below and the source is restored. */
+function run(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: process.env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
+
+// The faults are written into the working tree: refuse to mix them with uncommitted work.
+const dirty = await run('git', ['status', '--porcelain', '--untracked-files=no', 'src']);
+if (dirty.output.trim() !== '') {
+  console.error('scripts/faults.ts: src/ has uncommitted changes; commit or stash them first (faults are written into src/ and restored after each run).');
+  process.exit(2);
+}
+
 const only = process.argv[2];
 const chosen = FAULTS.filter((f) => !only || f.id.includes(only));
 const original = new Map<string, string>();
 const restore = () => {
   for (const [file, text] of original) writeFileSync(file, text);
 };
-process.on('SIGINT', () => {
-  restore();
-  process.exit(130);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    restore();
+    process.exit(130);
+  });
+}
 
 const rows: string[] = [];
 let missed = 0;
@@ -61,18 +81,17 @@ for (const fault of chosen) {
   writeFileSync(fault.file, text.replace(fault.find, fault.replace));
   const started = Date.now();
   // The writer thread and the server processes run built code: build the fault in first.
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { encoding: 'utf8' });
-  const run = build.status === 0 ? spawnSync('npx', ['vitest', 'run', ...fault.tests], { encoding: 'utf8', env: process.env }) : build;
+  const build = await run('npm', ['run', 'build', '--silent']);
+  const tests = build.status === 0 ? await run('npx', ['vitest', 'run', ...fault.tests]) : build;
   restore();
   original.clear();
-  const output = `${run.stdout}\n${run.stderr}`;
-  const failedTests = /Tests\s+(\d+) failed/.exec(output)?.[1] ?? (build.status !== 0 ? 'build' : '0');
-  const caught = run.status !== 0;
+  const failedTests = /Tests\s+(\d+) failed/.exec(tests.output)?.[1] ?? (build.status !== 0 ? 'build' : '0');
+  const caught = tests.status !== 0;
   if (!caught) missed++;
   rows.push(`| ${fault.id} | ${fault.what} | \`${fault.file}\` | ${fault.tests.join(', ')} | ${caught ? `caught: ${failedTests} failing` : '**NOT CAUGHT**'} (${Math.round((Date.now() - started) / 1000)} s) |`);
   console.log(rows.at(-1));
 }
-spawnSync('npm', ['run', 'build', '--silent']);
+await run('npm', ['run', 'build', '--silent']);
 console.log(`\n| Fault | What it breaks | Where | Tests run | Result |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
 console.log(`\n${chosen.length - missed} of ${chosen.length} faults caught`);
 process.exit(missed === 0 ? 0 : 1);
