@@ -8,7 +8,7 @@ import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
 import { presentHold, publicBooking } from './presenting.js';
-import type { Store } from './store.js';
+import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
 
@@ -82,7 +82,9 @@ export class TicketService {
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
     this.logger = options.logger ?? silentLogger;
-    this.identity = options.identity ?? systemIdentity;
+    // Deadlines several nodes judge (hold expiry) need one clock: the storage's when it has one.
+    const clock = store.clock;
+    this.identity = options.identity ?? (clock ? { ...systemIdentity, now: () => clock.now() } : systemIdentity);
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
     this.observers.push(logObserver(this.logger));
     this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
@@ -211,6 +213,11 @@ export class TicketService {
   }
 
   /** Expires every due hold now. The service also does this on its own timer. */
+  /** How this node's clock compares with the storage's shared one (undefined: one process, no shared clock). */
+  clockStatus(): ClockStatus | undefined {
+    return this.store.clock?.status();
+  }
+
   expireHolds(): Promise<ExpiryResult> {
     return this.withStorage(this.housekeeping.sweep());
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BoxofficeError, Errors, isBoxofficeError, type ErrorCode } from '../core/errors.js';
+import { answerUnmatched, trackAllowedMethods } from './allowed-methods.js';
 import { SECURITY_HEADERS } from './security.js';
 
 type SchemaError = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
@@ -91,10 +92,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
   });
-  app.setNotFoundHandler((request, reply) => {
-    const err = Errors.routeNotFound(request.method, request.url);
-    void reply.code(err.status).type('application/json; charset=utf-8').send(err.toJSON());
-  });
+  app.setNotFoundHandler(answerUnmatched(trackAllowedMethods(app)));
 }
 
 /**

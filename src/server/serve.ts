@@ -6,7 +6,7 @@ import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
-import { resolveAdminToken } from './admin-token.js';
+import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 
@@ -26,6 +26,8 @@ export interface ServeOptions {
   corsOrigin?: string;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
+  /** Serve POST /noop for the benchmark. */
+  benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
@@ -71,6 +73,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     extraStream: options.logStream,
   });
 
+  // Before the database opens: a token nobody could send is a configuration error, not a server.
+  const admin = resolveAdminToken(dataDir);
+  const metricsToken = resolveMetricsToken();
   const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
@@ -79,13 +84,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
-  const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,
     config: {
       adminToken: admin.token,
+      metricsToken,
       maxInFlight: options.maxInFlight,
       maxInFlightPerClient: options.maxInFlightPerClient,
       maxConnections: options.maxConnections,
@@ -94,6 +99,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
       buyerRatePerSecond: options.buyerRate,
+      benchRoutes: options.benchRoutes,
       version: VERSION,
     },
   });

@@ -1,6 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -138,7 +138,7 @@ describe('HTTP API', () => {
 
   it('serves /healthz and Prometheus /metrics with booking counters', async () => {
     expect((await inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const metrics = await inject({ method: 'GET', url: '/metrics' });
+    const metrics = await inject({ method: 'GET', url: '/metrics', headers: metricsHeaders });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toMatch(/boxoffice_bookings_total\{outcome="booked"\} \d+/);
     expect(metrics.body).toMatch(/boxoffice_tickets_sold_total \d+/);

@@ -19,7 +19,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
         params: idParams,
         headers: idempotencyHeaders,
         body: bookingBody,
-        response: { 201: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 422, 429, 503) },
+        response: { 201: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -42,7 +42,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
         summary: 'Confirm a hold: its tickets become a booking (200 with the same booking when repeated)',
         tags: ['holds'],
         params: idParams,
-        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 404, 410, 503) },
+        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404, 410, 503) },
       },
     },
     async (request, reply) => {
@@ -53,7 +53,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.delete<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 410, 503) } } },
+    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 410, 503) } } },
     async (request) => service.releaseHold(request.params.id),
   );
 }
