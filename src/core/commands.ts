@@ -1,5 +1,6 @@
 import { BoxofficeError, type ErrorCode } from './errors.js';
-import type { Booking, Event, Hold } from './types.js';
+import type { StoredDoor } from './effects.js';
+import type { Booking, Door, Event, FirstCheckIn, Hold, ScanResult } from './types.js';
 
 /**
  * The write path's vocabulary: every write is a command (plain data), and every answer an outcome
@@ -31,7 +32,16 @@ export type Command =
   | { type: 'release'; holdId: string }
   | { type: 'cancel'; bookingId: string; ticketIds?: string[]; proof: CancelProof }
   /** Expire every active hold due at the batch's `now`. */
-  | { type: 'expire' };
+  | { type: 'expire' }
+  /**
+   * A door scanned a ticket whose code's signature the service already verified. `key` is the
+   * door's nonce (`scan:<doorId>:<nonce>`, fingerprint of the code): a repeat answers the first
+   * answer again. `scannedAt`: an offline scan uploaded later, at the door's own time.
+   */
+  | { type: 'checkin'; eventId: string; ticketId: string; doorId: string; key: KeyClaim; scannedAt?: string }
+  | { type: 'createDoor'; door: StoredDoor }
+  | { type: 'revokeDoor'; eventId: string; doorId: string }
+  | { type: 'checkinSettings'; eventId: string; offlineCheckIn: boolean };
 
 export type CommandType = Command['type'];
 
@@ -47,6 +57,8 @@ export interface EventCounts {
   eventId: string;
   availableTickets: number;
   heldTickets: number;
+  /** Present when a commit admitted tickets of the event. */
+  checkedInTickets?: number;
 }
 
 export interface Refusal {
@@ -59,6 +71,8 @@ export interface Refusal {
   replayed?: boolean;
   /** A hold found past its time was expired by this very transaction. */
   expiredHold?: boolean;
+  /** `already_checked_in`: the admission that came first. */
+  firstCheckIn?: FirstCheckIn;
 }
 
 export type Outcome =
@@ -70,6 +84,12 @@ export type Outcome =
   /** `cancelled`: how many tickets this cancellation took back. */
   | { ok: true; kind: 'cancelled'; booking: Booking; counts: EventCounts; cancelled: number }
   | { ok: true; kind: 'expired'; expired: number; counts: EventCounts[] }
+  /** From `checkin`: admitted, or an offline scan in conflict with an earlier admission. */
+  | { ok: true; kind: 'checkin'; scan: ScanResult; counts?: EventCounts; replayed?: boolean }
+  /** From `checkinSettings`: the event with its new setting. */
+  | { ok: true; kind: 'settings'; event: Event }
+  /** From `createDoor` and `revokeDoor`. */
+  | { ok: true; kind: 'door'; door: Door }
   | Refusal;
 
 export type Success<K extends Extract<Outcome, { ok: true }>['kind']> = Extract<Outcome, { ok: true; kind: K }>;
@@ -81,5 +101,8 @@ export function refusal(error: BoxofficeError, extra: Omit<Refusal, 'ok' | 'code
 
 /** The one place a refusal becomes an error again: at the edge, to be thrown or answered. */
 export function refusalError(refused: Refusal): BoxofficeError {
-  return new BoxofficeError(refused.code, refused.message);
+  const error = new BoxofficeError(refused.code, refused.message);
+  if (refused.firstCheckIn) error.details = { firstCheckIn: refused.firstCheckIn };
+  if (refused.replayed) error.replayed = true;
+  return error;
 }

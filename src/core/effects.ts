@@ -1,4 +1,4 @@
-import type { Booking, Event, Hold } from './types.js';
+import type { Booking, Door, Event, Hold, ScanRecord } from './types.js';
 
 /**
  * What a decision asks storage to do, as plain data. An adapter applies all of it in the batch's
@@ -28,6 +28,52 @@ export interface Effects {
   rememberKeys: KeyToRemember[];
   /** Keys claimed for this batch whose outcome is not worth remembering (bad input). */
   forgetKeys: string[];
+  newDoors: StoredDoor[];
+  /** Each applies only to a door not yet revoked. */
+  revokedDoors: Array<{ id: string; at: string }>;
+  /**
+   * Admissions: at most one per ticket, ever. Each is a conditional insert (the table's primary key
+   * is the ticket id); a count other than one rolls the batch back.
+   */
+  admissions: Admission[];
+  /** Every scan the decisions recorded (admissions, repeats, conflicts, cancelled tickets), for the organiser. */
+  scans: StoredScan[];
+  /** Per event, a new offline check-in setting. */
+  eventSettings: Map<string, { offlineCheckIn: boolean }>;
+}
+
+/** A door as stored: with the SHA-256 hash of its token, never the token. */
+export interface StoredDoor extends Door {
+  tokenHash: string;
+}
+
+/** A ticket as the check-in decision reads it (the booking row, locked, says whether it is cancelled). */
+export interface TicketRef {
+  id: string;
+  eventId: string;
+  bookingId: string;
+}
+
+/** The one admission of a ticket. */
+export interface Admission {
+  ticketId: string;
+  eventId: string;
+  bookingId: string;
+  doorId: string;
+  /** When the door scanned it (the door's clock for an offline scan). */
+  at: string;
+  offline: boolean;
+}
+
+export interface StoredScan {
+  eventId: string;
+  ticketId: string;
+  doorId: string;
+  at: string;
+  /** The batch's time: the order in which the server learned of scans. */
+  recordedAt: string;
+  outcome: ScanRecord['outcome'];
+  offline: boolean;
 }
 
 export interface StockMove {
@@ -35,6 +81,8 @@ export interface StockMove {
   available: number;
   /** Change of heldTickets. */
   held: number;
+  /** Change of checkedInTickets (absent: none). */
+  checkedIn?: number;
 }
 
 export interface HoldEnding {
@@ -87,7 +135,22 @@ export interface StoredKey {
 export interface KeyToRemember extends StoredKey {}
 
 export function noEffects(): Effects {
-  return { newEvents: [], stock: new Map(), buyers: new Map(), newBookings: [], newHolds: [], endedHolds: [], cancelledTickets: [], rememberKeys: [], forgetKeys: [] };
+  return {
+    newEvents: [],
+    stock: new Map(),
+    buyers: new Map(),
+    newBookings: [],
+    newHolds: [],
+    endedHolds: [],
+    cancelledTickets: [],
+    rememberKeys: [],
+    forgetKeys: [],
+    newDoors: [],
+    revokedDoors: [],
+    admissions: [],
+    scans: [],
+    eventSettings: new Map(),
+  };
 }
 
 /** True when applying `effects` would write nothing. */
@@ -101,6 +164,11 @@ export function isEmpty(effects: Effects): boolean {
     effects.endedHolds.length === 0 &&
     effects.cancelledTickets.length === 0 &&
     effects.rememberKeys.length === 0 &&
-    effects.forgetKeys.length === 0
+    effects.forgetKeys.length === 0 &&
+    effects.newDoors.length === 0 &&
+    effects.revokedDoors.length === 0 &&
+    effects.admissions.length === 0 &&
+    effects.scans.length === 0 &&
+    effects.eventSettings.size === 0
   );
 }

@@ -4,19 +4,26 @@
  */
 export const ERROR_STATUS = {
   invalid_request: 400,
+  invalid_code: 400,
   unauthorized: 401,
+  door_revoked: 401,
   forbidden: 403,
+  wrong_event: 403,
+  offline_not_allowed: 403,
   cross_site_request: 403,
   not_found: 404,
   event_not_found: 404,
+  ticket_not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   not_enough_tickets: 409,
   buyer_limit_reached: 409,
   hold_confirmed: 409,
   already_cancelled: 409,
+  already_checked_in: 409,
   hold_expired: 410,
   hold_released: 410,
+  ticket_cancelled: 410,
   expectation_failed: 417,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -33,6 +40,10 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class BoxofficeError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Extra fields of the JSON answer beside `error` and `message` (e.g. `firstCheckIn`). */
+  details?: Record<string, unknown>;
+  /** The answer repeats a remembered one (a door's repeated nonce): `Idempotent-Replayed: true`. */
+  replayed?: boolean;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -42,7 +53,7 @@ export class BoxofficeError extends Error {
   }
 
   toJSON(): { error: ErrorCode; message: string } {
-    return { error: this.code, message: this.message };
+    return { ...this.details, error: this.code, message: this.message };
   }
 }
 
@@ -136,6 +147,27 @@ export const Errors = {
       cause,
     }),
   shuttingDown: () => new BoxofficeError('shutting_down', 'The server is shutting down; retry on another node or shortly.'),
+  invalidCode: (why: 'malformed' | 'forged') =>
+    new BoxofficeError(
+      'invalid_code',
+      why === 'malformed'
+        ? 'This is not a boxoffice ticket code (it is truncated or not a code at all); do not admit.'
+        : 'This ticket code is forged or altered: its signature does not match; do not admit.',
+    ),
+  wrongEvent: (what: 'ticket' | 'door') =>
+    new BoxofficeError(
+      'wrong_event',
+      what === 'ticket' ? 'This is a genuine ticket of another event; do not admit.' : 'This door token belongs to another event.',
+    ),
+  ticketNotFound: (id: string) => new BoxofficeError('ticket_not_found', `Ticket ${id} does not exist (its code is genuine, but no such ticket was sold); do not admit.`),
+  ticketCancelled: (id: string) => new BoxofficeError('ticket_cancelled', `Ticket ${id} was cancelled; do not admit.`),
+  alreadyCheckedIn: (id: string, at: string, doorName: string) =>
+    new BoxofficeError('already_checked_in', `Ticket ${id.slice(0, 8)}… already entered at ${at.replace(/\.\d+Z$/, 'Z')} through ${doorName}.`),
+  doorRevoked: () => new BoxofficeError('door_revoked', 'This door token was revoked by the organiser; ask them for a new one.'),
+  doorUnauthorized: () =>
+    new BoxofficeError('unauthorized', 'Scanning needs a door token of this event: send "Authorization: Bearer <door token>".'),
+  offlineNotAllowed: () =>
+    new BoxofficeError('offline_not_allowed', 'The organiser does not allow offline check-in for this event; scans must be made online.'),
   internal: () => new BoxofficeError('internal_error', 'Something went wrong on our side; nothing was booked.'),
 };
 

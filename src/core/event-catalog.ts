@@ -99,6 +99,8 @@ export class EventCatalog {
    */
   countsChanged(counts: EventCounts): boolean {
     const { eventId, availableTickets, heldTickets } = counts;
+    // Only a commit that admitted tickets knows the check-in count; others leave it as it was.
+    const checked = counts.checkedInTickets === undefined ? {} : { checkedInTickets: counts.checkedInTickets };
     const read = this.reads.get(eventId);
     if (read) read.overtaken = true;
     const cached = this.byId.peek(eventId);
@@ -113,10 +115,10 @@ export class EventCatalog {
     }
     this.overlay?.set(eventId, counts);
     // Replace rather than mutate: callers may still hold the old object.
-    if (cached) this.byId.set(eventId, { event: { ...cached.event, availableTickets, heldTickets }, epoch: cached.epoch });
+    if (cached) this.byId.set(eventId, { event: { ...cached.event, availableTickets, heldTickets, ...checked }, epoch: cached.epoch });
     if (this.list && at !== undefined) {
       const list = this.list.slice();
-      list[at] = { ...list[at]!, availableTickets, heldTickets };
+      list[at] = { ...list[at]!, availableTickets, heldTickets, ...checked };
       this.list = list;
     }
     this.listBody = null;
@@ -140,7 +142,10 @@ export class EventCatalog {
       // Commits of this process that landed during the read are at least as new as what it saw.
       for (const [id, change] of overlay) {
         if ('name' in change) byId.set(id, change);
-        else if (byId.has(id)) byId.set(id, { ...byId.get(id)!, availableTickets: change.availableTickets, heldTickets: change.heldTickets });
+        else if (byId.has(id)) {
+          const checked = change.checkedInTickets === undefined ? {} : { checkedInTickets: change.checkedInTickets };
+          byId.set(id, { ...byId.get(id)!, availableTickets: change.availableTickets, heldTickets: change.heldTickets, ...checked });
+        }
       }
       const events = [...byId.values()].sort(compareEvents);
       // Another process changed things meanwhile: serve this answer, but read again next time.
@@ -160,7 +165,11 @@ export class EventCatalog {
 }
 
 function sameCounts(event: Event, counts: EventCounts): boolean {
-  return event.availableTickets === counts.availableTickets && event.heldTickets === counts.heldTickets;
+  return (
+    event.availableTickets === counts.availableTickets &&
+    event.heldTickets === counts.heldTickets &&
+    (counts.checkedInTickets === undefined || event.checkedInTickets === counts.checkedInTickets)
+  );
 }
 
 export function compareEvents(a: Event, b: Event): number {

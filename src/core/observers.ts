@@ -12,6 +12,11 @@ export interface ServiceObserver {
   /** `tickets` is the total over those holds. */
   holdsChanged?(what: HoldEvent, holds: number, tickets: number): void;
   ticketsCancelled?(tickets: number): void;
+  /**
+   * A door's scan was decided (not a replay of a nonce): admitted, already_checked_in, conflict,
+   * cancelled, invalid_code, wrong_event, ticket_not_found, door_revoked, offline_not_allowed.
+   */
+  scanDecided?(outcome: string, offline: boolean): void;
   /** A batch failed whole (storage unavailable): nothing of it was applied. */
   failed?(commands: readonly Command[], err: unknown): void;
 }
@@ -34,6 +39,12 @@ export function reportBatch(observers: readonly ServiceObserver[], commands: rea
     const outcome = outcomes[i]!;
     if (outcome.ok && outcome.kind === 'expired') {
       if (outcome.expired > 0) notify(observers, (o) => o.holdsChanged?.('expired', outcome.expired, 0));
+      continue;
+    }
+    if (command.type === 'checkin') {
+      if ('replayed' in outcome && outcome.replayed) continue;
+      const what = outcome.ok ? (outcome.kind === 'checkin' ? outcome.scan.outcome : 'admitted') : outcome.code === 'ticket_cancelled' ? 'cancelled' : outcome.code;
+      notify(observers, (o) => o.scanDecided?.(what, command.scannedAt !== undefined));
       continue;
     }
     if (!outcome.ok) {

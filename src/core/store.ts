@@ -1,6 +1,6 @@
 import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
-import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from './effects.js';
-import type { Event, Hold, Ticket } from './types.js';
+import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from './effects.js';
+import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
 
 /**
  * The storage port. Core depends on this interface only; adapters live in src/store and must pass
@@ -41,6 +41,20 @@ export interface Store {
   /** The earliest `expiresAt` of an active hold, if any. */
   nextHoldExpiry(): Promise<string | undefined>;
 
+  /** A door with its token's hash (door authentication). */
+  getDoor(id: string): Promise<StoredDoor | undefined>;
+  /** The event's doors by creation time, with the tickets each admitted. */
+  listDoors(eventId: string): Promise<DoorSummary[]>;
+  /** What an offline door needs: the event's cancelled tickets and admitted tickets. */
+  doorList(eventId: string): Promise<{ cancelled: string[]; checkedIn: string[] }>;
+  /**
+   * Recorded scans of the event: the latest `limit`, newest first, and every admission and conflict
+   * of the tickets that have a conflict (oldest first).
+   */
+  scans(eventId: string, limit: number): Promise<{ recent: ScanRecord[]; conflicts: ScanRecord[] }>;
+  /** Every ticket of the event with its booking and admission, ordered by booking time then ticket id. */
+  attendees(eventId: string): Promise<AttendeeRow[]>;
+
   /** Forgets idempotency keys recorded before `before`; returns how many. */
   purgeIdempotencyKeys(before: Date): Promise<number>;
 
@@ -72,6 +86,8 @@ export interface RowAccess {
   holds(ids: string[]): StoredHold[];
   /** Active holds with `expiresAt <= now`, at most `limit`, skipping any another transaction holds. */
   dueHolds(now: string, limit: number): StoredHold[];
+  /** Tickets by id with their booking (immutable facts: no lock needed; the booking step locks). */
+  tickets(ids: string[]): TicketRef[];
   bookings(ids: string[]): StoredBooking[];
   /**
    * Buyers' counters for these (event, buyer) pairs; a pair with no row yet has nothing. Where
@@ -80,6 +96,13 @@ export interface RowAccess {
    */
   buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[];
   events(ids: string[]): Event[];
+  /** Doors by id (locked where the database has row locks: a revocation waits for scans in flight). */
+  doors(ids: string[]): StoredDoor[];
+  /**
+   * The admissions of these tickets. Asked after the tickets' bookings are locked, so on a shared
+   * database an admission another node is committing is seen, not missed.
+   */
+  admissions(ticketIds: string[]): Admission[];
   apply(effects: Effects): void;
 }
 

@@ -1,9 +1,11 @@
-import { refusalError, type CancelProof, type Command, type Outcome, type Success } from './commands.js';
+import { refusalError, type CancelProof, type Command, type EventCounts, type Outcome, type Success } from './commands.js';
+import { CheckinService } from './checkin-service.js';
+import { ticketCodes, type TicketCodes } from './ticket-codes.js';
 import { Errors, isBoxofficeError } from './errors.js';
 import { EventCatalog } from './event-catalog.js';
 import { GroupCommitter } from './group-commit.js';
 import { Housekeeping, type ExpiryResult } from './housekeeping.js';
-import { buyerOf, scopedKey, systemIdentity, type IdentitySource } from './identity.js';
+import { buyerOf, PROCESS_SECRET_KEY, scopedKey, systemIdentity, type IdentitySource } from './identity.js';
 import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
@@ -27,6 +29,8 @@ export interface TicketServiceOptions {
   defer?: (fn: () => void) => void;
   /** How often due holds are looked for, in ms (default 250); 0 leaves expiry to `expireHolds()` calls. */
   sweepIntervalMs?: number;
+  /** Signs and verifies ticket codes; the server builds it from its secret key (default: this process's key). */
+  ticketCodes?: TicketCodes;
 }
 
 /** An answer that may repeat an earlier one (an idempotent retry or a repeated confirm). */
@@ -78,6 +82,9 @@ export class TicketService {
   private readonly stopWatching: (() => void) | undefined;
   private invalidateTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly housekeeping: Housekeeping;
+  readonly codes: TicketCodes;
+  /** Doors, scans and the organiser's check-in views (issue 14). */
+  readonly checkins: CheckinService;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -111,6 +118,16 @@ export class TicketService {
       },
     });
     this.housekeeping.start();
+    this.codes = options.ticketCodes ?? ticketCodes(PROCESS_SECRET_KEY);
+    this.checkins = new CheckinService({
+      store,
+      codes: this.codes,
+      identity: this.identity,
+      observers: this.observers,
+      submit: (command) => this.submitOutcome(command),
+      getEvent: (id) => this.getEvent(id),
+      withStorage: (pending) => this.withStorage(pending),
+    });
   }
 
   async createEvent(input: unknown): Promise<Event> {
@@ -126,6 +143,8 @@ export class TicketService {
       holdSeconds: fields.holdSeconds,
       maxHeldPerBuyer: fields.maxHeldPerBuyer,
       maxTicketsPerBuyer: fields.maxTicketsPerBuyer,
+      offlineCheckIn: fields.offlineCheckIn,
+      checkedInTickets: 0,
     };
     return (await this.write<'event'>({ type: 'createEvent', event })).event;
   }
@@ -149,7 +168,7 @@ export class TicketService {
   /** Books tickets at once; with an idempotency key, a repeat answers the first booking again. */
   async book(eventId: unknown, tickets: unknown, options: PlaceOptions = {}): Promise<Placed<Booking>> {
     const outcome = await this.place<'booking'>('book', eventId, tickets, options);
-    return { value: outcome.booking, replayed: outcome.replayed === true };
+    return { value: this.withCodes(outcome.booking), replayed: outcome.replayed === true };
   }
 
   /** Sets tickets aside for the event's hold time; they return to stock unless confirmed. */
@@ -204,7 +223,7 @@ export class TicketService {
     const command: Command = { type: 'confirm', holdId: parseId(id, 'hold id') };
     if (options.buyer !== undefined) command.buyer = buyerOf(options.buyer);
     const outcome = await this.write<'booking'>(command);
-    return { value: outcome.booking, replayed: outcome.replayed === true };
+    return { value: this.withCodes(outcome.booking), replayed: outcome.replayed === true };
   }
 
   /** Gives a hold's tickets back; releasing a released hold again is harmless. */
@@ -267,6 +286,22 @@ export class TicketService {
     await this.store.close();
   }
 
+  /** Each ticket with the signed code its holder shows at the door (recomputed: nothing is stored). */
+  withCodes(booking: Booking): Booking {
+    return { ...booking, tickets: booking.tickets.map((t) => ({ ...t, code: this.codes.codeFor(t.id, t.eventId) })) };
+  }
+
+  /** One write through the lane, answered with its outcome as it is (refusals included). */
+  private async submitOutcome(command: Command): Promise<Outcome> {
+    if (this.closed) throw Errors.shuttingDown();
+    this.active++;
+    try {
+      return await this.committer.submit(command);
+    } finally {
+      if (--this.active === 0) this.whenIdle?.();
+    }
+  }
+
   /** One write through the lane; a refusal becomes the error the edge answers with. */
   private async write<K extends Extract<Outcome, { ok: true }>['kind']>(command: Command): Promise<Success<K>> {
     if (this.closed) throw Errors.shuttingDown();
@@ -288,6 +323,11 @@ export class TicketService {
         this.emit({ eventId: outcome.event.id, created: outcome.event });
       } else if (outcome.ok && outcome.kind === 'expired') {
         for (const counts of outcome.counts) this.noteCounts(counts);
+      } else if (outcome.ok && outcome.kind === 'settings') {
+        this.catalog.added(outcome.event);
+        this.emit({ external: true });
+      } else if (outcome.ok && outcome.kind === 'door') {
+        // Nothing cached.
       } else if (outcome.counts) {
         this.noteCounts(outcome.counts);
       }
@@ -309,7 +349,7 @@ export class TicketService {
     this.invalidateTimer.unref?.();
   }
 
-  private noteCounts(counts: { eventId: string; availableTickets: number; heldTickets: number }): void {
+  private noteCounts(counts: EventCounts): void {
     if (this.catalog.countsChanged(counts)) this.emit(counts);
   }
 

@@ -18,6 +18,10 @@ export interface Event {
   maxHeldPerBuyer: number;
   /** Tickets one buyer may have, bought and held together (default: totalTickets, no limit of its own). */
   maxTicketsPerBuyer: number;
+  /** Whether door devices may admit while offline and upload their scans later (default false). */
+  offlineCheckIn: boolean;
+  /** Tickets admitted at the door so far (each ticket counts once). */
+  checkedInTickets: number;
 }
 
 export type TicketStatus = 'valid' | 'cancelled';
@@ -27,6 +31,8 @@ export interface Ticket {
   eventId: string;
   bookingId: string;
   status: TicketStatus;
+  /** The signed code a door scans (`BO1.…`); in booking answers only. */
+  code?: string;
 }
 
 export interface Booking {
@@ -65,7 +71,63 @@ export interface NewEvent {
   holdSeconds: number;
   maxHeldPerBuyer: number;
   maxTicketsPerBuyer: number;
+  offlineCheckIn: boolean;
 }
 
 export const DEFAULT_MAX_TICKETS_PER_BOOKING = 100;
 export const DEFAULT_HOLD_SECONDS = 600;
+
+/** A door device of one event (its token is shown once, when it is created). */
+export interface Door {
+  id: string;
+  eventId: string;
+  name: string;
+  createdAt: string;
+  /** Set once the organiser revoked it: its token is refused from then on. */
+  revokedAt?: string;
+}
+
+/** A door as `GET /events/:id/doors` lists it. */
+export interface DoorSummary extends Door {
+  /** Tickets this door admitted. */
+  admitted: number;
+}
+
+/** The door and time of a ticket's admission (what a door shows for a second scan). */
+export interface FirstCheckIn {
+  door: { id: string; name: string };
+  at: string;
+}
+
+/**
+ * What a scan did: `admitted` the ticket, or (offline scans only) found it admitted by another
+ * door first: a `conflict`, recorded and reported.
+ */
+export interface ScanResult {
+  outcome: 'admitted' | 'conflict';
+  ticket: { id: string; eventId: string; bookingId: string };
+  door: { id: string; name: string };
+  /** When the scan happened: the server's time online, the door's own `scannedAt` offline. */
+  at: string;
+  /** For a conflict: the admission that came first. */
+  firstCheckIn?: FirstCheckIn;
+}
+
+/** One recorded scan, as the organiser's views list it. */
+export interface ScanRecord {
+  ticketId: string;
+  door: { id: string; name: string };
+  at: string;
+  outcome: 'admitted' | 'already_checked_in' | 'conflict' | 'cancelled';
+  offline: boolean;
+}
+
+/** One ticket of an event with its booking and check-in, for the attendee list. */
+export interface AttendeeRow {
+  ticketId: string;
+  bookingId: string;
+  bookedAt: string;
+  status: TicketStatus;
+  checkedInAt?: string;
+  door?: string;
+}

@@ -90,7 +90,11 @@ export function validateNewEvent(input: unknown): NewEvent {
       : wholeNumber(body.holdSeconds, 'holdSeconds', 1, LIMITS.holdSecondsMax);
   const maxHeldPerBuyer = optionalWhole(body.maxHeldPerBuyer, 'maxHeldPerBuyer', LIMITS.totalTicketsMax) ?? maxTicketsPerBooking;
   const maxTicketsPerBuyer = optionalWhole(body.maxTicketsPerBuyer, 'maxTicketsPerBuyer', LIMITS.totalTicketsMax) ?? totalTickets;
-  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds, maxHeldPerBuyer, maxTicketsPerBuyer };
+  if (body.offlineCheckIn !== undefined && body.offlineCheckIn !== null && typeof body.offlineCheckIn !== 'boolean') {
+    throw Errors.invalidRequest(`offlineCheckIn must be true or false, got ${describe(body.offlineCheckIn)}.`);
+  }
+  const offlineCheckIn = body.offlineCheckIn === true;
+  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds, maxHeldPerBuyer, maxTicketsPerBuyer, offlineCheckIn };
 }
 
 // C0 and C1 controls (ESC starts terminal colour codes, NUL and newlines break logs and lists),

@@ -1,6 +1,6 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
-import { buyerKey, isEmpty, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
+import { buyerKey, isEmpty, type Admission, type BuyerTickets, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type TicketRef } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
 import type { Event } from './types.js';
@@ -20,9 +20,11 @@ function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[
  * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
  * memory store) and an asynchronous one (pg): the adapter only answers each step.
  *
- * Rows are read in one fixed order, keys, then holds, then bookings, then buyers' counters, then
- * events, each in sorted order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
- * always lock in the same order and never deadlock.
+ * Rows are read in one fixed order, keys, then holds, then tickets (no lock), then bookings, then
+ * buyers' counters, then events, then admissions (no lock), then doors, each in sorted order, so that
+ * on PostgreSQL, where a read takes row locks, transactions of different nodes always lock in the
+ * same order and never deadlock. A check-in locks its ticket's booking (as a cancellation does), so
+ * two nodes scanning one ticket take turns, and the second reads the first's admission.
  */
 export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
   const { commands, now } = batch;
@@ -40,9 +42,17 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
     for (const hold of dueHolds) if (!holds.has(hold.id)) holds.set(hold.id, hold);
   }
 
+  const tickets = new Map<string, TicketRef>();
+  const ticketIds = sortedUnique(commands.flatMap((c) => (c.type === 'checkin' ? [c.ticketId] : [])));
+  if (ticketIds.length > 0) for (const ticket of yield* ask('tickets', ticketIds)) tickets.set(ticket.id, ticket);
+
   const bookings = new Map<string, StoredBooking>();
   const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
-  const bookingIds = sortedUnique([...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])), ...confirmed.map((h) => h.bookingId!)]);
+  const bookingIds = sortedUnique([
+    ...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])),
+    ...confirmed.map((h) => h.bookingId!),
+    ...[...tickets.values()].map((t) => t.bookingId),
+  ]);
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
 
   const buyers = new Map<string, BuyerTickets>();
@@ -51,13 +61,24 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
 
   const events = new Map<string, Event>();
   const eventIds = sortedUnique([
-    ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' ? [c.eventId] : [])),
+    ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' || c.type === 'checkin' || c.type === 'checkinSettings' ? [c.eventId] : [])),
+    ...commands.flatMap((c) => (c.type === 'createDoor' ? [c.door.eventId] : [])),
     ...[...holds.values()].map((h) => h.eventId),
     ...[...bookings.values()].map((b) => b.eventId),
   ]);
   if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
 
-  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds }, ids);
+  const admissions = new Map<string, Admission>();
+  if (ticketIds.length > 0) for (const admission of yield* ask('admissions', ticketIds)) admissions.set(admission.ticketId, admission);
+
+  const doors = new Map<string, StoredDoor>();
+  const doorIds = sortedUnique([
+    ...commands.flatMap((c) => (c.type === 'checkin' || c.type === 'revokeDoor' ? [c.doorId] : [])),
+    ...[...admissions.values()].map((a) => a.doorId),
+  ]);
+  if (doorIds.length > 0) for (const door of yield* ask('doors', doorIds)) doors.set(door.id, door);
+
+  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds, tickets, doors, admissions }, ids);
   if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);
   return decision.outcomes;
 }
@@ -84,7 +105,7 @@ function call(access: RowAccess | AsyncRowAccess, step: Step): unknown {
 
 function uniqueClaims(commands: readonly Command[]): KeyClaim[] {
   const byKey = new Map<string, KeyClaim>();
-  for (const c of commands) if ((c.type === 'book' || c.type === 'hold') && c.key && !byKey.has(c.key.key)) byKey.set(c.key.key, c.key);
+  for (const c of commands) if ((c.type === 'book' || c.type === 'hold' || c.type === 'checkin') && c.key && !byKey.has(c.key.key)) byKey.set(c.key.key, c.key);
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 

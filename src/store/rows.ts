@@ -1,5 +1,5 @@
-import type { StoredHold } from '../core/effects.js';
-import type { Event, Hold, HoldStatus } from '../core/types.js';
+import type { Admission, StoredDoor, StoredHold } from '../core/effects.js';
+import type { AttendeeRow, Event, Hold, HoldStatus, ScanRecord } from '../core/types.js';
 
 /**
  * Rows as both SQL adapters read them (snake_case columns). SQLite returns dates as the ISO text it
@@ -19,6 +19,9 @@ export interface EventRow {
   /** NULL for events made before per-buyer limits existed: the defaults apply. */
   max_held_per_buyer: number | null;
   max_tickets_per_buyer: number | null;
+  /** 0/1 on SQLite, boolean on PostgreSQL. */
+  offline_checkin: number | boolean;
+  checked_in_tickets: number;
 }
 
 export interface HoldRow {
@@ -33,7 +36,7 @@ export interface HoldRow {
 }
 
 export const EVENT_COLUMNS =
-  'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer';
+  'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer, offline_checkin, checked_in_tickets';
 export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id, buyer';
 
 export const iso = (value: SqlDate): string => (typeof value === 'string' ? value : value.toISOString());
@@ -50,6 +53,8 @@ export function toEvent(row: EventRow): Event {
     holdSeconds: row.hold_seconds,
     maxHeldPerBuyer: row.max_held_per_buyer ?? row.max_tickets_per_booking,
     maxTicketsPerBuyer: row.max_tickets_per_buyer ?? row.total_tickets,
+    offlineCheckIn: row.offline_checkin === true || row.offline_checkin === 1,
+    checkedInTickets: row.checked_in_tickets,
   };
 }
 
@@ -71,4 +76,71 @@ export function toStoredHold(row: HoldRow): StoredHold {
   const hold: StoredHold = toHold(row);
   if (row.buyer) hold.buyer = row.buyer;
   return hold;
+}
+
+export interface DoorRow {
+  id: string;
+  event_id: string;
+  name: string;
+  token_hash: string;
+  created_at: SqlDate;
+  revoked_at: SqlDate | null;
+}
+
+export const DOOR_COLUMNS = 'id, event_id, name, token_hash, created_at, revoked_at';
+
+export function toStoredDoor(row: DoorRow): StoredDoor {
+  const door: StoredDoor = { id: row.id, eventId: row.event_id, name: row.name, tokenHash: row.token_hash, createdAt: iso(row.created_at) };
+  if (row.revoked_at) door.revokedAt = iso(row.revoked_at);
+  return door;
+}
+
+export interface AdmissionRow {
+  ticket_id: string;
+  event_id: string;
+  booking_id: string;
+  door_id: string;
+  at: SqlDate;
+  offline: number | boolean;
+}
+
+export const ADMISSION_COLUMNS = 'ticket_id, event_id, booking_id, door_id, at, offline';
+
+export function toAdmission(row: AdmissionRow): Admission {
+  return { ticketId: row.ticket_id, eventId: row.event_id, bookingId: row.booking_id, doorId: row.door_id, at: iso(row.at), offline: row.offline === true || row.offline === 1 };
+}
+
+/** A scan joined with its door's name. */
+export interface ScanRow {
+  ticket_id: string;
+  door_id: string;
+  door_name: string;
+  at: SqlDate;
+  outcome: ScanRecord['outcome'];
+  offline: number | boolean;
+}
+
+export function toScanRecord(row: ScanRow): ScanRecord {
+  return { ticketId: row.ticket_id, door: { id: row.door_id, name: row.door_name }, at: iso(row.at), outcome: row.outcome, offline: row.offline === true || row.offline === 1 };
+}
+
+export interface AttendeeSqlRow {
+  ticket_id: string;
+  booking_id: string;
+  booked_at: SqlDate;
+  cancelled: number | boolean;
+  checked_in_at: SqlDate | null;
+  door_name: string | null;
+}
+
+export function toAttendee(row: AttendeeSqlRow): AttendeeRow {
+  const attendee: AttendeeRow = {
+    ticketId: row.ticket_id,
+    bookingId: row.booking_id,
+    bookedAt: iso(row.booked_at),
+    status: row.cancelled === true || row.cancelled === 1 ? 'cancelled' : 'valid',
+  };
+  if (row.checked_in_at) attendee.checkedInAt = iso(row.checked_in_at);
+  if (row.door_name !== null) attendee.door = row.door_name;
+  return attendee;
 }

@@ -21,6 +21,11 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     getHold: s.scheduleFunction((id) => store.getHold(id)),
     nextHoldExpiry: s.scheduleFunction(() => store.nextHoldExpiry()),
     purgeIdempotencyKeys: (before) => store.purgeIdempotencyKeys(before),
+    getDoor: (id) => store.getDoor(id),
+    listDoors: (id) => store.listDoors(id),
+    doorList: (id) => store.doorList(id),
+    scans: (id, limit) => store.scans(id, limit),
+    attendees: (id) => store.attendees(id),
     close: () => store.close(),
   };
 }

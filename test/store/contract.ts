@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writes } from './writes.js';
 import { buyersContract } from './contract-buyers.js';
 import { holdsContract } from './contract-holds.js';
+import { checkinContract } from './contract-checkin.js';
 import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
@@ -27,6 +28,8 @@ export function newEvent(overrides: Partial<Event> = {}): Event {
     totalTickets: total,
     availableTickets: total,
     heldTickets: 0,
+    offlineCheckIn: false,
+    checkedInTickets: 0,
     maxTicketsPerBooking: 100,
     holdSeconds: 600,
     maxHeldPerBuyer: overrides.maxTicketsPerBooking ?? 100,
@@ -197,6 +200,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
     }
 
     buyersContract(() => store);
+
+    checkinContract(() => store);
 
     holdsContract(
       () => store,

@@ -244,6 +244,8 @@ describe('ClientApp', () => {
       holdSeconds: 600,
       maxHeldPerBuyer: 9,
       maxTicketsPerBuyer: 100,
+      offlineCheckIn: false,
+      checkedInTickets: 0,
     };
     let bookingCalls = 0;
     const busy = createServer((req, res) => {
@@ -302,6 +304,8 @@ describe('ClientApp', () => {
       holdSeconds: 600,
       maxHeldPerBuyer: 9,
       maxTicketsPerBuyer: 100,
+      offlineCheckIn: false,
+      checkedInTickets: 0,
     };
     const keys: Array<string | undefined> = [];
     const lossy = createServer((req, res) => {

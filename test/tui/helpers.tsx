@@ -72,6 +72,8 @@ export function makeEvent(fields: Partial<Event> = {}): Event {
     totalTickets: 100,
     availableTickets: 100,
     heldTickets: 0,
+    offlineCheckIn: false,
+    checkedInTickets: 0,
     maxTicketsPerBooking: 100,
     holdSeconds: 600,
     maxHeldPerBuyer: 100,

@@ -2,12 +2,15 @@ import type { Command, Outcome, WriteBatch } from '../commands.js';
 import type { Effects } from '../effects.js';
 import type { IdSource } from '../identity.js';
 import { decideCancel } from './cancel.js';
+import { decideCheckin, decideCheckinSettings, decideCreateDoor, decideRevokeDoor } from './checkin.js';
 import { decideConfirm, decideExpiry, decideRelease } from './holds.js';
 import { Ledger, type LoadedRows } from './ledger.js';
 import { decidePlacement } from './place.js';
 
 export { IDEMPOTENCY_KEY_TTL_MS, type LoadedRows } from './ledger.js';
 export type { RememberedResult } from './place.js';
+export type { RememberedScan } from './checkin.js';
+export { publicDoor } from './checkin.js';
 
 export interface Decision {
   /** One per command, index-aligned. */
@@ -42,5 +45,13 @@ function decideOne(ledger: Ledger, command: Command): Outcome {
       return decideCancel(ledger, command.bookingId, command.ticketIds, command.proof);
     case 'expire':
       return decideExpiry(ledger);
+    case 'checkin':
+      return decideCheckin(ledger, command);
+    case 'createDoor':
+      return decideCreateDoor(ledger, command.door);
+    case 'revokeDoor':
+      return decideRevokeDoor(ledger, command.eventId, command.doorId);
+    case 'checkinSettings':
+      return decideCheckinSettings(ledger, command.eventId, command.offlineCheckIn);
   }
 }

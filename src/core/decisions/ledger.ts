@@ -1,5 +1,5 @@
 import type { EventCounts, Outcome } from '../commands.js';
-import { buyerKey, noEffects, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../effects.js';
+import { buyerKey, noEffects, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
 import { hashSecret, secretsOf, type BookingSecrets, type IdSource } from '../identity.js';
 import type { Booking, Event } from '../types.js';
 
@@ -17,6 +17,11 @@ export interface LoadedRows {
   keys: ReadonlyMap<string, StoredKey>;
   /** Active holds due at the batch's `now` (only when the batch expires holds). */
   dueHolds: readonly StoredHold[];
+  /** Tickets named by check-ins (their bookings are in `bookings`). */
+  tickets?: ReadonlyMap<string, TicketRef>;
+  doors?: ReadonlyMap<string, StoredDoor>;
+  /** By ticket id. */
+  admissions?: ReadonlyMap<string, Admission>;
 }
 
 /**
@@ -34,6 +39,8 @@ export class Ledger {
   private readonly holds = new Map<string, StoredHold>();
   private readonly buyers = new Map<string, BuyerTickets>();
   private readonly bookings = new Map<string, StoredBooking>();
+  private readonly doors = new Map<string, StoredDoor>();
+  private readonly admissions = new Map<string, Admission>();
   /** Events created by this batch: their counters are written with the new row, not moved. */
   private readonly created = new Map<string, number>();
   /** Derives new bookings' secrets and recomputes them for replays (nothing secret is stored). */
@@ -59,6 +66,65 @@ export class Ledger {
 
   booking(id: string): StoredBooking | undefined {
     return this.bookings.get(id) ?? this.rows.bookings.get(id);
+  }
+
+  door(id: string): StoredDoor | undefined {
+    return this.doors.get(id) ?? this.rows.doors?.get(id);
+  }
+
+  /** A ticket with its state, as this batch has left it. */
+  ticket(id: string): (TicketRef & { cancelled: boolean }) | undefined {
+    const ref = this.rows.tickets?.get(id);
+    if (!ref) return undefined;
+    const status = this.booking(ref.bookingId)?.tickets.find((t) => t.id === id)?.status;
+    return { ...ref, cancelled: status === 'cancelled' };
+  }
+
+  /** The ticket's admission, this batch's included. */
+  admission(ticketId: string): Admission | undefined {
+    return this.admissions.get(ticketId) ?? this.rows.admissions?.get(ticketId);
+  }
+
+  /** Admits a ticket (once: the decision checked `admission` first) and counts it on its event. */
+  admit(admission: Admission): EventCounts {
+    this.admissions.set(admission.ticketId, admission);
+    this.effects.admissions.push(admission);
+    const event = this.event(admission.eventId)!;
+    const counted = { ...event, checkedInTickets: event.checkedInTickets + 1 };
+    this.events.set(event.id, counted);
+    const created = this.created.get(event.id);
+    if (created !== undefined) this.effects.newEvents[created] = { ...counted };
+    else {
+      const move = this.effects.stock.get(event.id) ?? { available: 0, held: 0 };
+      move.checkedIn = (move.checkedIn ?? 0) + 1;
+      this.effects.stock.set(event.id, move);
+    }
+    return { ...this.counts(event.id), checkedInTickets: counted.checkedInTickets };
+  }
+
+  recordScan(scan: Omit<StoredScan, 'recordedAt'>): void {
+    this.effects.scans.push({ ...scan, recordedAt: this.nowIso });
+  }
+
+  addDoor(door: StoredDoor): void {
+    this.doors.set(door.id, door);
+    this.effects.newDoors.push(door);
+  }
+
+  revokeDoor(door: StoredDoor): StoredDoor {
+    const revoked = { ...door, revokedAt: this.nowIso };
+    this.doors.set(door.id, revoked);
+    this.effects.revokedDoors.push({ id: door.id, at: this.nowIso });
+    return revoked;
+  }
+
+  setOfflineCheckIn(eventId: string, offlineCheckIn: boolean): Event {
+    const event = { ...this.event(eventId)!, offlineCheckIn };
+    this.events.set(eventId, event);
+    const created = this.created.get(eventId);
+    if (created !== undefined) this.effects.newEvents[created] = { ...event };
+    else this.effects.eventSettings.set(eventId, { offlineCheckIn });
+    return event;
   }
 
   /** A remembered idempotency row, if still live. */

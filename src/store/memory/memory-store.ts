@@ -1,10 +1,11 @@
 import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
-import { buyerKey, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../../core/effects.js';
+import { buyerKey, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../../core/effects.js';
+import { publicDoor } from '../../core/decisions/index.js';
 import { publicHold } from '../../core/presenting.js';
 import { compareEvents } from '../../core/event-catalog.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess, Store } from '../../core/store.js';
-import type { Event, Hold, Ticket } from '../../core/types.js';
+import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
 
 /**
@@ -20,6 +21,10 @@ export class MemoryStore implements Store, RowAccess {
   private readonly holdRows = new Map<string, StoredHold>();
   private readonly buyerRows = new Map<string, BuyerTickets>();
   private readonly keyRows = new Map<string, StoredKey>();
+  private readonly doorRows = new Map<string, StoredDoor>();
+  /** By ticket id: at most one admission per ticket. */
+  private readonly admissionRows = new Map<string, Admission>();
+  private readonly scanRows: StoredScan[] = [];
   private readonly ids: IdSource;
 
   constructor(ids?: IdSource) {
@@ -63,6 +68,55 @@ export class MemoryStore implements Store, RowAccess {
     let next: string | undefined;
     for (const hold of this.holdRows.values()) if (hold.status === 'active' && (next === undefined || hold.expiresAt < next)) next = hold.expiresAt;
     return next;
+  }
+
+  async getDoor(id: string): Promise<StoredDoor | undefined> {
+    const door = this.doorRows.get(id);
+    return door && { ...door };
+  }
+
+  async listDoors(eventId: string): Promise<DoorSummary[]> {
+    const admitted = new Map<string, number>();
+    for (const a of this.admissionRows.values()) if (a.eventId === eventId) admitted.set(a.doorId, (admitted.get(a.doorId) ?? 0) + 1);
+    return [...this.doorRows.values()]
+      .filter((d) => d.eventId === eventId)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+      .map((d) => ({ ...publicDoor(d), admitted: admitted.get(d.id) ?? 0 }));
+  }
+
+  async doorList(eventId: string): Promise<{ cancelled: string[]; checkedIn: string[] }> {
+    const cancelled: string[] = [];
+    for (const t of this.ticketRows.values()) if (t.eventId === eventId && t.status === 'cancelled') cancelled.push(t.id);
+    const checkedIn = [...this.admissionRows.values()].filter((a) => a.eventId === eventId).map((a) => a.ticketId);
+    return { cancelled: cancelled.sort(), checkedIn: checkedIn.sort() };
+  }
+
+  async scans(eventId: string, limit: number): Promise<{ recent: ScanRecord[]; conflicts: ScanRecord[] }> {
+    const mine = this.scanRows.filter((s) => s.eventId === eventId);
+    const conflicted = new Set(mine.filter((s) => s.outcome === 'conflict').map((s) => s.ticketId));
+    const record = (s: StoredScan): ScanRecord => ({ ticketId: s.ticketId, door: { id: s.doorId, name: this.doorRows.get(s.doorId)?.name ?? '' }, at: s.at, outcome: s.outcome, offline: s.offline });
+    return {
+      recent: mine.slice(-limit).reverse().map(record),
+      conflicts: mine.filter((s) => conflicted.has(s.ticketId) && (s.outcome === 'admitted' || s.outcome === 'conflict')).map(record),
+    };
+  }
+
+  async attendees(eventId: string): Promise<AttendeeRow[]> {
+    const rows: AttendeeRow[] = [];
+    const bookings = [...this.bookingRows.values()].filter((b) => b.eventId === eventId).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    for (const booking of bookings) {
+      for (const ticketId of [...booking.ticketIds].sort()) {
+        const ticket = this.ticketRows.get(ticketId)!;
+        const admission = this.admissionRows.get(ticketId);
+        const row: AttendeeRow = { ticketId, bookingId: booking.id, bookedAt: booking.createdAt, status: ticket.status };
+        if (admission) {
+          row.checkedInAt = admission.at;
+          row.door = this.doorRows.get(admission.doorId)?.name ?? '';
+        }
+        rows.push(row);
+      }
+    }
+    return rows;
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {
@@ -114,6 +168,21 @@ export class MemoryStore implements Store, RowAccess {
     return ids.flatMap((id) => (this.eventRows.has(id) ? [{ ...this.eventRows.get(id)! }] : []));
   }
 
+  tickets(ids: string[]): TicketRef[] {
+    return ids.flatMap((id) => {
+      const t = this.ticketRows.get(id);
+      return t ? [{ id: t.id, eventId: t.eventId, bookingId: t.bookingId }] : [];
+    });
+  }
+
+  doors(ids: string[]): StoredDoor[] {
+    return ids.flatMap((id) => (this.doorRows.has(id) ? [{ ...this.doorRows.get(id)! }] : []));
+  }
+
+  admissions(ticketIds: string[]): Admission[] {
+    return ticketIds.flatMap((id) => (this.admissionRows.has(id) ? [{ ...this.admissionRows.get(id)! }] : []));
+  }
+
   apply(effects: Effects): void {
     this.checkGuards(effects);
     for (const event of effects.newEvents) this.eventRows.set(event.id, { ...event });
@@ -121,7 +190,13 @@ export class MemoryStore implements Store, RowAccess {
       const event = this.eventRows.get(eventId)!;
       event.availableTickets += move.available;
       event.heldTickets += move.held;
+      event.checkedInTickets += move.checkedIn ?? 0;
     }
+    for (const [eventId, settings] of effects.eventSettings) this.eventRows.get(eventId)!.offlineCheckIn = settings.offlineCheckIn;
+    for (const door of effects.newDoors) this.doorRows.set(door.id, { ...door });
+    for (const r of effects.revokedDoors) this.doorRows.set(r.id, { ...this.doorRows.get(r.id)!, revokedAt: r.at });
+    for (const a of effects.admissions) this.admissionRows.set(a.ticketId, { ...a });
+    for (const scan of effects.scans) this.scanRows.push({ ...scan });
     for (const booking of effects.newBookings) {
       const { tickets, ...row } = booking;
       this.bookingRows.set(booking.id, { ...row, ticketIds: tickets.map((t) => t.id) });
@@ -155,6 +230,16 @@ export class MemoryStore implements Store, RowAccess {
     for (const ending of effects.endedHolds) if (this.holdRows.get(ending.id)?.status !== 'active') throw new Error(`hold ${ending.id} is no longer active`);
     for (const c of effects.cancelledTickets) {
       for (const id of c.ticketIds) if (this.ticketRows.get(id)?.status !== 'valid' || this.ticketRows.get(id)?.bookingId !== c.bookingId) throw new Error(`ticket ${id} cannot be cancelled`);
+    }
+    for (const [eventId] of effects.eventSettings) if (!this.eventRows.has(eventId)) throw new Error(`event ${eventId} does not exist`);
+    for (const door of effects.newDoors) if (this.doorRows.has(door.id) || !this.eventRows.has(door.eventId)) throw new Error(`door ${door.id} cannot be created`);
+    for (const r of effects.revokedDoors) if (!this.doorRows.has(r.id) || this.doorRows.get(r.id)!.revokedAt) throw new Error(`door ${r.id} is not active`);
+    // The primary key of the admissions: one per ticket, ever (this batch's included).
+    const admitted = new Set<string>();
+    for (const a of effects.admissions) {
+      if (this.admissionRows.has(a.ticketId) || admitted.has(a.ticketId)) throw new Error(`ticket ${a.ticketId} is already admitted`);
+      if (!this.ticketRows.has(a.ticketId)) throw new Error(`ticket ${a.ticketId} does not exist`);
+      admitted.add(a.ticketId);
     }
   }
 

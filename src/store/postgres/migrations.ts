@@ -90,4 +90,47 @@ export const postgresMigrations: readonly Migration[] = [
         WHERE result IS NOT NULL AND result::jsonb #> '{booking,secret}' IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'check-in at the door',
+    sql: `
+      ALTER TABLE events ADD COLUMN offline_checkin boolean NOT NULL DEFAULT false;
+      ALTER TABLE events ADD COLUMN checked_in_tickets integer NOT NULL DEFAULT 0 CHECK (checked_in_tickets >= 0);
+      -- A door device of one event; only the SHA-256 of its token is kept.
+      CREATE TABLE doors (
+        id uuid PRIMARY KEY,
+        event_id uuid NOT NULL REFERENCES events (id),
+        name text NOT NULL,
+        token_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX doors_by_event ON doors (event_id, created_at);
+      -- The one admission of a ticket: the primary key makes a second one impossible, on any node.
+      CREATE TABLE checkins (
+        ticket_id uuid PRIMARY KEY REFERENCES tickets (id),
+        event_id uuid NOT NULL REFERENCES events (id),
+        booking_id uuid NOT NULL,
+        door_id uuid NOT NULL REFERENCES doors (id),
+        at timestamptz NOT NULL,
+        offline boolean NOT NULL
+      );
+      CREATE INDEX checkins_by_event ON checkins (event_id);
+      CREATE INDEX checkins_by_door ON checkins (door_id);
+      -- Every scan a decision recorded, for the organiser (recent scans, conflicts).
+      CREATE TABLE scans (
+        seq bigserial PRIMARY KEY,
+        event_id uuid NOT NULL REFERENCES events (id),
+        ticket_id uuid NOT NULL,
+        door_id uuid NOT NULL REFERENCES doors (id),
+        at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('admitted', 'already_checked_in', 'conflict', 'cancelled')),
+        offline boolean NOT NULL
+      );
+      CREATE INDEX scans_by_event ON scans (event_id, seq);
+      CREATE INDEX scans_by_ticket ON scans (ticket_id);
+      CREATE INDEX scans_conflicts ON scans (event_id) WHERE outcome = 'conflict';
+    `,
+  },
 ];

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
-import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from '../../core/effects.js';
+import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toStoredHold, type EventRow, type HoldRow } from '../rows.js';
+import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -141,6 +141,39 @@ export class PostgresRows implements AsyncRowAccess {
     return rows.map(toEvent);
   }
 
+  /** Which booking each ticket belongs to: fixed once sold, so read without a lock (the booking step locks). */
+  async tickets(ids: string[]): Promise<TicketRef[]> {
+    const { rows } = await this.client.query<{ id: string; event_id: string; booking_id: string }>({
+      name: 'get-ticket-refs',
+      text: 'SELECT id, event_id, booking_id FROM tickets WHERE id = ANY($1::uuid[])',
+      values: [ids],
+    });
+    return rows.map((r) => ({ id: r.id, eventId: r.event_id, bookingId: r.booking_id }));
+  }
+
+  /** Locked: a revocation on another node waits for the scans in flight, and they see it after. */
+  async doors(ids: string[]): Promise<StoredDoor[]> {
+    const { rows } = await this.client.query<DoorRow>({
+      name: 'lock-doors',
+      text: `SELECT ${DOOR_COLUMNS} FROM doors WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      values: [ids],
+    });
+    return rows.map(toStoredDoor);
+  }
+
+  /**
+   * Read after the tickets' bookings were locked: an admission of one of these tickets by another
+   * node has committed by then (it held the same booking lock), so this statement sees it.
+   */
+  async admissions(ticketIds: string[]): Promise<Admission[]> {
+    const { rows } = await this.client.query<AdmissionRow>({
+      name: 'get-admissions',
+      text: `SELECT ${ADMISSION_COLUMNS} FROM checkins WHERE ticket_id = ANY($1::uuid[])`,
+      values: [ticketIds],
+    });
+    return rows.map(toAdmission);
+  }
+
   /**
    * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
    * the inserts, the hold and ticket state changes, the keys and the notification to other nodes.
@@ -152,14 +185,20 @@ export class PostgresRows implements AsyncRowAccess {
     const tickets = e.newBookings.flatMap((b) => b.tickets.map((t) => [t.id, b.id, b.eventId] as const));
     const cancelled = e.cancelledTickets.flatMap((c) => c.ticketIds.map((id) => [id, c.bookingId, c.at] as const));
     const buyers = [...e.buyers.values()];
-    const { rows } = await this.client.query<{ moved: number; buyers: number; ended: number; cancelled: number }>({
+    // A setting changes the event row, which `moved` below may change too: one statement may not
+    // change a row twice, so settings (rare) go first, on their own.
+    for (const [eventId, settings] of e.eventSettings) {
+      const { rowCount } = await this.client.query('UPDATE events SET offline_checkin = $1 WHERE id = $2', [settings.offlineCheckIn, eventId]);
+      if (rowCount !== 1) throw new Error(`event ${eventId} is gone: the batch was rolled back`);
+    }
+    const { rows } = await this.client.query<{ moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number }>({
       name: 'apply-effects',
       text: `WITH new_events AS (
                INSERT INTO events (${EVENT_COLUMNS})
-               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[])),
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[])),
              moved AS (
-               UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h
-               FROM unnest($11::uuid[], $12::int[], $13::int[]) AS d(id, a, h)
+               UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h, checked_in_tickets = e.checked_in_tickets + d.c
+               FROM unnest($11::uuid[], $12::int[], $13::int[], $48::int[]) AS d(id, a, h, c)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
              buyers AS (
@@ -191,9 +230,25 @@ export class PostgresRows implements AsyncRowAccess {
                SELECT * FROM unnest($39::text[], $40::text[], $41::text[], $42::timestamptz[])
                ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, result = excluded.result, created_at = excluded.created_at),
              forgotten AS (
-               DELETE FROM idempotency_keys WHERE key = ANY($43::text[]) AND result IS NULL)
+               DELETE FROM idempotency_keys WHERE key = ANY($43::text[]) AND result IS NULL),
+             new_doors AS (
+               INSERT INTO doors (id, event_id, name, token_hash, created_at)
+               SELECT * FROM unnest($49::uuid[], $50::uuid[], $51::text[], $52::text[], $53::timestamptz[])),
+             revoked AS (
+               UPDATE doors SET revoked_at = d.at FROM unnest($54::uuid[], $55::timestamptz[]) AS d(id, at)
+               WHERE doors.id = d.id AND doors.revoked_at IS NULL
+               RETURNING 1),
+             admitted AS (
+               INSERT INTO checkins (ticket_id, event_id, booking_id, door_id, at, offline)
+               SELECT * FROM unnest($56::uuid[], $57::uuid[], $58::uuid[], $59::uuid[], $60::timestamptz[], $61::boolean[])
+               ON CONFLICT (ticket_id) DO NOTHING
+               RETURNING 1),
+             new_scans AS (
+               INSERT INTO scans (event_id, ticket_id, door_id, at, recorded_at, outcome, offline)
+               SELECT * FROM unnest($62::uuid[], $63::uuid[], $64::uuid[], $65::timestamptz[], $66::timestamptz[], $67::text[], $68::boolean[]))
              SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
-                    (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled, pg_notify($44, $45)`,
+                    (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled,
+                    (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted, pg_notify($44, $45)`,
       values: [
         e.newEvents.map((v) => v.id),
         e.newEvents.map((v) => v.name),
@@ -240,10 +295,40 @@ export class PostgresRows implements AsyncRowAccess {
         e.forgetKeys,
         this.notice.channel,
         this.notice.nodeId,
+        e.newEvents.map((v) => v.offlineCheckIn),
+        e.newEvents.map((v) => v.checkedInTickets),
+        stock.map(([, m]) => m.checkedIn ?? 0),
+        e.newDoors.map((d) => d.id),
+        e.newDoors.map((d) => d.eventId),
+        e.newDoors.map((d) => d.name),
+        e.newDoors.map((d) => d.tokenHash),
+        e.newDoors.map((d) => d.createdAt),
+        e.revokedDoors.map((d) => d.id),
+        e.revokedDoors.map((d) => d.at),
+        e.admissions.map((a) => a.ticketId),
+        e.admissions.map((a) => a.eventId),
+        e.admissions.map((a) => a.bookingId),
+        e.admissions.map((a) => a.doorId),
+        e.admissions.map((a) => a.at),
+        e.admissions.map((a) => a.offline),
+        e.scans.map((v) => v.eventId),
+        e.scans.map((v) => v.ticketId),
+        e.scans.map((v) => v.doorId),
+        e.scans.map((v) => v.at),
+        e.scans.map((v) => v.recordedAt),
+        e.scans.map((v) => v.outcome),
+        e.scans.map((v) => v.offline),
       ],
     });
-    const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number };
-    if (done.moved !== stock.length || done.buyers !== buyers.length || done.ended !== e.endedHolds.length || done.cancelled !== cancelled.length) {
+    const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number };
+    if (
+      done.moved !== stock.length ||
+      done.buyers !== buyers.length ||
+      done.ended !== e.endedHolds.length ||
+      done.cancelled !== cancelled.length ||
+      done.revoked !== e.revokedDoors.length ||
+      done.admitted !== e.admissions.length
+    ) {
       throw new Error('a conditional write found its row changed: the batch was rolled back');
     }
   }

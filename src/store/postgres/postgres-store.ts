@@ -1,14 +1,15 @@
 import type pg from 'pg';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
-import type { StoredBooking } from '../../core/effects.js';
+import type { StoredBooking, StoredDoor } from '../../core/effects.js';
+import { publicDoor } from '../../core/decisions/index.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
-import type { Event, Hold, Ticket } from '../../core/types.js';
+import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWriteAsync } from '../../core/write-plan.js';
 import { publicHold } from '../../core/presenting.js';
 import { pendingMigrations } from '../migration.js';
-import { EVENT_COLUMNS, toEvent, type EventRow } from '../rows.js';
+import { DOOR_COLUMNS, EVENT_COLUMNS, toAttendee, toEvent, toScanRecord, toStoredDoor, type AttendeeSqlRow, type DoorRow, type EventRow, type ScanRow } from '../rows.js';
 import { ChangeFeed } from './change-feed.js';
 import { DatabaseClock, type DatabaseClockOptions } from './database-clock.js';
 import { createPool, inTransaction } from './connection.js';
@@ -119,6 +120,53 @@ export class PostgresStore implements Store {
       text: "SELECT min(expires_at) AS next FROM holds WHERE status = 'active'",
     });
     return rows[0]?.next?.toISOString();
+  }
+
+  async getDoor(id: string): Promise<StoredDoor | undefined> {
+    const { rows } = await this.pool.query<DoorRow>({ name: 'get-door', text: `SELECT ${DOOR_COLUMNS} FROM doors WHERE id = $1`, values: [id] });
+    return rows[0] && toStoredDoor(rows[0]);
+  }
+
+  async listDoors(eventId: string): Promise<DoorSummary[]> {
+    const { rows } = await this.pool.query<DoorRow & { admitted: number }>({
+      name: 'list-doors',
+      text: `SELECT ${DOOR_COLUMNS}, (SELECT count(*)::int FROM checkins c WHERE c.door_id = d.id) AS admitted FROM doors d WHERE event_id = $1 ORDER BY created_at, id`,
+      values: [eventId],
+    });
+    return rows.map((row) => ({ ...publicDoor(toStoredDoor(row)), admitted: row.admitted }));
+  }
+
+  async doorList(eventId: string): Promise<{ cancelled: string[]; checkedIn: string[] }> {
+    const [cancelled, checkedIn] = await Promise.all([
+      this.pool.query<{ id: string }>({ name: 'cancelled-of', text: 'SELECT id FROM tickets WHERE event_id = $1 AND cancelled_at IS NOT NULL ORDER BY id', values: [eventId] }),
+      this.pool.query<{ id: string }>({ name: 'checked-in-of', text: 'SELECT ticket_id AS id FROM checkins WHERE event_id = $1 ORDER BY ticket_id', values: [eventId] }),
+    ]);
+    return { cancelled: cancelled.rows.map((r) => r.id), checkedIn: checkedIn.rows.map((r) => r.id) };
+  }
+
+  async scans(eventId: string, limit: number): Promise<{ recent: ScanRecord[]; conflicts: ScanRecord[] }> {
+    const columns = 's.ticket_id, s.door_id, d.name AS door_name, s.at, s.outcome, s.offline FROM scans s JOIN doors d ON d.id = s.door_id';
+    const [recent, conflicts] = await Promise.all([
+      this.pool.query<ScanRow>({ name: 'recent-scans', text: `SELECT ${columns} WHERE s.event_id = $1 ORDER BY s.seq DESC LIMIT $2`, values: [eventId, limit] }),
+      this.pool.query<ScanRow>({
+        name: 'conflict-scans',
+        text: `SELECT ${columns} WHERE s.ticket_id IN (SELECT ticket_id FROM scans WHERE event_id = $1 AND outcome = 'conflict')
+               AND s.outcome IN ('admitted', 'conflict') ORDER BY s.seq`,
+        values: [eventId],
+      }),
+    ]);
+    return { recent: recent.rows.map(toScanRecord), conflicts: conflicts.rows.map(toScanRecord) };
+  }
+
+  async attendees(eventId: string): Promise<AttendeeRow[]> {
+    const { rows } = await this.pool.query<AttendeeSqlRow>({
+      name: 'attendees',
+      text: `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name
+             FROM bookings b JOIN tickets t ON t.booking_id = b.id LEFT JOIN checkins c ON c.ticket_id = t.id LEFT JOIN doors d ON d.id = c.door_id
+             WHERE b.event_id = $1 ORDER BY b.created_at, b.id, t.id`,
+      values: [eventId],
+    });
+    return rows.map(toAttendee);
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {

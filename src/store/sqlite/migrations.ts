@@ -96,4 +96,48 @@ export const sqliteMigrations: readonly Migration[] = [
         WHERE json_extract(result, '$.booking.secret') IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'check-in at the door',
+    sql: `
+      ALTER TABLE events ADD COLUMN offline_checkin INTEGER NOT NULL DEFAULT 0 CHECK (offline_checkin IN (0, 1));
+      ALTER TABLE events ADD COLUMN checked_in_tickets INTEGER NOT NULL DEFAULT 0 CHECK (checked_in_tickets >= 0);
+      -- A door device of one event; only the SHA-256 of its token is kept.
+      CREATE TABLE doors (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events(id),
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      ) STRICT;
+      CREATE INDEX doors_by_event ON doors (event_id, created_at);
+      -- The one admission of a ticket: the primary key makes a second one impossible, whatever a
+      -- decision computed.
+      CREATE TABLE checkins (
+        ticket_id TEXT PRIMARY KEY REFERENCES tickets(id),
+        event_id TEXT NOT NULL REFERENCES events(id),
+        booking_id TEXT NOT NULL,
+        door_id TEXT NOT NULL REFERENCES doors(id),
+        at TEXT NOT NULL,
+        offline INTEGER NOT NULL CHECK (offline IN (0, 1))
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX checkins_by_event ON checkins (event_id);
+      CREATE INDEX checkins_by_door ON checkins (door_id);
+      -- Every scan a decision recorded, for the organiser (recent scans, conflicts).
+      CREATE TABLE scans (
+        seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events(id),
+        ticket_id TEXT NOT NULL,
+        door_id TEXT NOT NULL REFERENCES doors(id),
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('admitted', 'already_checked_in', 'conflict', 'cancelled')),
+        offline INTEGER NOT NULL CHECK (offline IN (0, 1))
+      ) STRICT;
+      CREATE INDEX scans_by_event ON scans (event_id, seq);
+      CREATE INDEX scans_by_ticket ON scans (ticket_id);
+      CREATE INDEX scans_conflicts ON scans (event_id) WHERE outcome = 'conflict';
+    `,
+  },
 ];

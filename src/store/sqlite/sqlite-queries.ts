@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredBooking } from '../../core/effects.js';
-import type { Event, Hold, Ticket } from '../../core/types.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toEvent, toHold, toStoredHold, type EventRow, type HoldRow } from '../rows.js';
-import type { StoredHold } from '../../core/effects.js';
+import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
+import { DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAttendee, toEvent, toHold, toScanRecord, toStoredDoor, toStoredHold, type AttendeeSqlRow, type DoorRow, type EventRow, type HoldRow, type ScanRow } from '../rows.js';
+import type { StoredDoor, StoredHold } from '../../core/effects.js';
+import { publicDoor } from '../../core/decisions/index.js';
 
 /**
  * The reads of the SQLite adapter, prepared on one connection. The HTTP thread's reader connection
@@ -27,6 +28,26 @@ export class SqliteQueries {
       countTickets: db.prepare<[string], number>('SELECT count(*) FROM tickets WHERE event_id = ? AND cancelled_at IS NULL').pluck(),
       getHold: db.prepare<[string], HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ?`),
       nextHoldExpiry: db.prepare<[], string>("SELECT min(expires_at) FROM holds WHERE status = 'active'").pluck(),
+      getDoor: db.prepare<[string], DoorRow>(`SELECT ${DOOR_COLUMNS} FROM doors WHERE id = ?`),
+      listDoors: db.prepare<[string], DoorRow & { admitted: number }>(
+        `SELECT ${DOOR_COLUMNS}, (SELECT count(*) FROM checkins c WHERE c.door_id = d.id) AS admitted FROM doors d WHERE event_id = ? ORDER BY created_at, id`,
+      ),
+      cancelledOf: db.prepare<[string], string>('SELECT id FROM tickets WHERE event_id = ? AND cancelled_at IS NOT NULL ORDER BY id').pluck(),
+      checkedInOf: db.prepare<[string], string>('SELECT ticket_id FROM checkins WHERE event_id = ? ORDER BY ticket_id').pluck(),
+      recentScans: db.prepare<[string, number], ScanRow>(
+        `SELECT s.ticket_id, s.door_id, d.name AS door_name, s.at, s.outcome, s.offline FROM scans s JOIN doors d ON d.id = s.door_id
+         WHERE s.event_id = ? ORDER BY s.seq DESC LIMIT ?`,
+      ),
+      conflictScans: db.prepare<[string], ScanRow>(
+        `SELECT s.ticket_id, s.door_id, d.name AS door_name, s.at, s.outcome, s.offline FROM scans s JOIN doors d ON d.id = s.door_id
+         WHERE s.ticket_id IN (SELECT ticket_id FROM scans WHERE event_id = ? AND outcome = 'conflict') AND s.outcome IN ('admitted', 'conflict')
+         ORDER BY s.seq`,
+      ),
+      attendees: db.prepare<[string], AttendeeSqlRow>(
+        `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name
+         FROM bookings b JOIN tickets t ON t.booking_seq = b.seq LEFT JOIN checkins c ON c.ticket_id = t.id LEFT JOIN doors d ON d.id = c.door_id
+         WHERE b.event_id = ? ORDER BY b.seq, t.id`,
+      ),
     };
   }
 
@@ -80,5 +101,26 @@ export class SqliteQueries {
 
   nextHoldExpiry(): string | undefined {
     return this.stmt.nextHoldExpiry.get() ?? undefined;
+  }
+
+  getDoor(id: string): StoredDoor | undefined {
+    const row = this.stmt.getDoor.get(id);
+    return row && toStoredDoor(row);
+  }
+
+  listDoors(eventId: string): DoorSummary[] {
+    return this.stmt.listDoors.all(eventId).map((row) => ({ ...publicDoor(toStoredDoor(row)), admitted: row.admitted }));
+  }
+
+  doorList(eventId: string): { cancelled: string[]; checkedIn: string[] } {
+    return { cancelled: this.stmt.cancelledOf.all(eventId), checkedIn: this.stmt.checkedInOf.all(eventId) };
+  }
+
+  scans(eventId: string, limit: number): { recent: ScanRecord[]; conflicts: ScanRecord[] } {
+    return { recent: this.stmt.recentScans.all(eventId, limit).map(toScanRecord), conflicts: this.stmt.conflictScans.all(eventId).map(toScanRecord) };
+  }
+
+  attendees(eventId: string): AttendeeRow[] {
+    return this.stmt.attendees.all(eventId).map(toAttendee);
   }
 }

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
-import type { StoredBooking } from '../../core/effects.js';
+import type { StoredBooking, StoredDoor } from '../../core/effects.js';
 import { keyedSecrets, PROCESS_SECRET_KEY, type IdSource } from '../../core/identity.js';
 import type { Store } from '../../core/store.js';
-import type { Event, Hold, Ticket } from '../../core/types.js';
+import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { openDatabase, SqliteWriter, type WriterMethod } from './sqlite-writer.js';
 import { WriterThread } from './writer-thread.js';
@@ -107,6 +107,26 @@ export class SqliteStore implements Store {
 
   async nextHoldExpiry(): Promise<string | undefined> {
     return this.reads.nextHoldExpiry();
+  }
+
+  async getDoor(id: string): Promise<StoredDoor | undefined> {
+    return this.reads.getDoor(id);
+  }
+
+  async listDoors(eventId: string): Promise<DoorSummary[]> {
+    return this.reads.listDoors(eventId);
+  }
+
+  async doorList(eventId: string): Promise<{ cancelled: string[]; checkedIn: string[] }> {
+    return this.reads.doorList(eventId);
+  }
+
+  async scans(eventId: string, limit: number): Promise<{ recent: ScanRecord[]; conflicts: ScanRecord[] }> {
+    return this.reads.scans(eventId, limit);
+  }
+
+  async attendees(eventId: string): Promise<AttendeeRow[]> {
+    return this.reads.attendees(eventId);
   }
 
   purgeIdempotencyKeys(before: Date): Promise<number> {

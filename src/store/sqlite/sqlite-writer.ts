@@ -2,13 +2,13 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
-import type { BuyerTickets, Effects, StoredBooking, StoredHold, StoredKey } from '../../core/effects.js';
+import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
-import { EVENT_COLUMNS, HOLD_COLUMNS, toStoredHold, type HoldRow } from '../rows.js';
+import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
@@ -81,11 +81,12 @@ export class SqliteWriter implements RowAccess {
     this.reads = new SqliteQueries(db);
     this.stmt = {
       insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer)`,
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets)`,
       ),
       // Neither counter may go below zero, whatever the decision computed; the CHECK bounds the sum.
       moveStock: db.prepare(
-        `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held
+        `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held,
+           checked_in_tickets = checked_in_tickets + @checkedIn
          WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
       ),
       insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -107,6 +108,21 @@ export class SqliteWriter implements RowAccess {
       getKey: db.prepare<[string], StoredKey>('SELECT key, fingerprint, result, created_at AS createdAt FROM idempotency_keys WHERE key = ?'),
       putKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, result, created_at) VALUES (@key, @fingerprint, @result, @createdAt)'),
       purgeKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+      getTicketRef: db.prepare<[string], { id: string; event_id: string; booking_id: string }>(
+        'SELECT t.id, t.event_id, b.id AS booking_id FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
+      ),
+      getDoor: db.prepare<[string], DoorRow>(`SELECT ${DOOR_COLUMNS} FROM doors WHERE id = ?`),
+      getAdmission: db.prepare<[string], AdmissionRow>(`SELECT ${ADMISSION_COLUMNS} FROM checkins WHERE ticket_id = ?`),
+      setOffline: db.prepare('UPDATE events SET offline_checkin = ? WHERE id = ?'),
+      insertDoor: db.prepare('INSERT INTO doors (id, event_id, name, token_hash, created_at) VALUES (@id, @eventId, @name, @tokenHash, @createdAt)'),
+      revokeDoor: db.prepare('UPDATE doors SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      // The conditional insert of the one admission: a second one for the ticket changes no row.
+      admit: db.prepare(
+        'INSERT INTO checkins (ticket_id, event_id, booking_id, door_id, at, offline) VALUES (@ticketId, @eventId, @bookingId, @doorId, @at, @offline) ON CONFLICT (ticket_id) DO NOTHING',
+      ),
+      insertScan: db.prepare(
+        'INSERT INTO scans (event_id, ticket_id, door_id, at, recorded_at, outcome, offline) VALUES (@eventId, @ticketId, @doorId, @at, @recordedAt, @outcome, @offline)',
+      ),
     };
     const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
     this.write = (batch) => tx.immediate(batch);
@@ -158,12 +174,36 @@ export class SqliteWriter implements RowAccess {
     return ids.flatMap((id) => this.reads.getEvent(id) ?? []);
   }
 
+  tickets(ids: string[]): TicketRef[] {
+    return ids.flatMap((id) => {
+      const row = this.stmt.getTicketRef.get(id);
+      return row ? [{ id: row.id, eventId: row.event_id, bookingId: row.booking_id }] : [];
+    });
+  }
+
+  doors(ids: string[]): StoredDoor[] {
+    return ids.flatMap((id) => {
+      const row = this.stmt.getDoor.get(id);
+      return row ? [toStoredDoor(row)] : [];
+    });
+  }
+
+  admissions(ticketIds: string[]): Admission[] {
+    return ticketIds.flatMap((id) => {
+      const row = this.stmt.getAdmission.get(id);
+      return row ? [toAdmission(row)] : [];
+    });
+  }
+
   /** Each write conditional; one that changes no row throws, and the whole batch rolls back. */
   apply(effects: Effects): void {
-    for (const event of effects.newEvents) this.stmt.insertEvent.run(event);
+    for (const event of effects.newEvents) this.stmt.insertEvent.run({ ...event, offline: event.offlineCheckIn ? 1 : 0 });
     for (const [eventId, move] of effects.stock) {
-      expectOne(this.stmt.moveStock.run({ eventId, ...move }).changes, `stock of event ${eventId} changed under the write lock`);
+      expectOne(this.stmt.moveStock.run({ eventId, checkedIn: 0, ...move }).changes, `stock of event ${eventId} changed under the write lock`);
     }
+    for (const [eventId, settings] of effects.eventSettings) expectOne(this.stmt.setOffline.run(settings.offlineCheckIn ? 1 : 0, eventId).changes, `event ${eventId} is gone`);
+    for (const door of effects.newDoors) this.stmt.insertDoor.run(door);
+    for (const r of effects.revokedDoors) expectOne(this.stmt.revokeDoor.run(r.at, r.id).changes, `door ${r.id} changed under the write lock`);
     for (const booking of effects.newBookings) {
       const { id, eventId, tickets, createdAt, secretHash, buyer } = booking;
       const seq = this.stmt.insertBooking.run(id, eventId, tickets.length, createdAt, secretHash ?? null, buyer ?? null).lastInsertRowid;
@@ -177,6 +217,8 @@ export class SqliteWriter implements RowAccess {
     for (const c of effects.cancelledTickets) {
       for (const ticketId of c.ticketIds) expectOne(this.stmt.cancelTicket.run(c.at, ticketId).changes, `ticket ${ticketId} changed under the write lock`);
     }
+    for (const a of effects.admissions) expectOne(this.stmt.admit.run({ ...a, offline: a.offline ? 1 : 0 }).changes, `ticket ${a.ticketId} is already admitted`);
+    for (const scan of effects.scans) this.stmt.insertScan.run({ ...scan, offline: scan.offline ? 1 : 0 });
     for (const key of effects.rememberKeys) this.stmt.putKey.run(key);
     // `forgetKeys` has nothing to undo here: keys are never claimed ahead of their answer.
   }
