@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
 import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UPLOADS_PER_CLIENT } from './http/app.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { runPrimary } from './server/cluster.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
@@ -40,6 +41,9 @@ interface ServeFlags {
   trustProxy: TrustProxy;
   buyerRate: number;
   corsOrigin?: string;
+  maxStreams: number;
+  maxStreamsPerClient: number;
+  streamIdleTimeout: number;
 }
 
 function trustProxy(raw: string): TrustProxy {
@@ -89,6 +93,9 @@ program
   .option('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT)
   .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false)
   .option('--buyer-rate <n>', 'booking and hold requests a second from one client address before 429 (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
+  .option('--max-streams <n>', 'live event streams (GET /events/stream) at once, per process; beyond it 429 too_many_streams', integer('max-streams', 1, 1_000_000), DEFAULT_MAX_STREAMS)
+  .option('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT)
+  .option('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000)
   .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
@@ -119,6 +126,9 @@ program
       trustProxy: opts.trustProxy,
       corsOrigin: opts.corsOrigin,
       buyerRate: opts.buyerRate,
+      maxStreams: opts.maxStreams,
+      maxStreamsPerClient: opts.maxStreamsPerClient,
+      streamIdleTimeout: opts.streamIdleTimeout,
     };
     // In a terminal (and a single process), the organiser's screens run around the server.
     if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {

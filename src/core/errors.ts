@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   too_many_requests: 429,
+  too_many_streams: 429,
   headers_too_large: 431,
   internal_error: 500,
   storage_unavailable: 503,
@@ -124,6 +125,13 @@ export const Errors = {
     new BoxofficeError(
       'too_many_requests',
       `You already have ${limit} request bodies still arriving; send them, then retry after the time in Retry-After.`,
+    ),
+  tooManyStreams: (scope: 'client' | 'server', limit: number) =>
+    new BoxofficeError(
+      'too_many_streams',
+      scope === 'client'
+        ? `You already have ${limit} live event streams open; close one (or share one between tabs), then retry after the time in Retry-After.`
+        : `The server already serves ${limit} live event streams; retry after the time in Retry-After, or poll GET /events meanwhile.`,
     ),
   storageUnavailable: (cause?: unknown) =>
     new BoxofficeError('storage_unavailable', 'Storage is unavailable right now, so your request was not confirmed. Retry shortly.', {

@@ -77,8 +77,8 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     const mapped = toBoxofficeError(err, bodyLimit);
     if (mapped.code === 'internal_error') request.log.error({ err, url: request.url, method: request.method }, 'unhandled error');
     else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url: request.url }, mapped.message);
-    else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url: request.url }, mapped.message);
-    if (mapped.code === 'too_many_requests' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+    else if (mapped.status !== 429) request.log.debug({ code: mapped.code, url: request.url }, mapped.message);
+    if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
   });

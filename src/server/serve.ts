@@ -22,6 +22,11 @@ export interface ServeOptions {
   maxUploadsPerClient?: number;
   trustProxy?: TrustProxy;
   corsOrigin?: string;
+  /** Live event streams at once, in all and per client address (0: no per-address limit). */
+  maxStreams?: number;
+  maxStreamsPerClient?: number;
+  /** Seconds a stream subscriber may leave more than the cap unread before it is dropped. */
+  streamIdleTimeout?: number;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
   cacheSize: number;
@@ -85,6 +90,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
       buyerRatePerSecond: options.buyerRate,
+      maxStreams: options.maxStreams,
+      maxStreamsPerClient: options.maxStreamsPerClient,
+      streamIdleTimeoutMs: options.streamIdleTimeout === undefined ? undefined : options.streamIdleTimeout * 1000,
       version: VERSION,
     },
   });

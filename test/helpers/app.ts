@@ -10,11 +10,11 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-t
 export async function startApp(options: { store?: Store; config?: Partial<AppConfig>; service?: TicketServiceOptions } = {}) {
   const store = options.store ?? new MemoryStore();
   const service = new TicketService(store, options.service);
-  // Every test client shares 127.0.0.1: the per-address socket cap and the per-buyer request rate
-  // are off unless a test sets them.
+  // Every test client shares 127.0.0.1: the per-address socket cap, stream quota and the per-buyer
+  // request rate are off unless a test sets them.
   const built = buildApp({
     service,
-    config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, buyerRatePerSecond: 0, ...options.config },
+    config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, maxStreamsPerClient: 0, buyerRatePerSecond: 0, ...options.config },
   });
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const address = built.app.server.address();
