@@ -280,7 +280,9 @@ export class ChangeBroadcaster {
     if (res.destroyed || res.writableEnded) return;
     const snapshot = !Buffer.isBuffer(message);
     const bytes = snapshot ? SNAPSHOT_PREFIX.length + message.body.length + SNAPSHOT_SUFFIX.length : message.length;
-    if (res.writableLength + bytes > this.deps.limits.maxBufferedBytes + sub.allowance) {
+    // A snapshot is the one message allowed beyond the cap (it is shared, and a fresh subscriber has
+    // nothing unread); a later one goes only to a subscriber that has read all but the cap of the last.
+    if (res.writableLength + bytes > this.deps.limits.maxBufferedBytes + (snapshot ? bytes : sub.allowance)) {
       this.drop(sub, 'slow_reader');
       return;
     }
