@@ -49,7 +49,9 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     const page = parsePage(request.query);
     // The version first, then the events: a page is then at least as new as its ETag, never older.
     const version = await deps.snapshot.get();
-    reply.header('etag', version.etag).header('cache-control', 'no-cache');
+    // Cache-Control stays no-store (security.ts): no shared cache keeps live counts, while a client
+    // that kept the last body itself revalidates it with If-None-Match for the price of a 304.
+    reply.header('etag', version.etag);
     if (!page) reply.header('vary', 'accept-encoding');
     if (matchesEtag(request.headers['if-none-match'], version.etag)) return reply.code(304).send();
     if (page) {
