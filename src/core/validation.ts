@@ -7,6 +7,7 @@ export const LIMITS = {
   totalTicketsMax: 10_000_000,
   maxTicketsPerBookingMax: 10_000,
   holdSecondsMax: 86_400,
+  idempotencyKeyMinLength: 16,
   idempotencyKeyMaxLength: 200,
 } as const;
 
@@ -118,15 +119,22 @@ function optionalWhole(value: unknown, field: string, max: number): number | und
   return value === undefined || value === null ? undefined : wholeNumber(value, field, 1, max);
 }
 
-// Visible ASCII only: a key travels in a header and is compared byte for byte.
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+// Letters, digits and - _ . ~ : + / = (a UUID, hex, base64): a key travels in a header and is
+// compared byte for byte. At least 16 characters: a key must be unguessable, since clients behind one
+// address (a NAT, a proxy) share the key space.
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9\-_.~:+/=]+$/;
 
 /** The Idempotency-Key header's value, or undefined when the request has none. */
 export function parseIdempotencyKey(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > LIMITS.idempotencyKeyMaxLength || !IDEMPOTENCY_KEY.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length < LIMITS.idempotencyKeyMinLength ||
+    value.length > LIMITS.idempotencyKeyMaxLength ||
+    !IDEMPOTENCY_KEY.test(value)
+  ) {
     throw Errors.invalidRequest(
-      `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyMaxLength} visible ASCII characters (a UUID is a good choice), got ${describe(value)}.`,
+      `Idempotency-Key must be an unguessable ${LIMITS.idempotencyKeyMinLength} to ${LIMITS.idempotencyKeyMaxLength} characters of letters, digits and - _ . ~ : + / = (a random UUID is a good choice), got ${describe(value)}.`,
     );
   }
   return value;

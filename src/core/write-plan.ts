@@ -1,5 +1,5 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
-import { confirmationKey, decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
+import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
 import { buyerKey, isEmpty, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
@@ -44,7 +44,6 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
   const bookingIds = sortedUnique([...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])), ...confirmed.map((h) => h.bookingId!)]);
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
-  if (confirmed.length > 0) for (const row of yield* ask('keys', confirmed.map((h) => confirmationKey(h.id)).sort())) keys.set(row.key, row);
 
   const buyers = new Map<string, BuyerTickets>();
   const pairs = buyerPairs(commands, holds.values(), bookings.values());

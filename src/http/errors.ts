@@ -73,12 +73,21 @@ export function toBoxofficeError(err: FastifyError | Error, bodyLimit: number): 
   return Errors.internal();
 }
 
+/**
+ * A request's URL as the log shows it: hold ids masked, since a hold id confirms and releases the
+ * hold (nothing in a log may be enough to act on someone's hold).
+ */
+export function loggedUrl(url: string): string {
+  return url.replace(/\/holds\/[^/?#]+/gi, '/holds/:id');
+}
+
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = toBoxofficeError(err, bodyLimit);
-    if (mapped.code === 'internal_error') request.log.error({ err, url: request.url, method: request.method }, 'unhandled error');
-    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url: request.url }, mapped.message);
-    else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url: request.url }, mapped.message);
+    const url = loggedUrl(request.url);
+    if (mapped.code === 'internal_error') request.log.error({ err, url, method: request.method }, 'unhandled error');
+    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url }, mapped.message);
+    else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url }, mapped.message);
     if (mapped.code === 'too_many_requests' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());

@@ -1,12 +1,14 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
-import { describeStore, openStore } from '../store/index.js';
+import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
+import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 
 export interface ServeOptions {
   host: string;
@@ -54,8 +56,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const DRAIN_WINDOW_MS = 300;
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
+  let secrets;
+  try {
+    secrets = resolveSecretKeys(dataDir);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const { logger, file: logFile } = createFileLogger({
     dataDir,
     name: 'server',
@@ -67,7 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger };
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -132,6 +141,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
   if (admin.source === 'generated') logger.info({ file: admin.file }, `admin token generated in ${admin.file} (mode 0600)`);
+  if (secrets.source === 'generated') logger.info({ file: secrets.file }, `booking secret key generated in ${secrets.file} (mode 0600)`);
+  if (isPostgresUrl(options.db) && secrets.source !== 'env') {
+    logger.warn(
+      { secretKeyFile: secrets.file },
+      `booking secrets are derived from ${secrets.file}: every node on this database must use the same key (copy the file, or set ${SECRET_KEY_ENV} on every node), or a retry on another node answers without the secret`,
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
@@ -165,9 +181,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return { url, service, stop };
 }
 
+/**
+ * Every file and directory the server creates from now on (database, journal, logs, keys) is this
+ * account's only: 0600 and 0700. The files that matter are also created with explicit modes.
+ */
+export function makeFilesPrivate(): void {
+  // Worker threads may not change the process's umask; the main thread already did.
+  if (isMainThread) process.umask(0o077);
+}
+
 export function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -71,7 +71,7 @@ describe('HTTP API', () => {
       eventId: event.id,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id, status: 'valid' })),
-      secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(res.headers.location).toBe(`/bookings/${booking.id}`);
     expect((await inject({ method: 'GET', url: `/events/${event.id}` })).json().availableTickets).toBe(2);

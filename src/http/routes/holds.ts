@@ -46,7 +46,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
       },
     },
     async (request, reply) => {
-      const placed = await service.confirmHold(request.params.id);
+      const placed = await service.confirmHold(request.params.id, { buyer: request.ip });
       return sendPlaced(reply, placed, '/bookings', placed.replayed ? 200 : 201);
     },
   );
