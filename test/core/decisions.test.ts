@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Command, Outcome } from '../../src/core/commands.js';
-import { confirmationKey, decide, type LoadedRows } from '../../src/core/decisions/index.js';
+import { decide, type LoadedRows } from '../../src/core/decisions/index.js';
 import { buyerKey, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../../src/core/effects.js';
 import { hashSecret, type IdSource } from '../../src/core/identity.js';
 import type { Event } from '../../src/core/types.js';
@@ -24,7 +24,7 @@ const BUYER = 'buyer-a';
 
 function ids(): IdSource {
   let n = 0;
-  return { newId: () => `90000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, newSecret: () => 'fresh-secret' };
+  return { newId: () => `90000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, secrets: { secretFor: () => 'fresh-secret', recover: () => undefined } };
 }
 
 function event(over: Partial<Event> = {}): Event {
@@ -109,7 +109,7 @@ const table: Row[] = [
   { name: 'book: key remembered more than 24 h ago is a new request', state: { event: event(), keys: [remembered('k1', `book:${EVENT}:3`, { kind: 'refused', code: 'x', message: 'x' }, '2029-12-30T12:00:00.000Z')] }, command: book(2, 'k1'), outcome: { kind: 'booking', replayed: false }, effects: { stock: { event: [-2, 0] }, buyers: { [BUYER]: [0, 2] }, newBookings: [2], remembered: ['k1'] } },
   // confirm
   { name: 'confirm: no such hold', state: {}, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'not_found' }, effects: {} },
-  { name: 'confirm: active, before expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold() }, command: { type: 'confirm', holdId: HOLD }, outcome: { kind: 'booking' }, effects: { stock: { event: [0, -2] }, buyers: { [BUYER]: [-2, 2] }, endedHolds: ['confirmed'], newBookings: [2], remembered: [confirmationKey(HOLD)] } },
+  { name: 'confirm: active, before expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold() }, command: { type: 'confirm', holdId: HOLD }, outcome: { kind: 'booking' }, effects: { stock: { event: [0, -2] }, buyers: { [BUYER]: [-2, 2] }, endedHolds: ['confirmed'], newBookings: [2] } },
   { name: 'confirm: active, exactly at expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: NOW }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0] }, endedHolds: ['expired'] } },
   { name: 'confirm: already released', state: { event: event(), hold: hold({ status: 'released' }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_released' }, effects: {} },
   { name: 'confirm: already expired', state: { event: event(), hold: hold({ status: 'expired' }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: {} },
