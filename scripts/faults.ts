@@ -86,10 +86,12 @@ for (const fault of chosen) {
   const tests = build.status === 0 ? await run('npx', ['vitest', 'run', ...fault.tests]) : build;
   restore();
   original.clear();
-  const failedTests = /Tests\s+(\d+) failed/.exec(tests.output)?.[1] ?? (build.status !== 0 ? 'build' : '0');
-  const caught = tests.status !== 0;
+  // A fault that breaks the build (or a broken install) proves nothing about the tests: only failing tests count.
+  const failedTests = /Tests\s+(\d+) failed/.exec(tests.output)?.[1];
+  const caught = build.status === 0 && tests.status !== 0 && failedTests !== undefined;
   if (!caught) missed++;
-  rows.push(`| ${fault.id} | ${fault.what} | \`${fault.file}\` | ${fault.tests.join(', ')} | ${caught ? `caught: ${failedTests} failing` : '**NOT CAUGHT**'} (${Math.round((Date.now() - started) / 1000)} s) |`);
+  const result = build.status !== 0 ? '**build failed: fix the fault or the install**' : caught ? `caught: ${failedTests} failing` : '**NOT CAUGHT**';
+  rows.push(`| ${fault.id} | ${fault.what} | \`${fault.file}\` | ${fault.tests.join(', ')} | ${result} (${Math.round((Date.now() - started) / 1000)} s) |`);
   console.log(rows.at(-1));
 }
 await run('npm', ['run', 'build', '--silent']);
