@@ -90,6 +90,8 @@ async function startOnce(spec: ServerSpec, port: number, attempt: number): Promi
     // The load generator is one address: the per-buyer request rate would measure itself.
     '--buyer-rate',
     '0',
+    // The no-op ceiling route exists only when asked for.
+    '--bench-routes',
     ...spec.args,
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, BOXOFFICE_ADMIN_TOKEN: spec.adminToken, NO_COLOR: '1' };

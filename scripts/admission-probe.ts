@@ -1,11 +1,12 @@
 /**
- * Attacks a running server from outside over loopback, the three ways issue 15 (items 2, 4, 7)
+ * Attacks a running server from outside over loopback, the ways issue 15 (items 1, 2, 4, 7)
  * describes, and prints what each side got:
  *
  *   node --import tsx scripts/admission-probe.ts burst  http://127.0.0.1:8080   # 1,000 sockets from one address
  *   node --import tsx scripts/admission-probe.ts forged http://127.0.0.1:8080   # random X-Forwarded-For through a proxy
  *   node --import tsx scripts/admission-probe.ts frame  http://127.0.0.1:8080   # framing a victim's address
  *   node --import tsx scripts/admission-probe.ts slow   http://127.0.0.1:8080   # 9 addresses × 64 bodies at 1 byte/s
+ *   node --import tsx scripts/admission-probe.ts leak   http://127.0.0.1:8080   # 16 addresses × 72 pipelining sockets that die (item 1)
  *
  * `forged` and `frame` stand in for a proxy on 127.0.0.1 that appends the address it saw, as nginx's
  * `$proxy_add_x_forwarded_for` does; start the server with `--trust-proxy` for them.
@@ -85,7 +86,42 @@ const randomIp = () => Array.from({ length: 4 }, () => Math.floor(Math.random() 
 const print = (label: string, seen: Map<string, number>) =>
   console.log(`${label}: ${[...seen].sort().map(([k, v]) => `${v} × ${k}`).join(', ')}`);
 
-if (mode === 'burst') {
+/** A socket that sends /healthz and four pipelined requests, then dies before reading any answer. */
+function pipelineAndDie(from: string, eventId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress: from });
+    const get = `GET /events/${eventId} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const noop = 'POST /noop HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}';
+    socket.on('connect', () => {
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${get}${noop}${get}${noop}`);
+      socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve());
+  });
+}
+
+async function inFlightGauge(): Promise<string> {
+  const res = await request(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const text = await res.body.text();
+  return /^boxoffice_http_requests_in_flight (\d+)/m.exec(text)?.[1] ?? `(metrics answered ${res.statusCode})`;
+}
+
+if (mode === 'leak') {
+  const eventId = await createEvent(1_000_000);
+  for (let round = 0; round < 72; round++) {
+    await Promise.all(Array.from({ length: 16 }, (_, i) => pipelineAndDie(`127.0.0.${10 + i}`, eventId)));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log(`in flight 3 s after 16 addresses × 72 dying sockets: ${await inFlightGauge()}`);
+  const buyer = new Map<string, number>();
+  for (let i = 0; i < 20; i++) {
+    const res = await request(`${url}/events/${eventId}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tickets":1}' });
+    await res.body.dump();
+    tally(buyer, res.statusCode);
+  }
+  print('a fresh buyer, 20 bookings', buyer);
+} else if (mode === 'burst') {
   const eventId = await createEvent(1_000_000);
   print('1,000 concurrent requests from 127.0.0.5', await burst(eventId, 1000, '127.0.0.5'));
 } else if (mode === 'forged') {
@@ -149,6 +185,6 @@ if (mode === 'burst') {
   for (const s of sockets) s.destroy();
   await buyer.close();
 } else {
-  console.error('usage: admission-probe.ts burst|forged|frame|slow <url>');
+  console.error('usage: admission-probe.ts burst|forged|frame|slow|leak <url>');
   process.exit(2);
 }

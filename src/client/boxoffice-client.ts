@@ -70,7 +70,7 @@ interface RequestOptions extends CallOptions {
   resendable?: boolean;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9\-_.~:+/=]{16,200}$/;
 
 export interface WaitOptions {
   /** Give up after this long (default 10 s). */
@@ -248,7 +248,7 @@ export class BoxofficeClient {
   private keyed<T>(method: Method, path: string, options: RequestOptions & KeyedCallOptions): Promise<T> {
     const key = options.idempotencyKey ?? randomUUID();
     if (!IDEMPOTENCY_KEY.test(key)) {
-      return Promise.reject(new TypeError('An Idempotency-Key must be 1 to 200 visible ASCII characters (no spaces).'));
+      return Promise.reject(new TypeError('An Idempotency-Key must be an unguessable 16 to 200 characters of letters, digits and - _ . ~ : + / = (a random UUID is a good choice).'));
     }
     return this.request(method, path, { ...options, idempotencyKey: key, resendable: true });
   }

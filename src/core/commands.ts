@@ -26,7 +26,8 @@ export type Command =
   | { type: 'createEvent'; event: Event }
   | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
   | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
-  | { type: 'confirm'; holdId: string }
+  /** `buyer`: who confirms; only the hold's own buyer is told the booking's secret. */
+  | { type: 'confirm'; holdId: string; buyer?: string }
   | { type: 'release'; holdId: string }
   | { type: 'cancel'; bookingId: string; ticketIds?: string[]; proof: CancelProof }
   /** Expire every active hold due at the batch's `now`. */

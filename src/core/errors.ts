@@ -6,6 +6,7 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  cross_site_request: 403,
   not_found: 404,
   event_not_found: 404,
   method_not_allowed: 405,
@@ -53,10 +54,10 @@ export function isBoxofficeError(err: unknown): err is BoxofficeError {
 /** Constructors with the sentences a person reads; tests and UIs rely on this wording. */
 export const Errors = {
   invalidRequest: (message: string) => new BoxofficeError('invalid_request', message),
-  unauthorized: () =>
+  unauthorized: (message = 'This endpoint needs the admin token: send "Authorization: Bearer <token>".') =>
     new BoxofficeError(
       'unauthorized',
-      'This endpoint needs the admin token: send "Authorization: Bearer <token>".',
+      message,
     ),
   unauthorizedCancel: () =>
     new BoxofficeError(
@@ -65,6 +66,11 @@ export const Errors = {
     ),
   forbidden: (what: string) =>
     new BoxofficeError('forbidden', `That secret does not match this ${what}; send the ${what}'s secret or the admin token.`),
+  crossSiteRequest: (origin: string | undefined) =>
+    new BoxofficeError(
+      'cross_site_request',
+      `A page from another site${origin ? ` (${truncate(origin, 100)})` : ''} may not change anything here: book on this server's own pages, or start it with --cors-origin naming that page's origin.`,
+    ),
   notFound: (what: string, id: string) => new BoxofficeError('not_found', `No ${what} with id ${id}.`),
   routeNotFound: (method: string, url: string) =>
     new BoxofficeError('not_found', `There is no route ${method} ${truncate(url, 200)}.`),

@@ -1,8 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { Command, Outcome } from './commands.js';
 import type { Logger } from './logger.js';
 import type { ServiceObserver } from './observers.js';
 
 type Placement = Extract<Command, { type: 'book' | 'hold' }>;
+
+/**
+ * How a hold is named in the log: a hash of its id, never the id. A hold id confirms and releases
+ * the hold, so a log reader must not learn it; an operator holding an id can still find its lines
+ * (`holdRef(id)`).
+ */
+export function holdRef(holdId: string): string {
+  return createHash('sha256').update(holdId).digest('base64url').slice(0, 16);
+}
 
 /**
  * The service's log, as an observer of committed batches. Bookings and holds get one record per
@@ -39,7 +49,7 @@ function logPlacement(logger: Logger, command: Placement, o: Outcome): void {
   const { eventId, tickets } = command;
   const availableTickets = 'counts' in o && o.counts && !Array.isArray(o.counts) ? o.counts.availableTickets : undefined;
   if (o.ok && o.kind === 'hold') {
-    logger.info({ eventId, holdId: o.hold.id, tickets, outcome: 'held', expiresAt: o.hold.expiresAt, availableTickets, replayed: o.replayed }, 'tickets held');
+    logger.info({ eventId, holdRef: holdRef(o.hold.id), tickets, outcome: 'held', expiresAt: o.hold.expiresAt, availableTickets, replayed: o.replayed }, 'tickets held');
   } else if (o.ok && o.kind === 'booking') {
     logger.info({ eventId, bookingId: o.booking.id, tickets, outcome: 'booked', availableTickets, replayed: o.replayed }, 'booking confirmed');
   } else if (!o.ok) {
@@ -48,11 +58,11 @@ function logPlacement(logger: Logger, command: Placement, o: Outcome): void {
 }
 
 function logPlacements(logger: Logger, placements: Array<[Placement, Outcome]>, millis: number): void {
-  const booked: Array<{ eventId: string; bookingId?: string; holdId?: string; tickets: number; availableTickets?: number; replayed?: boolean }> = [];
+  const booked: Array<{ eventId: string; bookingId?: string; holdRef?: string; tickets: number; availableTickets?: number; replayed?: boolean }> = [];
   const refused: Array<{ eventId: string; tickets: number; outcome: string; availableTickets?: number }> = [];
   for (const [{ eventId, tickets }, o] of placements) {
     const availableTickets = 'counts' in o && o.counts && !Array.isArray(o.counts) ? o.counts.availableTickets : undefined;
-    if (o.ok && o.kind === 'hold') booked.push({ eventId, holdId: o.hold.id, tickets, availableTickets, replayed: o.replayed });
+    if (o.ok && o.kind === 'hold') booked.push({ eventId, holdRef: holdRef(o.hold.id), tickets, availableTickets, replayed: o.replayed });
     else if (o.ok && o.kind === 'booking') booked.push({ eventId, bookingId: o.booking.id, tickets, availableTickets, replayed: o.replayed });
     else if (!o.ok) refused.push({ eventId, tickets, outcome: o.code, availableTickets });
   }
@@ -66,11 +76,11 @@ function logOther(logger: Logger, command: Command, o: Outcome): void {
       return;
     case 'confirm':
       if (o.ok && o.kind === 'booking' && !o.replayed) {
-        logger.info({ holdId: command.holdId, bookingId: o.booking.id, eventId: o.booking.eventId, tickets: o.booking.tickets.length }, 'hold confirmed');
+        logger.info({ holdRef: holdRef(command.holdId), bookingId: o.booking.id, eventId: o.booking.eventId, tickets: o.booking.tickets.length }, 'hold confirmed');
       }
       return;
     case 'release':
-      if (o.ok && o.kind === 'hold' && o.counts) logger.info({ holdId: command.holdId, eventId: o.hold.eventId, tickets: o.hold.tickets }, 'hold released');
+      if (o.ok && o.kind === 'hold' && o.counts) logger.info({ holdRef: holdRef(command.holdId), eventId: o.hold.eventId, tickets: o.hold.tickets }, 'hold released');
       return;
     case 'cancel':
       if (o.ok && o.kind === 'cancelled') {

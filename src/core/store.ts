@@ -16,6 +16,14 @@ export interface Store {
   readonly kind: string;
 
   /**
+   * Optional: the clock every node sharing this storage agrees on (the database's, on PostgreSQL).
+   * Hold expiry and every other deadline several nodes judge is decided on it, so one node with a
+   * wrong system clock cannot expire another node's holds early. Single-process stores leave it out
+   * and the service uses the system clock.
+   */
+  readonly clock?: SharedClock;
+
+  /**
    * Decides and commits a batch of commands in one atomic transaction. Outcomes are index-aligned
    * with the commands. Either everything of the batch is durable when the promise resolves, or the
    * promise rejects and nothing of it was applied.
@@ -77,3 +85,17 @@ export interface RowAccess {
 
 /** The same, for a database whose client is asynchronous. */
 export type AsyncRowAccess = { [K in keyof RowAccess]: (...args: Parameters<RowAccess[K]>) => Promise<ReturnType<RowAccess[K]>> };
+
+/** A clock shared by every node of one storage, with a word on how far this node's own clock is off. */
+export interface SharedClock {
+  now(): Date;
+  status(): ClockStatus;
+}
+
+export interface ClockStatus {
+  /** `skewed`: this node's system clock is off by more than the tolerance (the shared clock is still used). */
+  status: 'ok' | 'skewed' | 'unmeasured';
+  /** This node's clock minus the shared one, in ms, when measured. */
+  skewMs?: number;
+  toleranceMs: number;
+}

@@ -3,12 +3,12 @@ import { Errors, isBoxofficeError } from './errors.js';
 import { EventCatalog } from './event-catalog.js';
 import { GroupCommitter } from './group-commit.js';
 import { Housekeeping, type ExpiryResult } from './housekeeping.js';
-import { buyerOf, systemIdentity, type IdentitySource } from './identity.js';
+import { buyerOf, scopedKey, systemIdentity, type IdentitySource } from './identity.js';
 import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
 import { presentHold, publicBooking } from './presenting.js';
-import type { Store } from './store.js';
+import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
 
@@ -82,7 +82,9 @@ export class TicketService {
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
     this.logger = options.logger ?? silentLogger;
-    this.identity = options.identity ?? systemIdentity;
+    // Deadlines several nodes judge (hold expiry) need one clock: the storage's when it has one.
+    const clock = store.clock;
+    this.identity = options.identity ?? (clock ? { ...systemIdentity, now: () => clock.now() } : systemIdentity);
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
     this.observers.push(logObserver(this.logger));
     this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
@@ -167,8 +169,11 @@ export class TicketService {
       throw await this.explainTicketCount(id, tickets, err);
     }
     const command: Extract<Command, { type: 'book' | 'hold' }> = { type, eventId: id, tickets: count };
-    if (key !== undefined) command.key = { key, fingerprint: `${type}:${id}:${count}` };
-    if (options.buyer !== undefined) command.buyer = buyerOf(options.buyer);
+    const buyer = options.buyer === undefined ? undefined : buyerOf(options.buyer);
+    // A key is the asker's own: stored under a hash of (buyer, key), so another client sending the
+    // same key makes a new request of its own and learns nothing of the first.
+    if (key !== undefined) command.key = { key: scopedKey(key, buyer), fingerprint: `${type}:${id}:${count}` };
+    if (buyer !== undefined) command.buyer = buyer;
     return this.write<K>(command);
   }
 
@@ -191,9 +196,14 @@ export class TicketService {
     return presentHold(hold, this.identity.now());
   }
 
-  /** Turns a hold into a booking; confirming a confirmed hold again answers the same booking. */
-  async confirmHold(id: unknown): Promise<Placed<Booking>> {
-    const outcome = await this.write<'booking'>({ type: 'confirm', holdId: parseId(id, 'hold id') });
+  /**
+   * Turns a hold into a booking; confirming a confirmed hold again answers the same booking. The
+   * booking's secret is told only to the hold's own buyer (`options.buyer`, the client address).
+   */
+  async confirmHold(id: unknown, options: { buyer?: string } = {}): Promise<Placed<Booking>> {
+    const command: Command = { type: 'confirm', holdId: parseId(id, 'hold id') };
+    if (options.buyer !== undefined) command.buyer = buyerOf(options.buyer);
+    const outcome = await this.write<'booking'>(command);
     return { value: outcome.booking, replayed: outcome.replayed === true };
   }
 
@@ -203,6 +213,11 @@ export class TicketService {
   }
 
   /** Expires every due hold now. The service also does this on its own timer. */
+  /** How this node's clock compares with the storage's shared one (undefined: one process, no shared clock). */
+  clockStatus(): ClockStatus | undefined {
+    return this.store.clock?.status();
+  }
+
   expireHolds(): Promise<ExpiryResult> {
     return this.withStorage(this.housekeeping.sweep());
   }

@@ -7,6 +7,7 @@ export const LIMITS = {
   totalTicketsMax: 10_000_000,
   maxTicketsPerBookingMax: 10_000,
   holdSecondsMax: 86_400,
+  idempotencyKeyMinLength: 16,
   idempotencyKeyMaxLength: 200,
 } as const;
 
@@ -76,6 +77,7 @@ export function validateNewEvent(input: unknown): NewEvent {
   if (!name || name.length > LIMITS.nameMaxLength) {
     throw Errors.invalidRequest(`name must be text of 1 to ${LIMITS.nameMaxLength} characters, got ${describe(body.name)}.`);
   }
+  checkDisplayable(name, 'name');
   const date = validateDate(body.date);
   const totalTickets = wholeNumber(body.totalTickets, 'totalTickets', 1, LIMITS.totalTicketsMax);
   const maxTicketsPerBooking =
@@ -91,19 +93,48 @@ export function validateNewEvent(input: unknown): NewEvent {
   return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds, maxHeldPerBuyer, maxTicketsPerBuyer };
 }
 
+// C0 and C1 controls (ESC starts terminal colour codes, NUL and newlines break logs and lists),
+// and the bidi overrides and isolates that make text display in an order other than it is stored.
+const UNDISPLAYABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+// Characters that draw nothing: a name made only of these looks empty on every screen.
+const INVISIBLE = /^[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202f\u205f-\u2064\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]*$/u;
+
+/**
+ * Text shown on the organiser's terminal, the buyer's TUI and the web page must display as what it
+ * is: control and bidi-override characters are refused, naming the code point, rather than cleaned,
+ * so the organiser learns what was wrong with the text they pasted.
+ */
+export function checkDisplayable(text: string, field: string): void {
+  const bad = UNDISPLAYABLE.exec(text);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw Errors.invalidRequest(
+      `${field} must not contain control or text-direction characters, found ${code} (character ${bad.index + 1}).`,
+    );
+  }
+  if (INVISIBLE.test(text)) throw Errors.invalidRequest(`${field} must contain at least one visible character.`);
+}
+
 function optionalWhole(value: unknown, field: string, max: number): number | undefined {
   return value === undefined || value === null ? undefined : wholeNumber(value, field, 1, max);
 }
 
-// Visible ASCII only: a key travels in a header and is compared byte for byte.
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+// Letters, digits and - _ . ~ : + / = (a UUID, hex, base64): a key travels in a header and is
+// compared byte for byte. At least 16 characters: a key must be unguessable, since clients behind one
+// address (a NAT, a proxy) share the key space.
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9\-_.~:+/=]+$/;
 
 /** The Idempotency-Key header's value, or undefined when the request has none. */
 export function parseIdempotencyKey(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > LIMITS.idempotencyKeyMaxLength || !IDEMPOTENCY_KEY.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length < LIMITS.idempotencyKeyMinLength ||
+    value.length > LIMITS.idempotencyKeyMaxLength ||
+    !IDEMPOTENCY_KEY.test(value)
+  ) {
     throw Errors.invalidRequest(
-      `Idempotency-Key must be 1 to ${LIMITS.idempotencyKeyMaxLength} visible ASCII characters (a UUID is a good choice), got ${describe(value)}.`,
+      `Idempotency-Key must be an unguessable ${LIMITS.idempotencyKeyMinLength} to ${LIMITS.idempotencyKeyMaxLength} characters of letters, digits and - _ . ~ : + / = (a random UUID is a good choice), got ${describe(value)}.`,
     );
   }
   return value;

@@ -1,5 +1,5 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
-import { confirmationKey, decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
+import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
 import { buyerKey, isEmpty, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
@@ -20,8 +20,8 @@ function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[
  * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
  * memory store) and an asynchronous one (pg): the adapter only answers each step.
  *
- * Rows are read in one fixed order, keys, then holds, then bookings, then buyers' counters, then
- * events, each in sorted order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
+ * Rows are read in one fixed order, keys, then holds, then bookings, then events, then buyers'
+ * counters, each in sorted order, so that on PostgreSQL, where a read takes row locks, transactions of different nodes
  * always lock in the same order and never deadlock.
  */
 export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
@@ -44,11 +44,6 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
   const bookingIds = sortedUnique([...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])), ...confirmed.map((h) => h.bookingId!)]);
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
-  if (confirmed.length > 0) for (const row of yield* ask('keys', confirmed.map((h) => confirmationKey(h.id)).sort())) keys.set(row.key, row);
-
-  const buyers = new Map<string, BuyerTickets>();
-  const pairs = buyerPairs(commands, holds.values(), bookings.values());
-  if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
 
   const events = new Map<string, Event>();
   const eventIds = sortedUnique([
@@ -57,6 +52,12 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
     ...[...bookings.values()].map((b) => b.eventId),
   ]);
   if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
+
+  // After the events: a new buyer row references its event, and inserting it takes a key-share
+  // lock on the event row. Taken before the event's own lock, two nodes each holding one deadlock.
+  const buyers = new Map<string, BuyerTickets>();
+  const pairs = buyerPairs(commands, holds.values(), bookings.values());
+  if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
 
   const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds }, ids);
   if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);

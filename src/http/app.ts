@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { TicketService } from '../core/ticket-service.js';
 import { adminAuth } from './admin-auth.js';
 import { registerAdmission, type AdmissionState } from './admission.js';
+import { registerCrossSiteCheck } from './cross-site.js';
 import { DEFAULT_BUYER_RATE, registerBuyerRate } from './buyer-rate.js';
 import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
@@ -23,6 +24,10 @@ import { proxyTrust, type TrustProxy } from './trust-proxy.js';
 
 export interface AppConfig {
   adminToken: string;
+  /** A second credential that may read /metrics and nothing else. */
+  metricsToken?: string;
+  /** Serve POST /noop, the benchmark's ceiling (default off). */
+  benchRoutes?: boolean;
   /** Requests in service at once before answering 429 (default 512). */
   maxInFlight?: number;
   /** Largest accepted request body in bytes (default 16 KiB). */
@@ -53,7 +58,7 @@ export interface AppConfig {
   streamIdleTimeoutMs?: number;
   /** Unread bytes a stream subscriber may pile up beyond its snapshot before it is dropped (default 1 MiB). */
   streamBufferBytes?: number;
-  /** The one browser origin allowed to call the API cross-origin; CORS is off without it. */
+  /** The one browser origin allowed to call the API cross-origin (and to write from another site); CORS is off without it. */
   corsOrigin?: string;
   /** The version shown in the OpenAPI document. */
   version?: string;
@@ -132,6 +137,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     retryAfterSeconds,
   });
   registerSecurity(app, { corsOrigin: config.corsOrigin });
+  // Before admission: a page on another site gets its 403 without taking an upload place or a slot.
+  registerCrossSiteCheck(app, { trustedOrigins: config.corsOrigin ? [config.corsOrigin] : [], metrics });
   const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const admission = registerAdmission(app, {
     maxInFlight,
@@ -152,7 +159,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   });
 
   registerOpenApi(app, config.version ?? '0.0.0');
-  const auth = adminAuth(config.adminToken);
+  const auth = adminAuth(config.adminToken, config.metricsToken);
   // The event list encoded once per change, shared by GET /events and every stream subscriber.
   const snapshot = new ListSnapshot(service, metrics);
   const streamLimits = {
@@ -169,7 +176,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
-    opsRoutes(routes, { metrics, state, saturation: admission });
+    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), benchRoutes: config.benchRoutes ?? false });
     streamRoutes(routes, { service, state, snapshot, metrics, limits: streamLimits });
     webRoutes(routes);
   });

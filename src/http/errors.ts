@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BoxofficeError, Errors, isBoxofficeError, type ErrorCode } from '../core/errors.js';
+import { answerUnmatched, trackAllowedMethods } from './allowed-methods.js';
 import { SECURITY_HEADERS } from './security.js';
 
 type SchemaError = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
@@ -72,20 +73,26 @@ export function toBoxofficeError(err: FastifyError | Error, bodyLimit: number): 
   return Errors.internal();
 }
 
+/**
+ * A request's URL as the log shows it: hold ids masked, since a hold id confirms and releases the
+ * hold (nothing in a log may be enough to act on someone's hold).
+ */
+export function loggedUrl(url: string): string {
+  return url.replace(/\/holds\/[^/?#]+/gi, '/holds/:id');
+}
+
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = toBoxofficeError(err, bodyLimit);
-    if (mapped.code === 'internal_error') request.log.error({ err, url: request.url, method: request.method }, 'unhandled error');
-    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url: request.url }, mapped.message);
-    else if (mapped.status !== 429) request.log.debug({ code: mapped.code, url: request.url }, mapped.message);
+    const url = loggedUrl(request.url);
+    if (mapped.code === 'internal_error') request.log.error({ err, url, method: request.method }, 'unhandled error');
+    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url }, mapped.message);
+    else if (mapped.status !== 429) request.log.debug({ code: mapped.code, url }, mapped.message);
     if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
   });
-  app.setNotFoundHandler((request, reply) => {
-    const err = Errors.routeNotFound(request.method, request.url);
-    void reply.code(err.status).type('application/json; charset=utf-8').send(err.toJSON());
-  });
+  app.setNotFoundHandler(answerUnmatched(trackAllowedMethods(app)));
 }
 
 /**

@@ -130,7 +130,7 @@ export function errorResponses(...statuses: number[]): Record<number, { $ref: 'E
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid_request: the input is not acceptable; nothing changed',
   401: 'unauthorized: credentials missing or wrong',
-  403: 'forbidden: the secret does not match',
+  403: 'forbidden (the secret does not match) or cross_site_request (sent by a page on another site)',
   404: 'not_found / event_not_found',
   409: 'not_enough_tickets, hold_confirmed or already_cancelled',
   410: 'hold_expired or hold_released: the tickets went back on sale',

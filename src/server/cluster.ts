@@ -2,7 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { resolveAdminToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
-import { ensureWritableDir, StartupError } from './serve.js';
+import { resolveSecretKeys } from './secret-key.js';
+import { ensureWritableDir, makeFilesPrivate, StartupError } from './serve.js';
 
 /**
  * `serve --workers N`: the primary process only supervises; N workers (node:cluster) each run the
@@ -11,10 +12,16 @@ import { ensureWritableDir, StartupError } from './serve.js';
  * cannot start stops the whole server with its reason.
  */
 export async function runPrimary(options: { workers: number; dataDir: string; logLevel: LogLevel }): Promise<void> {
+  makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
-  // Create the admin token once, before the workers race to do it.
+  // Create the admin token and the secret key once, before the workers race to do it.
   resolveAdminToken(dataDir);
+  try {
+    resolveSecretKeys(dataDir);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const { logger } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true });
 
   let stopping = false;

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -20,8 +21,10 @@ export function createFileLogger(options: {
   file: string;
 } {
   const file = join(options.dataDir, 'logs', `${options.name}.log`);
+  // Logs are this account's only (they name bookings and buyers' requests): 0700 directory, 0600 file.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const targets: TransportTargetOptions[] = [
-    { target: 'pino/file', level: options.level, options: { destination: file, mkdir: true } },
+    { target: 'pino/file', level: options.level, options: { destination: file, mkdir: true, mode: 0o600 } },
   ];
   if (options.prettyStderr) {
     targets.push({

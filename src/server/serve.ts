@@ -1,12 +1,14 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
-import { describeStore, openStore } from '../store/index.js';
-import { resolveAdminToken } from './admin-token.js';
+import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
+import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 
 export interface ServeOptions {
   host: string;
@@ -29,6 +31,8 @@ export interface ServeOptions {
   streamIdleTimeout?: number;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
+  /** Serve POST /noop for the benchmark. */
+  benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
@@ -57,8 +61,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const DRAIN_WINDOW_MS = 300;
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
+  let secrets;
+  try {
+    secrets = resolveSecretKeys(dataDir);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const { logger, file: logFile } = createFileLogger({
     dataDir,
     name: 'server',
@@ -67,7 +78,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     extraStream: options.logStream,
   });
 
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger };
+  // Before the database opens: a token nobody could send is a configuration error, not a server.
+  const admin = resolveAdminToken(dataDir);
+  const metricsToken = resolveMetricsToken();
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -75,13 +89,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
-  const admin = resolveAdminToken(dataDir);
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,
     config: {
       adminToken: admin.token,
+      metricsToken,
       maxInFlight: options.maxInFlight,
       maxInFlightPerClient: options.maxInFlightPerClient,
       maxConnections: options.maxConnections,
@@ -93,6 +107,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxStreams: options.maxStreams,
       maxStreamsPerClient: options.maxStreamsPerClient,
       streamIdleTimeoutMs: options.streamIdleTimeout === undefined ? undefined : options.streamIdleTimeout * 1000,
+      benchRoutes: options.benchRoutes,
       version: VERSION,
     },
   });
@@ -134,6 +149,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
   if (admin.source === 'generated') logger.info({ file: admin.file }, `admin token generated in ${admin.file} (mode 0600)`);
+  if (secrets.source === 'generated') logger.info({ file: secrets.file }, `booking secret key generated in ${secrets.file} (mode 0600)`);
+  if (isPostgresUrl(options.db) && secrets.source !== 'env') {
+    logger.warn(
+      { secretKeyFile: secrets.file },
+      `booking secrets are derived from ${secrets.file}: every node on this database must use the same key (copy the file, or set ${SECRET_KEY_ENV} on every node), or a retry on another node answers without the secret`,
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
@@ -167,9 +189,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return { url, service, stop };
 }
 
+/**
+ * Every file and directory the server creates from now on (database, journal, logs, keys) is this
+ * account's only: 0600 and 0700. The files that matter are also created with explicit modes.
+ */
+export function makeFilesPrivate(): void {
+  // Worker threads may not change the process's umask; the main thread already did.
+  if (isMainThread) process.umask(0o077);
+}
+
 export function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

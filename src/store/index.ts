@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { keyedSecrets } from '../core/identity.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import { MemoryStore } from './memory/memory-store.js';
@@ -17,6 +19,8 @@ export interface StoreSelection {
   /** PostgreSQL only: connections in this process's pool. */
   poolSize?: number;
   logger?: Logger;
+  /** The keys booking secrets are derived from, current first (see src/server/secret-key.ts). */
+  secretKeys?: readonly Uint8Array[];
 }
 
 export const isPostgresUrl = (db: string | undefined): db is string => !!db && /^postgres(ql)?:\/\//i.test(db);
@@ -24,11 +28,13 @@ export const isPostgresUrl = (db: string | undefined): db is string => !!db && /
 /** Picks and opens the adapter the way the CLI documents it. */
 export async function openStore(selection: StoreSelection): Promise<Store> {
   const db = selection.db ?? join(selection.dataDir, 'boxoffice.db');
-  if (db === ':memory:') return new MemoryStore();
+  const keys = selection.secretKeys;
+  const identity = keys?.length ? { newId: () => randomUUID(), secrets: keyedSecrets(keys) } : undefined;
+  if (db === ':memory:') return new MemoryStore(identity);
   if (isPostgresUrl(db)) {
-    return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger });
+    return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger, identity });
   }
-  return SqliteStore.open(db);
+  return SqliteStore.open(db, { secretKeys: keys });
 }
 
 /** A human description of where data lives, for logs (never a password). */

@@ -88,8 +88,8 @@ describe('TicketService: idempotency keys', () => {
     const service = new TicketService(new MemoryStore(), { sweepIntervalMs: 0 });
     const e = await service.createEvent(show());
     const [a, b] = await Promise.all([
-      service.book(e.id, 2, { idempotencyKey: 'retry-1' }),
-      service.book(e.id, 2, { idempotencyKey: 'retry-1' }),
+      service.book(e.id, 2, { idempotencyKey: 'retry-0123456789abcdef' }),
+      service.book(e.id, 2, { idempotencyKey: 'retry-0123456789abcdef' }),
     ]);
     expect(b.value).toEqual(a.value);
     expect([a.replayed, b.replayed].sort()).toEqual([false, true]);
@@ -101,8 +101,8 @@ describe('TicketService: idempotency keys', () => {
     const service = new TicketService(new MemoryStore(), { sweepIntervalMs: 0 });
     const e = await service.createEvent(show());
     const results = await Promise.allSettled([
-      service.book(e.id, 2, { idempotencyKey: 'k' }),
-      service.holdTickets(e.id, 2, { idempotencyKey: 'k' }),
+      service.book(e.id, 2, { idempotencyKey: 'key-0123456789abcdef' }),
+      service.holdTickets(e.id, 2, { idempotencyKey: 'key-0123456789abcdef' }),
     ]);
     expect(results[0].status).toBe('fulfilled');
     expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'idempotency_key_reused', status: 422 } });
@@ -113,7 +113,7 @@ describe('TicketService: idempotency keys', () => {
   it('refuses malformed keys before touching anything', async () => {
     const service = new TicketService(new MemoryStore(), { sweepIntervalMs: 0 });
     const e = await service.createEvent(show());
-    for (const bad of ['', 'has space', 'x'.repeat(201), 'naïve', 42]) {
+    for (const bad of ['', 'order-1', 'fifteen-chars-k', 'has space in it 0123', 'x'.repeat(201), 'naïve-0123456789abc', 'quote"0123456789abcdef', 42]) {
       await expect(service.book(e.id, 1, { idempotencyKey: bad })).rejects.toMatchObject({ code: 'invalid_request' });
     }
     expect((await service.getEvent(e.id)).availableTickets).toBe(10);

@@ -212,7 +212,7 @@ describe.each([
               // (a replay) and sometimes differ in kind (a reuse refused).
               const event = events[op.key === undefined ? op.event : op.key % 3]!;
               const tickets = op.key === undefined ? op.tickets : 1 + (op.key % 2);
-              const key = op.key === undefined ? undefined : `key-${op.key}`;
+              const key = op.key === undefined ? undefined : `property-test-key-${op.key}`;
               const placed =
                 op.kind === 'book'
                   ? await service.book(event.id, tickets, { idempotencyKey: key })

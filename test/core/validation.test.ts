@@ -93,6 +93,31 @@ describe('validateNewEvent', () => {
   ])('refuses %j', (input, message) => {
     expect(invalid(() => validateNewEvent(input))).toMatch(message);
   });
+  // The organiser's terminal renders names raw: ESC would inject colours and cursor moves, bidi
+  // overrides would show "Concert" while storing something else, and a name of only invisible
+  // characters shows as a blank row.
+  it.each([
+    ['ESC (terminal colours)', 'Rock \u001b[31mred\u001b[0m', /U\+001B \(character 6\)/],
+    ['NUL', 'Rock\u0000Night', /U\+0000/],
+    ['a newline', 'Rock\nNight', /U\+000A/],
+    ['a tab', 'Rock\tNight', /U\+0009/],
+    ['DEL', 'Rock\u007f', /U\+007F/],
+    ['a C1 control (CSI)', 'Rock\u009b31m', /U\+009B/],
+    ['a right-to-left override', 'Concert \u202egpj.exe', /U\+202E/],
+    ['a left-to-right isolate', 'A \u2066B\u2069', /U\+2066/],
+    ['only zero-width spaces', '\u200b\u200b', /at least one visible character/],
+    ['only a byte-order mark and joiners', '\u200d\u200c\u2060', /at least one visible character/],
+    ['only Hangul fillers', '\u3164\u3164', /at least one visible character/],
+  ])('refuses a name with %s', (_what, name, message) => {
+    const text = invalid(() => validateNewEvent({ ...good, name }));
+    expect(text).toMatch(/^name must/);
+    expect(text).toMatch(message);
+  });
+  it('keeps names in any script, with emoji and with joiners between visible characters', () => {
+    for (const name of ['Café Müller', 'Концерт', 'مسرح', '東京ドーム', '👩‍👩‍👧 Family day', 'Sigur Rós — Live']) {
+      expect(validateNewEvent({ ...good, name }).name).toBe(name);
+    }
+  });
   it('accepts the extremes', () => {
     expect(validateNewEvent({ ...good, name: 'x'.repeat(200), totalTickets: 10_000_000 }).totalTickets).toBe(10_000_000);
     expect(validateNewEvent({ ...good, totalTickets: 1 }).totalTickets).toBe(1);

@@ -82,6 +82,24 @@ describe('bad flags: one clear line on stderr, non-zero exit', () => {
     expect(readdirSync(dir)).toEqual(['not-a-dir']);
   });
 
+  // A token a client cannot send after "Bearer " would start a server nobody can administer.
+  it.each([
+    ['a space', 'organiser token 2026 with spaces', /BOXOFFICE_ADMIN_TOKEN must be visible ASCII.*U\+0020 at character 10/],
+    ['a non-ASCII letter', 'jeton-secret-de-l\u2019organisateur', /BOXOFFICE_ADMIN_TOKEN must be visible ASCII.*U\+2019/],
+    ['a control character', 'token-with-a-tab\there-0123', /BOXOFFICE_ADMIN_TOKEN must be visible ASCII.*U\+0009/],
+    ['too few characters', 'short', /BOXOFFICE_ADMIN_TOKEN must be at least 16 characters/],
+  ])('BOXOFFICE_ADMIN_TOKEN with %s', async (_what, token, pattern) => {
+    const dataDir = freshDir();
+    const result = await runCli(serve(dataDir, '--port', '0'), { adminToken: token });
+    expectOneLineFailure(result, pattern);
+    expect(readdirSync(dataDir)).not.toContain('boxoffice.db');
+  });
+
+  it('BOXOFFICE_METRICS_TOKEN with a space', async () => {
+    const result = await runCli(serve(freshDir(), '--port', '0'), { env: { BOXOFFICE_METRICS_TOKEN: 'prometheus scrape token 01' } });
+    expectOneLineFailure(result, /BOXOFFICE_METRICS_TOKEN must be visible ASCII.*U\+0020/);
+  });
+
   it('a port already in use: says so, and the running server is unharmed', async () => {
     const first = await startServerProcess({ dataDir: freshDir() });
     const result = await runCli(['serve', '--headless', '--port', String(first.port), '--data-dir', freshDir()]);
@@ -255,6 +273,27 @@ describe('--db :memory:', () => {
     again.kill('SIGTERM');
     expect(await again.waitForExit()).toEqual({ code: 0, signal: null });
     expect(readdirSync(dataDir).filter((name) => name.includes('.db'))).toEqual([]);
+  });
+});
+
+describe('the metrics token and --bench-routes reach the server', () => {
+  it('BOXOFFICE_METRICS_TOKEN reads /metrics and nothing else; /noop only with --bench-routes', async () => {
+    const metricsToken = 'prometheus-scrape-token-0123';
+    const server = await startServerProcess({ dataDir: freshDir(), benchRoutes: false, env: { BOXOFFICE_METRICS_TOKEN: metricsToken } });
+    expect((await call(server.url, 'GET', '/metrics')).status).toBe(401);
+    const scraped = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^boxoffice_/m);
+    const create = await call(server.url, 'POST', '/events', { headers: adminHeaders(metricsToken), body: { name: 'x', date: '2027-06-01T19:30:00Z', totalTickets: 5 } });
+    expect(create.status).toBe(401);
+    expect((await call(server.url, 'POST', '/noop', { body: { tickets: 1 } })).status).toBe(404);
+    server.kill('SIGTERM');
+    await server.waitForExit();
+
+    const bench = await startServerProcess({ dataDir: freshDir(), args: ['--bench-routes'], benchRoutes: false });
+    expect((await call(bench.url, 'POST', '/noop', { headers: { 'content-type': 'application/json' }, body: { tickets: 1 } })).status).toBe(200);
+    bench.kill('SIGTERM');
+    await bench.waitForExit();
   });
 });
 

@@ -8,7 +8,7 @@
  * something else still fails.
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Booking, Hold } from '../../src/core/types.js';
 import {
@@ -148,11 +148,14 @@ describePg('issue 7 across PostgreSQL nodes', () => {
   // the survivors), or expiring before their expiresAt (heldTickets below the holds not yet due, or a
   // hold row 'expired' before its time).
   it('2 loaded nodes + 1 killed with SIGKILL after holding: keys raced across nodes book once, the killed node’s holds expire on time via the others', async () => {
+    const sharedSecretKey = randomBytes(32).toString('base64');
     const procs = await Promise.all(
       [0, 1, 2].map((i) =>
         startServerProcess({
           dataDir: `${tmp.dir}/node${i}`,
           args: ['--db', PG_URL!, '--pg-schema', schema.schema, '--db-pool', '6', '--log-level', 'warn'],
+          // As documented for several nodes: one booking secret key shared by all (replays on any node).
+          env: { BOXOFFICE_SECRET_KEY: sharedSecretKey },
         }),
       ),
     );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bookConcurrently, createEventVia, summarize, type BookingResult } from '../helpers/load.js';
@@ -28,6 +29,8 @@ describePg('scale-out on PostgreSQL', () => {
     tmp.cleanup();
   });
 
+  const SHARED_SECRET_KEY = randomBytes(32).toString('base64');
+
   async function startNodes(count: number, schema: string, env: Record<string, string> = {}): Promise<ServerProcess[]> {
     // Sequential starts would hide the migration race; start them together.
     return Promise.all(
@@ -35,7 +38,8 @@ describePg('scale-out on PostgreSQL', () => {
         startServerProcess({
           dataDir: `${tmp.dir}/${schema}-node${i}`,
           args: ['--db', PG_URL!, '--pg-schema', schema, '--db-pool', '6', '--log-level', 'warn'],
-          env,
+          // As documented for several nodes: one booking secret key shared by all.
+          env: { BOXOFFICE_SECRET_KEY: SHARED_SECRET_KEY, ...env },
         }),
       ),
     );

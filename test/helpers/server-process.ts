@@ -161,6 +161,8 @@ export interface StartOptions extends SpawnOptions {
   dataDir: string;
   /** Arguments after the standard `serve --headless --port P --data-dir D`. */
   args?: readonly string[];
+  /** Serve POST /noop (default true: tests use it as a route that costs nothing). */
+  benchRoutes?: boolean;
   /** A fixed port; by default a free one is picked (and picked again if someone else took it). */
   port?: number;
   /** How long to wait for GET /healthz to answer 200. */
@@ -189,7 +191,8 @@ async function startOnce(port: number, options: StartOptions): Promise<ServerPro
   // Every test client shares 127.0.0.1: the per-buyer request rate is off unless a test sets it.
   const extra = options.args ?? [];
   const rate = extra.includes('--buyer-rate') ? [] : ['--buyer-rate', '0'];
-  const args = ['serve', '--headless', '--port', String(port), '--data-dir', options.dataDir, ...rate, ...extra];
+  const bench = options.benchRoutes === false ? [] : ['--bench-routes'];
+  const args = ['serve', '--headless', '--port', String(port), '--data-dir', options.dataDir, ...rate, ...bench, ...extra];
   const child = spawnCli(args, options);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);

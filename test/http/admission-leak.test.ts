@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 
 /**
  * Issue 15, item 1: a pipelined request whose socket dies before its reply was written must give
@@ -49,7 +49,7 @@ describe('admission slots are freed exactly once', () => {
       await Promise.all(Array.from({ length: 40 }, () => pipelineAndDie(server.port, eventId)));
     }
     await waitFor(() => server.inFlight() === 0);
-    const metrics = await (await request(`${server.url}/metrics`)).body.text();
+    const metrics = await (await request(`${server.url}/metrics`, { headers: metricsHeaders })).body.text();
     expect(metrics).toMatch(/^boxoffice_http_requests_in_flight 0$/m);
     const ready = await request(`${server.url}/readyz`);
     expect(ready.statusCode).toBe(200);

@@ -1,6 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -71,7 +71,7 @@ describe('HTTP API', () => {
       eventId: event.id,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id, status: 'valid' })),
-      secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(res.headers.location).toBe(`/bookings/${booking.id}`);
     expect((await inject({ method: 'GET', url: `/events/${event.id}` })).json().availableTickets).toBe(2);
@@ -138,7 +138,7 @@ describe('HTTP API', () => {
 
   it('serves /healthz and Prometheus /metrics with booking counters', async () => {
     expect((await inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const metrics = await inject({ method: 'GET', url: '/metrics' });
+    const metrics = await inject({ method: 'GET', url: '/metrics', headers: metricsHeaders });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toMatch(/boxoffice_bookings_total\{outcome="booked"\} \d+/);
     expect(metrics.body).toMatch(/boxoffice_tickets_sold_total \d+/);

@@ -50,7 +50,7 @@ const cases: Case[] = [
   { name: 'read a malformed event id', method: 'GET', path: () => '/events/%00', status: 400, error: 'invalid_request' },
   { name: 'read a malformed ticket id', method: 'GET', path: () => '/tickets/abc', status: 400, error: 'invalid_request' },
   { name: 'an unknown route', method: 'GET', path: () => '/admin/../../etc/passwd', status: 404, error: 'not_found' },
-  { name: 'an unknown method on events', method: 'DELETE', path: () => '/events', status: 404, error: 'not_found' },
+  { name: 'an unknown method on events', method: 'DELETE', path: () => '/events', status: 405, error: 'method_not_allowed' },
 ];
 
 const goodEvent = { name: 'Gig', date: '2027-01-01T20:00:00Z', totalTickets: 5 };
@@ -59,6 +59,8 @@ const eventCases: Case[] = [
   { name: 'create with a wrong token', method: 'POST', path: () => '/events', headers: { ...json, authorization: 'Bearer wrong-token-000000000000' }, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
   { name: 'create with the token in the query string', method: 'POST', path: () => `/events?token=${ADMIN_TOKEN}`, headers: json, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
   { name: 'create with Basic auth', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Basic ${ADMIN_TOKEN}` }, body: JSON.stringify(goodEvent), status: 401, error: 'unauthorized' },
+  { name: 'create with ESC in the name', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ ...goodEvent, name: 'Gig \u001b[2J' }), status: 400, error: 'invalid_request' },
+  { name: 'create with a bidi override in the name', method: 'POST', path: () => '/events', headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ ...goodEvent, name: 'Gig \u202e' }), status: 400, error: 'invalid_request' },
   ...[
     { name: '' },
     { name: '   ' },

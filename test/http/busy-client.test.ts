@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startApp } from '../helpers/app.js';
+import { metricsHeaders, startApp } from '../helpers/app.js';
 import { createEventVia } from '../helpers/load.js';
 import { bookingBytes, header, rawRequest, type RawAnswer } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -40,7 +40,7 @@ describe('a busy client gets an HTTP answer, never a reset', () => {
     const booked = answers.filter((a) => a.status === 201).length;
     expect(booked).toBeGreaterThan(0);
     expect(await server.store.countTickets(eventId)).toBe(booked);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: metricsHeaders })).text();
     expect(metrics).toMatch(/boxoffice_http_refused_total\{reason="connection_limit"\} [1-9]/);
   });
 

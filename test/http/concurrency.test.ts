@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CONNECTIONS = 64;
@@ -47,7 +47,7 @@ describe('concurrent bookings over real sockets (SQLite, group commit)', () => {
   }
 
   async function batchesCommitted(): Promise<number> {
-    const text = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
+    const text = await (await pool.request({ method: 'GET', path: '/metrics', headers: metricsHeaders })).body.text();
     return Number(/^boxoffice_commit_batch_size_count (\d+)$/m.exec(text)?.[1] ?? NaN);
   }
 

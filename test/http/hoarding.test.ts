@@ -2,7 +2,7 @@ import type { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 import { poolFrom } from '../helpers/load.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -66,7 +66,7 @@ describe('per-buyer limits over real sockets (SQLite)', () => {
     expect(alice.status).toBe(201);
     const now = await send(as('127.0.0.3'), 'GET', `/events/${event.id}`);
     expect(now.body).toMatchObject({ availableTickets: 300, heldTickets: 200 });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: metricsHeaders })).text();
     expect(metrics).toMatch(/boxoffice_write_refusals_total\{reason="buyer_limit_reached"\} 4/);
   });
 

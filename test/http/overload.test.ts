@@ -3,7 +3,7 @@ import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteBatch } from '../../src/core/commands.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { adminHeaders, startApp } from '../helpers/app.js';
+import { adminHeaders, metricsHeaders, startApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
 
 interface RawClient {
@@ -97,7 +97,7 @@ describe('overload: bounded in-flight work', () => {
     const health = await request(`${server.url}/healthz`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
-    const metrics = await request(`${server.url}/metrics`);
+    const metrics = await request(`${server.url}/metrics`, { headers: metricsHeaders });
     expect(await metrics.body.text()).toMatch(/boxoffice_http_refused_total\{reason="too_many_requests"\} 196/);
 
     // The four admitted requests finish normally once the store answers.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startApp } from '../helpers/app.js';
+import { metricsHeaders, startApp } from '../helpers/app.js';
 import { createEventVia } from '../helpers/load.js';
 import { bookingBytes, header, rawRequest, type RawExchange } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,7 +51,7 @@ describe('slow bodies cannot fill the server', () => {
       clearInterval(trickle);
     }
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: metricsHeaders })).text();
     expect(metrics).toMatch(/boxoffice_http_refused_total\{reason="upload_limit"\} 18/);
     expect(server.inFlight()).toBe(0);
   });

@@ -125,9 +125,10 @@ describe('web pages', () => {
     }
   });
 
-  it('pages are read-only: POST / is a 404 in the API shape', async () => {
+  it('pages are read-only: POST / is a 405 in the API shape', async () => {
     const res = await request(`${app.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(res.statusCode).toBe(404);
-    expect(await res.body.json()).toMatchObject({ error: 'not_found' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(await res.body.json()).toMatchObject({ error: 'method_not_allowed' });
   });
 });

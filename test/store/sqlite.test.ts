@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashSecret } from '../../src/core/identity.js';
 import { writes } from './writes.js';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,6 +145,46 @@ describe('SqliteStore specifics', () => {
     expect((await store.getBooking(bookingId))?.secretHash).toBeUndefined();
     const cancelled = await writes(store).cancelBooking(bookingId, undefined, new Date());
     expect(cancelled.ok && cancelled.counts?.availableTickets).toBe(5);
+    await store.close();
+  });
+
+  it('upgrades a database with clear secrets in remembered answers: they are gone from the files, old secrets still cancel', async () => {
+    const path = join(tmp.dir, 'v3-secrets.db');
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    for (const m of sqliteMigrations.slice(0, 3)) raw.exec(m.sql);
+    raw.pragma('user_version = 3');
+    // As main's code wrote them: a keyed booking and a confirmed hold, each answer kept with its secret.
+    const eventId = crypto.randomUUID();
+    raw.prepare("INSERT INTO events (id, name, date, total_tickets, available_tickets, max_tickets_per_booking) VALUES (?, 'Old', '2027-01-01T20:00:00.000Z', 10, 7, 10)").run(eventId);
+    const now = new Date().toISOString();
+    const old = [0, 1].map((i) => ({ id: crypto.randomUUID(), ticket: crypto.randomUUID(), secret: randomBytes(24).toString('base64url'), seq: i + 1 }));
+    const holdId = crypto.randomUUID();
+    for (const b of old) {
+      raw.prepare('INSERT INTO bookings (seq, id, event_id, tickets, created_at, secret_hash, buyer) VALUES (?, ?, ?, 1, ?, ?, ?)').run(b.seq, b.id, eventId, now, hashSecret(b.secret), 'buyer-a');
+      raw.prepare('INSERT INTO tickets (id, booking_seq, event_id) VALUES (?, ?, ?)').run(b.ticket, b.seq, eventId);
+    }
+    raw.prepare("INSERT INTO buyer_tickets VALUES (?, 'buyer-a', 0, 2)").run(eventId);
+    raw.prepare("INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, booking_id, buyer) VALUES (?, ?, 1, 'confirmed', ?, ?, ?, 'buyer-a')").run(holdId, eventId, now, now, old[1]!.id);
+    const answer = (b: (typeof old)[number]) => JSON.stringify({ kind: 'booking', booking: { id: b.id, eventId, createdAt: now, tickets: [{ id: b.ticket, eventId, bookingId: b.id, status: 'valid' }], secret: b.secret } });
+    raw.prepare("INSERT INTO idempotency_keys VALUES ('order-1', ?, ?, ?)").run(`book:${eventId}:1`, answer(old[0]!), now);
+    raw.prepare('INSERT INTO idempotency_keys VALUES (?, ?, ?, ?)').run(`hold confirmation ${holdId}`, `hold confirmation ${holdId}`, answer(old[1]!), now);
+    raw.close();
+    const bytes = () => Buffer.concat(['', '-wal'].flatMap((suffix) => (existsSync(path + suffix) ? [readFileSync(path + suffix)] : [])));
+    expect(old.every((b) => bytes().includes(b.secret))).toBe(true);
+
+    const store = await SqliteStore.open(path, { secretKeys: [randomBytes(32)] });
+    for (const b of old) expect(bytes().includes(b.secret), 'a clear secret is still on disk').toBe(false);
+    // A repeated confirmation answers the booking, without a secret it can no longer know.
+    const again = await writes(store).confirmHold(holdId, new Date());
+    expect(again.ok && again.booking.id).toBe(old[1]!.id);
+    expect(again.ok && again.booking.secret).toBeUndefined();
+    // Bookings made before keep their stored hash: their old secrets still cancel.
+    for (const b of old) {
+      const cancelled = await writes(store).cancelBooking(b.id, undefined, new Date(), { admin: false, secret: b.secret });
+      expect(cancelled.ok, JSON.stringify(cancelled)).toBe(true);
+    }
+    expect((await store.getEvent(eventId))?.availableTickets).toBe(9);
     await store.close();
   });
 });

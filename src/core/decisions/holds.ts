@@ -3,25 +3,25 @@ import { Errors } from '../errors.js';
 import type { StoredHold } from '../effects.js';
 import { isPastExpiry, publicBooking, publicHold } from '../presenting.js';
 import type { Booking } from '../types.js';
-import type { Ledger } from './ledger.js';
-import type { RememberedResult } from './place.js';
+import { IDEMPOTENCY_KEY_TTL_MS, type Ledger } from './ledger.js';
 
 /**
- * A confirmation's first answer is remembered like an idempotency key, so a buyer whose 201 was lost
- * gets the booking's secret again when they retry. The space keeps it apart from every client key
- * (those are visible ASCII only).
+ * Who may learn a confirmed booking's secret: the client that made the hold (its buyer key, a hash
+ * of its address), or a caller that names no buyer (the service used in-process). A hold id alone
+ * (it appears in URLs and, before, in logs) confirms the hold, but gets the booking without its
+ * secret: only the hold's own buyer can cancel it.
  */
-export function confirmationKey(holdId: string): string {
-  return `hold confirmation ${holdId}`;
+function mayLearnSecret(hold: StoredHold, buyer: string | undefined): boolean {
+  return buyer === undefined || hold.buyer === undefined || hold.buyer === buyer;
 }
 
 /** Turns an active, unexpired hold into a booking; a repeat answers the same booking. */
-export function decideConfirm(ledger: Ledger, holdId: string): Outcome {
+export function decideConfirm(ledger: Ledger, holdId: string, buyer?: string): Outcome {
   const hold = ledger.hold(holdId);
   if (!hold) return refusal(Errors.notFound('hold', holdId));
   switch (hold.status) {
     case 'confirmed':
-      return { ok: true, kind: 'booking', booking: replayConfirmation(ledger, hold), replayed: true };
+      return { ok: true, kind: 'booking', booking: replayConfirmation(ledger, hold, buyer), replayed: true };
     case 'released':
       return refusal(Errors.holdReleased(holdId));
     case 'expired':
@@ -32,9 +32,8 @@ export function decideConfirm(ledger: Ledger, holdId: string): Outcome {
       const counts = ledger.moveStock(hold.eventId, 0, -hold.tickets);
       ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, hold.tickets);
       ledger.endHold(hold, 'confirmed', booking.id);
-      const key = confirmationKey(holdId);
-      ledger.remember(key, key, JSON.stringify({ kind: 'booking', booking } satisfies RememberedResult));
-      return { ok: true, kind: 'booking', booking, counts, replayed: false };
+      const { secret, ...withoutSecret } = booking;
+      return { ok: true, kind: 'booking', booking: mayLearnSecret(hold, buyer) ? booking : withoutSecret, counts, replayed: false };
     }
   }
 }
@@ -85,13 +84,14 @@ function endExpired(ledger: Ledger, hold: StoredHold): EventCounts {
 }
 
 /**
- * A repeated confirmation answers the booking as it is now, with the secret from the first answer
- * while that is remembered (24 h, like every key); after that only the admin can cancel it.
+ * A repeated confirmation answers the booking as it is now; to the hold's own buyer, for 24 h (like
+ * an idempotency key), with its secret recomputed from the booking id (nothing secret is stored).
+ * After that, or for anyone else, without it: only the admin can cancel then.
  */
-function replayConfirmation(ledger: Ledger, hold: StoredHold): Booking {
-  const current = publicBooking(ledger.booking(hold.bookingId!)!);
-  const remembered = ledger.key(confirmationKey(hold.id));
-  if (!remembered || remembered.fingerprint !== remembered.key) return current;
-  const first = JSON.parse(remembered.result) as RememberedResult;
-  return first.kind === 'booking' && first.booking.id === current.id && first.booking.secret ? { ...current, secret: first.booking.secret } : current;
+function replayConfirmation(ledger: Ledger, hold: StoredHold, buyer: string | undefined): Booking {
+  const stored = ledger.booking(hold.bookingId!)!;
+  const current = publicBooking(stored);
+  if (!mayLearnSecret(hold, buyer) || Date.parse(stored.createdAt) <= ledger.now.getTime() - IDEMPOTENCY_KEY_TTL_MS) return current;
+  const secret = ledger.secrets.recover(stored.id, stored.secretHash);
+  return secret ? { ...current, secret } : current;
 }

@@ -6,7 +6,6 @@ import { decideConfirm, decideExpiry, decideRelease } from './holds.js';
 import { Ledger, type LoadedRows } from './ledger.js';
 import { decidePlacement } from './place.js';
 
-export { confirmationKey } from './holds.js';
 export { IDEMPOTENCY_KEY_TTL_MS, type LoadedRows } from './ledger.js';
 export type { RememberedResult } from './place.js';
 
@@ -36,7 +35,7 @@ function decideOne(ledger: Ledger, command: Command): Outcome {
     case 'hold':
       return decidePlacement(ledger, command);
     case 'confirm':
-      return decideConfirm(ledger, command.holdId);
+      return decideConfirm(ledger, command.holdId, command.buyer);
     case 'release':
       return decideRelease(ledger, command.holdId);
     case 'cancel':

@@ -1,6 +1,6 @@
 import type { EventCounts, Outcome } from '../commands.js';
 import { buyerKey, noEffects, type BuyerTickets, type Effects, type StoredBooking, type StoredHold, type StoredKey } from '../effects.js';
-import { hashSecret, newSecret, type IdSource } from '../identity.js';
+import { hashSecret, secretsOf, type BookingSecrets, type IdSource } from '../identity.js';
 import type { Booking, Event } from '../types.js';
 
 /** How long an idempotency key (and a confirmation's first answer) is remembered. */
@@ -36,6 +36,8 @@ export class Ledger {
   private readonly bookings = new Map<string, StoredBooking>();
   /** Events created by this batch: their counters are written with the new row, not moved. */
   private readonly created = new Map<string, number>();
+  /** Derives new bookings' secrets and recomputes them for replays (nothing secret is stored). */
+  readonly secrets: BookingSecrets;
 
   constructor(
     nowIso: string,
@@ -44,6 +46,7 @@ export class Ledger {
   ) {
     this.nowIso = nowIso;
     this.now = new Date(nowIso);
+    this.secrets = secretsOf(ids);
   }
 
   event(id: string): Event | undefined {
@@ -115,7 +118,7 @@ export class Ledger {
     const ticketIds: string[] = [];
     for (let i = 0; i < count; i++) ticketIds.push(this.ids.newId());
     ticketIds.sort();
-    const secret = newSecret(this.ids);
+    const secret = this.secrets.secretFor(bookingId);
     const tickets = ticketIds.map((id) => ({ id, eventId, bookingId, status: 'valid' as const }));
     const booking: Booking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secret };
     const stored: StoredBooking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secretHash: hashSecret(secret) };

@@ -1,14 +1,21 @@
 import { refusal, type Command, type Outcome, type Refusal } from '../commands.js';
 import { BoxofficeError, Errors } from '../errors.js';
+import { hashSecret } from '../identity.js';
 import type { Booking, Hold } from '../types.js';
 import { parseTicketCount } from '../validation.js';
 import type { Ledger } from './ledger.js';
 
 type Placement = Extract<Command, { type: 'book' | 'hold' }>;
 
-/** What an idempotency key row remembers: the first answer, to be given again to every repeat. */
+/**
+ * What an idempotency key row remembers: the first answer, to be given again to every repeat. A
+ * booking is remembered without its secret, with the secret's hash (the bookings table has it
+ * too): a replay recomputes the secret from the booking id and the server key, and checks it
+ * against the hash. (Rows written before secrets were derived held `booking.secret`; migration 4
+ * removed it.)
+ */
 export type RememberedResult =
-  | { kind: 'booking'; booking: Booking }
+  | { kind: 'booking'; booking: Booking; secretHash?: string }
   | { kind: 'hold'; hold: Hold }
   | { kind: 'refused'; code: BoxofficeError['code']; message: string };
 
@@ -23,7 +30,7 @@ export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
     const earlier = ledger.keysDecided.get(claim.key);
     if (earlier) return earlier.fingerprint === claim.fingerprint ? ({ ...earlier.outcome, replayed: true } as Outcome) : refusal(Errors.idempotencyKeyReused());
     const stored = ledger.key(claim.key);
-    if (stored) return stored.fingerprint === claim.fingerprint ? replay(JSON.parse(stored.result) as RememberedResult) : refusal(Errors.idempotencyKeyReused());
+    if (stored) return stored.fingerprint === claim.fingerprint ? replay(ledger, JSON.parse(stored.result) as RememberedResult) : refusal(Errors.idempotencyKeyReused());
   }
   const outcome = place(ledger, command);
   if (claim) {
@@ -86,14 +93,20 @@ function tooMany(tickets: number, max: number): Refusal | undefined {
 function remember(outcome: Outcome): RememberedResult | undefined {
   if (!outcome.ok) return outcome.code === 'not_enough_tickets' ? { kind: 'refused', code: outcome.code, message: outcome.message } : undefined;
   if (outcome.kind === 'hold') return { kind: 'hold', hold: outcome.hold };
-  if (outcome.kind === 'booking') return { kind: 'booking', booking: outcome.booking };
+  if (outcome.kind === 'booking') {
+    const { secret, ...booking } = outcome.booking;
+    return secret ? { kind: 'booking', booking, secretHash: hashSecret(secret) } : { kind: 'booking', booking };
+  }
   return undefined;
 }
 
-function replay(result: RememberedResult): Outcome {
+function replay(ledger: Ledger, result: RememberedResult): Outcome {
   switch (result.kind) {
-    case 'booking':
-      return { ok: true, kind: 'booking', booking: result.booking, replayed: true };
+    case 'booking': {
+      const { secret: _stale, ...booking } = result.booking;
+      const secret = ledger.secrets.recover(booking.id, result.secretHash);
+      return { ok: true, kind: 'booking', booking: secret ? { ...booking, secret } : booking, replayed: true };
+    }
     case 'hold':
       return { ok: true, kind: 'hold', hold: result.hold, replayed: true };
     case 'refused':

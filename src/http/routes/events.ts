@@ -73,7 +73,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     '/events',
     {
       onRequest: deps.adminOnly,
-      schema: { summary: 'Create an event (admin)', tags: ['events'], security: ADMIN_SECURITY, body: newEventBody, response: { 201: { $ref: 'Event#' }, ...errorResponses(400, 401) } },
+      schema: { summary: 'Create an event (admin)', tags: ['events'], security: ADMIN_SECURITY, body: newEventBody, response: { 201: { $ref: 'Event#' }, ...errorResponses(400, 401, 403) } },
     },
     async (request, reply) => {
       const event = await service.createEvent(request.body);
@@ -96,7 +96,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
         params: idParams,
         headers: idempotencyHeaders,
         body: bookingBody,
-        response: { 201: { $ref: 'Booking#' }, ...errorResponses(400, 404, 409, 422, 429, 503) },
+        response: { 201: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
       },
     },
     async (request, reply) => {

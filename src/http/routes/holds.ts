@@ -19,7 +19,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
         params: idParams,
         headers: idempotencyHeaders,
         body: bookingBody,
-        response: { 201: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 422, 429, 503) },
+        response: { 201: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -42,18 +42,18 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
         summary: 'Confirm a hold: its tickets become a booking (200 with the same booking when repeated)',
         tags: ['holds'],
         params: idParams,
-        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 404, 410, 503) },
+        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404, 410, 503) },
       },
     },
     async (request, reply) => {
-      const placed = await service.confirmHold(request.params.id);
+      const placed = await service.confirmHold(request.params.id, { buyer: request.ip });
       return sendPlaced(reply, placed, '/bookings', placed.replayed ? 200 : 201);
     },
   );
 
   app.delete<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404, 409, 410, 503) } } },
+    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 410, 503) } } },
     async (request) => service.releaseHold(request.params.id),
   );
 }

@@ -19,7 +19,7 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
         tags: ['original protocol'],
         querystring: reserveQuery,
         headers: idempotencyHeaders,
-        response: { 200: ticketIdList, ...errorResponses(400, 404, 409, 422, 429, 503) },
+        response: { 200: ticketIdList, ...errorResponses(400, 403, 404, 409, 422, 429, 503) },
       },
       // Old clients post an empty body labelled application/json; the protocol reads only the
       // query string, so an empty body is no body, whatever its label.
@@ -38,13 +38,4 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
       return placed.value.tickets.map((t) => t.id);
     },
   );
-  app.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-    url: '/reserve',
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      reply.header('allow', 'POST');
-      throw Errors.methodNotAllowed(request.method, '/reserve', 'POST');
-    },
-  });
 }

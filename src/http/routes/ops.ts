@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Errors } from '../../core/errors.js';
 import type { AdmissionState } from '../admission.js';
+import type { ClockStatus } from '../../core/store.js';
 import type { Metrics } from '../metrics.js';
 
 /** Liveness and metrics: never refused by the admission limit, so they work during overload. */
@@ -9,7 +10,19 @@ export interface Saturation {
   capacity: number;
 }
 
-export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state: AdmissionState; saturation: Saturation }): void {
+export interface OpsDeps {
+  metrics: Metrics;
+  state: AdmissionState;
+  saturation: Saturation;
+  /** Guards /metrics: sales totals and refusal reasons are the organiser's business. */
+  monitoringOnly: onRequestHookHandler;
+  /** This node's clock against the shared one, when the storage has one. */
+  clock: () => ClockStatus | undefined;
+  /** Serve the benchmark's no-op route (off in production: it is a free ride past every rule). */
+  benchRoutes: boolean;
+}
+
+export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   const ok = JSON.stringify({ status: 'ok' });
   app.get('/healthz', { config: { alwaysAdmit: true }, schema: { summary: 'Liveness: 200 ok, 503 while stopping', tags: ['operations'] } }, async (_request, reply) => {
     // A stopping node says so, so a load balancer takes it out of rotation.
@@ -22,19 +35,26 @@ export function opsRoutes(app: FastifyInstance, deps: { metrics: Metrics; state:
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const inFlight = deps.saturation.inFlight();
     const { capacity } = deps.saturation;
+    // A skewed clock is reported, not refused: deadlines use the shared clock anyway, so the node
+    // still serves correctly; the operator is told to fix it.
+    const clock = deps.clock();
     if (inFlight >= capacity) {
       reply.header('retry-after', '1');
-      return reply.code(503).send({ error: 'saturated', message: `Every request slot is in use (${inFlight} of ${capacity}); try another node or retry shortly.`, inFlight, maxInFlight: capacity });
+      return reply.code(503).send({ error: 'saturated', message: `Every request slot is in use (${inFlight} of ${capacity}); try another node or retry shortly.`, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
     }
-    return reply.send({ status: 'ready', inFlight, maxInFlight: capacity });
+    return reply.send({ status: 'ready', inFlight, maxInFlight: capacity, ...(clock && { clock }) });
   });
   // The HTTP stack's own ceiling for the benchmark: a JSON POST that goes through admission,
   // parsing and serialisation like a booking, and does nothing else.
-  const noop = JSON.stringify({ ok: true });
-  app.post('/noop', { schema: { summary: 'Does nothing: the benchmark\'s ceiling', tags: ['operations'], body: { type: 'object' } } }, async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(noop),
-  );
-  app.get('/metrics', { config: { alwaysAdmit: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+  if (deps.benchRoutes) {
+    const noop = JSON.stringify({ ok: true });
+    app.post('/noop', { schema: { summary: 'Does nothing: the benchmark\'s ceiling (only with --bench-routes)', tags: ['operations'], body: { type: 'object' } } }, async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(noop),
+    );
+  }
+  // Still always admitted (a saturated node must be observable), and the token check is a hash and
+  // a compare: next to nothing beside rendering the metrics themselves.
+  app.get('/metrics', { config: { alwaysAdmit: true }, onRequest: deps.monitoringOnly, schema: { summary: 'Prometheus metrics (admin or metrics token)', tags: ['operations'], security: [{ bearer: [] }] } }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });

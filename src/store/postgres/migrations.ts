@@ -79,4 +79,15 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'no booking secret at rest',
+    sql: `
+      -- Secrets are now derived from a server key, never stored. Answers remembered before held the
+      -- booking's secret in clear (client keys and repeated confirmations): remove it. (The old row
+      -- versions are gone once VACUUM reclaims them.)
+      UPDATE idempotency_keys SET result = (result::jsonb #- '{booking,secret}')::text
+        WHERE result IS NOT NULL AND result::jsonb #> '{booking,secret}' IS NOT NULL;
+    `,
+  },
 ];

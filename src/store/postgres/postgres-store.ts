@@ -10,6 +10,7 @@ import { publicHold } from '../../core/presenting.js';
 import { pendingMigrations } from '../migration.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from '../rows.js';
 import { ChangeFeed } from './change-feed.js';
+import { DatabaseClock, type DatabaseClockOptions } from './database-clock.js';
 import { createPool, inTransaction } from './connection.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRows, readBookings, readHolds } from './postgres-rows.js';
@@ -22,8 +23,10 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Upper bound for waiting on a connection and for any statement, in ms (default 5000). */
   timeoutMs?: number;
-  /** Where new ids come from (tests); the clock is never the store's: each batch carries `now`. */
+  /** Where new ids come from (tests). Each batch carries `now`, read by the service from `clock`. */
   identity?: IdSource;
+  /** Tuning of the database clock (tests replace the local clock). */
+  clock?: Omit<DatabaseClockOptions, 'logger'>;
   logger?: Logger;
 }
 
@@ -42,6 +45,7 @@ export class PostgresStore implements Store {
   private readonly logger: Logger;
   private readonly ids: IdSource;
   private readonly feed: ChangeFeed;
+  readonly clock: DatabaseClock;
   /** Identifies this process in notifications, so it can ignore its own. */
   private readonly notice: { channel: string; nodeId: string };
   private closed = false;
@@ -50,6 +54,7 @@ export class PostgresStore implements Store {
     const store = new PostgresStore(options);
     try {
       await store.migrate();
+      await store.clock.start();
     } catch (err) {
       await store.close();
       throw err;
@@ -67,6 +72,7 @@ export class PostgresStore implements Store {
     this.notice = { channel: `boxoffice_${schema}`, nodeId: crypto.randomUUID() };
     this.pool = createPool({ url: options.url, schema, poolSize: options.poolSize ?? 10, timeoutMs, logger: this.logger });
     this.feed = new ChangeFeed({ url: options.url, ...this.notice, timeoutMs, logger: this.logger });
+    this.clock = new DatabaseClock(this.pool, { logger: this.logger, ...options.clock });
   }
 
   write(batch: WriteBatch): Promise<Outcome[]> {
@@ -127,6 +133,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.clock.stop();
     this.feed.close();
     await this.pool.end();
   }

@@ -85,4 +85,15 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: 'no booking secret at rest',
+    sql: `
+      -- Secrets are now derived from a server key, never stored. Answers remembered before held the
+      -- booking's secret in clear (client keys and repeated confirmations): remove it. openDatabase
+      -- runs this with secure_delete on and checkpoints the WAL afterwards, so no copy stays on disk.
+      UPDATE idempotency_keys SET result = json_remove(result, '$.booking.secret')
+        WHERE json_extract(result, '$.booking.secret') IS NOT NULL;
+    `,
+  },
 ];

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking } from '../../core/effects.js';
-import type { IdSource } from '../../core/identity.js';
+import { keyedSecrets, PROCESS_SECRET_KEY, type IdSource } from '../../core/identity.js';
 import type { Store } from '../../core/store.js';
 import type { Event, Hold, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
@@ -16,6 +16,11 @@ export interface SqliteStoreOptions {
    * system's. The clock is never the store's: each write batch carries its own `now`.
    */
   identity?: IdSource;
+  /**
+   * The server keys booking secrets are derived from (current first, then previous ones), for the
+   * writer thread, which cannot be handed an `IdSource`; `identity.secrets` wins for the inline writer.
+   */
+  secretKeys?: readonly Uint8Array[];
 }
 
 /** Runs a writer method wherever the writes happen: this thread or the writer thread. */
@@ -43,7 +48,7 @@ export class SqliteStore implements Store {
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
     if (path === ':memory:') return new SqliteStore(path, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript });
+    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
     try {
       const reader = new Database(path, { fileMustExist: true });
       reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -65,7 +70,8 @@ export class SqliteStore implements Store {
       this.invoke = (method, ...args) => thread.invoke(method, ...args);
     } else {
       this.db = openDatabase(path, options.busyTimeoutMs);
-      const writer = (this.inline = new SqliteWriter(this.db, options.identity));
+      const identity = options.identity ?? (options.secretKeys ? { newId: () => crypto.randomUUID(), secrets: keyedSecrets(options.secretKeys) } : undefined);
+      const writer = (this.inline = new SqliteWriter(this.db, identity));
       this.invoke = async (method, ...args) => (writer[method] as (...a: typeof args) => never)(...args);
     }
     this.reads = new SqliteQueries(this.db);

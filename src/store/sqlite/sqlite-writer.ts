@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KeyClaim, Outcome, WriteBatch } from '../../core/commands.js';
@@ -12,9 +12,25 @@ import { EVENT_COLUMNS, HOLD_COLUMNS, toStoredHold, type HoldRow } from '../rows
 import { sqliteMigrations } from './migrations.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
+/**
+ * The database and its journal are readable by this account only: created 0600 (SQLite gives the
+ * -wal and -shm files the database file's mode), and tightened if an older version left them 0644.
+ */
+function makePrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 /** Opens (creating if needed) a database file with the durability settings and the current schema. */
 export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') makePrivate(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: a COMMIT has reached the disk (WAL fsync'd) before it returns.
@@ -26,14 +42,21 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Datab
   // of the database file on the commit path.
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 10000');
+  // A migration may remove data that must not stay readable on disk (migration 4 removes clear
+  // secrets): while migrating, freed space is zeroed, and the WAL is checkpointed and truncated after.
+  db.pragma('secure_delete = ON');
   // The version is read under the write lock: processes starting together apply each step once.
-  db.transaction(() => {
+  const applied = db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
-    for (const migration of pendingMigrations(sqliteMigrations, current)) {
+    const pending = pendingMigrations(sqliteMigrations, current);
+    for (const migration of pending) {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }
+    return pending.length;
   }).immediate();
+  db.pragma('secure_delete = OFF');
+  if (applied > 0 && path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
   return db;
 }
 

@@ -1,15 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { keyedSecrets } from '../../core/identity.js';
 import { openDatabase, SqliteWriter } from './sqlite-writer.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
 /** Entry point of the writer thread: owns the only write connection of this process. */
-const { path, busyTimeoutMs, pollMs } = workerData as { path: string; busyTimeoutMs: number; pollMs: number };
+const { path, busyTimeoutMs, pollMs, secretKeys } = workerData as { path: string; busyTimeoutMs: number; pollMs: number; secretKeys?: Uint8Array[] };
 const port = parentPort!;
 const send = (reply: WriterReply) => port.postMessage(reply);
 
 let writer: SqliteWriter;
 try {
-  writer = new SqliteWriter(openDatabase(path, busyTimeoutMs));
+  // Booking secrets are derived here, where bookings are decided, from the keys the server read.
+  const ids = secretKeys?.length ? { newId: () => randomUUID(), secrets: keyedSecrets(secretKeys) } : undefined;
+  writer = new SqliteWriter(openDatabase(path, busyTimeoutMs), ids);
 } catch (err) {
   send({ id: -1, ok: false, message: (err as Error).message });
   process.exit(1);

@@ -38,7 +38,7 @@ export class WriterThread {
     worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
   }
 
-  static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; script?: URL }): Promise<WriterThread> {
+  static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; script?: URL; secretKeys?: readonly Uint8Array[] }): Promise<WriterThread> {
     const workerData = { path, ...options, script: undefined };
     const worker = options.script ? new Worker(options.script, { workerData }) : startWriterEntry(workerData);
     // Only our own listeners are removed afterwards: Worker keeps internal ones on itself.
