@@ -1,11 +1,12 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
@@ -59,6 +60,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
+  refuseFullDisk(dataDir, options.db);
   let secrets;
   try {
     secrets = resolveSecretKeys(dataDir);
@@ -196,6 +198,16 @@ export function ensureWritableDir(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** A full disk is refused before anything (the log included) writes to it. */
+function refuseFullDisk(dataDir: string, db: string | undefined): void {
+  const dirs = [dataDir];
+  if (db && db !== ':memory:' && !isPostgresUrl(db)) dirs.push(dirname(resolve(db)));
+  for (const dir of dirs) {
+    const problem = diskFullProblem(dir);
+    if (problem) throw new StartupError(problem);
   }
 }
 
