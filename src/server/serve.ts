@@ -31,6 +31,8 @@ export interface ServeOptions {
   benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
+  /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
+  skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
@@ -78,7 +80,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
