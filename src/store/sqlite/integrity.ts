@@ -25,8 +25,10 @@ export function damagedError(detail: string): Error {
  * bookings answer 503 for good; this refuses to start instead.
  */
 export function quickCheck(db: Database.Database): void {
-  const problems = (db.pragma('quick_check(10)') as Array<{ quick_check: string }>).map((row) => row.quick_check);
-  if (problems.length === 1 && problems[0] === 'ok') return;
+  const rows = (db.pragma('quick_check(10)') as Array<{ quick_check: string }>).map((row) => row.quick_check);
+  if (rows.length === 1 && rows[0] === 'ok') return;
+  // A row may hold several problems, one a line, under a "*** in database main ***" heading.
+  const problems = rows.flatMap((row) => row.split('\n')).filter((line) => line.trim() !== '' && !line.startsWith('***'));
   const count = problems.length >= 10 ? '10 or more problems' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
-  throw damagedError(`PRAGMA quick_check found ${count}, first: ${problems[0]}`);
+  throw damagedError(`PRAGMA quick_check found ${count}; first: ${problems[0] ?? rows[0]}`);
 }
