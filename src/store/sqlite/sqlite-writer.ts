@@ -136,10 +136,11 @@ export class SqliteWriter implements RowAccess {
     const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
     const journal = (this.journal = db.memory ? undefined : new JournalGuard(db));
     this.write = (batch) => {
-      if (journal?.fault) throw journalLostError(journal.fault);
+      // A stat before (so nothing more goes into a journal already gone) and one after COMMIT, before
+      // anyone is answered: an acknowledgement must never rest on a journal with no name on disk.
+      const gone = journal?.check();
+      if (gone) throw journalLostError(gone);
       const outcomes = tx.immediate(batch);
-      // One stat per batch, after COMMIT and before anyone is answered: an acknowledgement must never
-      // rest on a journal that no longer has a name on disk.
       const lost = journal?.check();
       if (lost) throw journalLostError(lost);
       return outcomes;
