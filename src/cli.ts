@@ -45,6 +45,7 @@ interface ServeFlags {
   maxStreams: number;
   maxStreamsPerClient: number;
   streamIdleTimeout: number;
+  skipIntegrityCheck: boolean;
 }
 
 function trustProxy(raw: string): TrustProxy {
@@ -100,6 +101,7 @@ program
   .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
+  .option('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false)
   .option('--bench-routes', 'also serve POST /noop, the benchmark\'s ceiling (never in production)', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
@@ -132,6 +134,7 @@ program
       maxStreamsPerClient: opts.maxStreamsPerClient,
       streamIdleTimeout: opts.streamIdleTimeout,
       benchRoutes: opts.benchRoutes,
+      skipIntegrityCheck: opts.skipIntegrityCheck,
     };
     // In a terminal (and a single process), the organiser's screens run around the server.
     if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {

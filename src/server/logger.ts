@@ -1,9 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+let transportFailed = false;
+
+/**
+ * Our log file target (log-target.ts: a full disk drops lines instead of killing the process); the
+ * plain `pino/file` only when this module runs from TypeScript source, which a transport thread
+ * cannot load.
+ */
+function fileTarget(): string {
+  return import.meta.url.endsWith('.ts') ? 'pino/file' : fileURLToPath(new URL('./log-target.js', import.meta.url));
+}
 
 /**
  * JSON lines to `<dataDir>/logs/<name>.log` for machines, and, when asked, readable lines on stderr
@@ -24,7 +36,7 @@ export function createFileLogger(options: {
   // Logs are this account's only (they name bookings and buyers' requests): 0700 directory, 0600 file.
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const targets: TransportTargetOptions[] = [
-    { target: 'pino/file', level: options.level, options: { destination: file, mkdir: true, mode: 0o600 } },
+    { target: fileTarget(), level: options.level, options: { destination: file, mkdir: true, mode: 0o600 } },
   ];
   if (options.prettyStderr) {
     targets.push({
@@ -34,6 +46,11 @@ export function createFileLogger(options: {
     });
   }
   const transport = pino.transport({ targets });
+  // Last line of defence: if the log thread dies anyway, logging stops but the server keeps serving.
+  transport.on('error', (err: Error) => {
+    if (!transportFailed) process.stderr.write(`boxoffice: logging stopped: ${err.message}\n`);
+    transportFailed = true;
+  });
   if (!options.extraStream) return { logger: pino({ level: options.level, base: { pid: process.pid } }, transport), file };
   const streams = pino.multistream([
     { level: options.level === 'silent' ? 'fatal' : options.level, stream: transport },

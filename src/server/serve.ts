@@ -1,11 +1,12 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
@@ -35,6 +36,8 @@ export interface ServeOptions {
   benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
+  /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
+  skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
@@ -64,6 +67,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
+  refuseFullDisk(dataDir, options.db);
   let secrets;
   try {
     secrets = resolveSecretKeys(dataDir);
@@ -81,7 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -204,6 +208,16 @@ export function ensureWritableDir(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** A full disk is refused before anything (the log included) writes to it. */
+function refuseFullDisk(dataDir: string, db: string | undefined): void {
+  const dirs = [dataDir];
+  if (db && db !== ':memory:' && !isPostgresUrl(db)) dirs.push(dirname(resolve(db)));
+  for (const dir of dirs) {
+    const problem = diskFullProblem(dir);
+    if (problem) throw new StartupError(problem);
   }
 }
 

@@ -10,6 +10,8 @@ import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
 import { EVENT_COLUMNS, HOLD_COLUMNS, toStoredHold, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
+import { damagedError, isDamage, quickCheck } from './integrity.js';
+import { JournalGuard, journalLostError } from './journal-guard.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
 /**
@@ -28,11 +30,32 @@ function makePrivate(path: string): void {
   }
 }
 
-/** Opens (creating if needed) a database file with the durability settings and the current schema. */
-export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Database {
+/**
+ * Opens (creating if needed) a database file with the durability settings and the current schema.
+ * A damaged file is refused (see integrity.ts) unless `integrityCheck` is false.
+ */
+export function openDatabase(path: string, busyTimeoutMs = 5000, options: { integrityCheck?: boolean } = {}): Database.Database {
+  try {
+    return openChecked(path, busyTimeoutMs, options.integrityCheck ?? true);
+  } catch (err) {
+    // A header too damaged to read fails before the check: the same advice applies.
+    if (isDamage(err) && !(err as Error).message.startsWith('the database file is damaged')) throw damagedError((err as Error).message);
+    throw err;
+  }
+}
+
+function openChecked(path: string, busyTimeoutMs: number, integrityCheck: boolean): Database.Database {
   if (path !== ':memory:') makePrivate(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  if (integrityCheck && path !== ':memory:') {
+    try {
+      quickCheck(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
   // FULL: a COMMIT has reached the disk (WAL fsync'd) before it returns.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
@@ -73,6 +96,8 @@ export class SqliteWriter implements RowAccess {
   private readonly stmt;
   private readonly reads: SqliteQueries;
   readonly write: (batch: WriteBatch) => Outcome[];
+  /** Watches the WAL file of a database on disk (none in memory). */
+  readonly journal: JournalGuard | undefined;
 
   constructor(
     readonly db: Database.Database,
@@ -109,10 +134,21 @@ export class SqliteWriter implements RowAccess {
       purgeKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
     };
     const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
-    this.write = (batch) => tx.immediate(batch);
+    const journal = (this.journal = db.memory ? undefined : new JournalGuard(db));
+    this.write = (batch) => {
+      // A stat before (so nothing more goes into a journal already gone) and one after COMMIT, before
+      // anyone is answered: an acknowledgement must never rest on a journal with no name on disk.
+      const gone = journal?.check();
+      if (gone) throw journalLostError(gone);
+      const outcomes = tx.immediate(batch);
+      const lost = journal?.check();
+      if (lost) throw journalLostError(lost);
+      return outcomes;
+    };
   }
 
   purgeIdempotencyKeys(before: Date): number {
+    if (this.journal?.fault) throw journalLostError(this.journal.fault);
     return this.stmt.purgeKeys.run(before.toISOString()).changes;
   }
 
