@@ -115,7 +115,7 @@ export const Errors = {
   buyerRateLimited: (perSecond: number, retryAfterSeconds: number) =>
     new BoxofficeError(
       'too_many_requests',
-      `You are sending more than ${perSecond} booking or hold requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
+      `You are sending more than ${perSecond} booking, hold, confirm, release or cancel requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
     ),
   tooManyRequestsFromClient: (limit: number) =>
     new BoxofficeError(
