@@ -87,6 +87,11 @@ export const Errors = {
       'buyer_limit_reached',
       `One buyer may hold at most ${max} tickets of this event at once; you hold ${holding} and asked for ${requested} more. Confirm or release a hold first.`,
     ),
+  buyerGaveBackTooMany: (givenBack: number) =>
+    new BoxofficeError(
+      'buyer_limit_reached',
+      `You have given back ${givenBack} tickets of this event (cancelled, released or let expire); no more holds or bookings of it are taken from this address.`,
+    ),
   buyerTicketLimit: (have: number, requested: number, max: number) =>
     new BoxofficeError(
       'buyer_limit_reached',
