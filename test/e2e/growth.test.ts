@@ -44,10 +44,8 @@ describe('what one address can make the server store', () => {
     const flood = await keyedFlood(server.url, soldOut, 3_000, 32);
     const books = await churn(server.url, big, 3_000, { tickets: 100 });
     const holds = await churn(server.url, big, 3_000, { tickets: 1, holds: true });
-    // The attacks ran: thousands of refusals, and churn until the budget refused it.
+    // The attack ran: thousands of refusals.
     expect(flood.byStatus['409']).toBeGreaterThan(1_000);
-    expect(books.byStatus['409']).toBeGreaterThan(0);
-    expect(holds.byStatus['409']).toBeGreaterThan(0);
 
     server.kill('SIGTERM');
     await server.waitForExit();
@@ -62,6 +60,9 @@ describe('what one address can make the server store', () => {
     const g = growth(before, sizes(dataDir));
     expect(g.db + Math.max(0, g.wal)).toBeLessThan(4 * MiB);
     expect(g.logs).toBeLessThan(1 * MiB);
+    // The churn ran until the budget refused it.
+    expect(books.byStatus['409']).toBeGreaterThan(0);
+    expect(holds.byStatus['409']).toBeGreaterThan(0);
   }, 60_000);
 
   it('the log rotates by size: at most --log-files files of about --log-max-size each, all 0600', async () => {
