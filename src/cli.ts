@@ -43,7 +43,7 @@ interface ServeFlags {
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
-  logMaxSize: number;
+  logMaxSize?: number;
   logFiles: number;
   headless: boolean;
   maxInflightPerClient?: number;
@@ -116,7 +116,8 @@ program
   .option('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false)
   .option('--bench-routes', 'also serve POST /noop, the benchmark\'s ceiling (never in production)', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-  .option('--log-max-size <size>', 'rotate <data-dir>/logs/server.log when it reaches this size (k, m or g suffix)', byteSize('log-max-size', 16 * 1024), DEFAULT_LOG_MAX_SIZE)
+  // No parsed default here: commander would print it in bytes. The logger's default applies.
+  .option('--log-max-size <size>', `rotate <data-dir>/logs/server.log when it reaches this size, k, m or g (default: ${DEFAULT_LOG_MAX_SIZE / 1024 / 1024}m)`, byteSize('log-max-size', 16 * 1024))
   .option('--log-files <n>', 'log files kept in all, the live one included (server.log, server.log.1, …)', integer('log-files', 1, 1000), DEFAULT_LOG_FILES)
   .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
   .action(async (opts: ServeFlags) => {
