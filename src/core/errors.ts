@@ -87,6 +87,11 @@ export const Errors = {
       'buyer_limit_reached',
       `One buyer may hold at most ${max} tickets of this event at once; you hold ${holding} and asked for ${requested} more. Confirm or release a hold first.`,
     ),
+  buyerGaveBackTooMany: (givenBack: number) =>
+    new BoxofficeError(
+      'buyer_limit_reached',
+      `You have given back ${givenBack} tickets of this event (cancelled, released or let expire); no more holds or bookings of it are taken from this address.`,
+    ),
   buyerTicketLimit: (have: number, requested: number, max: number) =>
     new BoxofficeError(
       'buyer_limit_reached',
@@ -115,7 +120,7 @@ export const Errors = {
   buyerRateLimited: (perSecond: number, retryAfterSeconds: number) =>
     new BoxofficeError(
       'too_many_requests',
-      `You are sending more than ${perSecond} booking or hold requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
+      `You are sending more than ${perSecond} booking, hold, confirm, release or cancel requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
     ),
   tooManyRequestsFromClient: (limit: number) =>
     new BoxofficeError(

@@ -1,6 +1,6 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
-import { buyerKey, isEmpty, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
+import { buyerKey, isEmpty, usageOf, type BuyerTickets, type StoredBooking, type StoredHold, type StoredKey } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
 import type { Event } from './types.js';
@@ -93,7 +93,12 @@ function uniqueClaims(commands: readonly Command[]): KeyClaim[] {
 /** Every (event, buyer) whose counters the batch may read or move, sorted (the lock order). */
 function buyerPairs(commands: readonly Command[], holds: Iterable<StoredHold>, bookings: Iterable<StoredBooking>): Array<{ eventId: string; buyer: string }> {
   const pairs = new Map<string, { eventId: string; buyer: string }>();
-  const add = (eventId: string, buyer: string | undefined) => buyer !== undefined && pairs.set(buyerKey(eventId, buyer), { eventId, buyer });
+  // Each buyer's own counters and its usage row (what it has given back and left remembered).
+  const add = (eventId: string, buyer: string | undefined) => {
+    if (buyer === undefined) return;
+    pairs.set(buyerKey(eventId, buyer), { eventId, buyer });
+    pairs.set(buyerKey(eventId, usageOf(buyer)), { eventId, buyer: usageOf(buyer) });
+  };
   for (const c of commands) if (c.type === 'book' || c.type === 'hold') add(c.eventId, c.buyer);
   for (const h of holds) add(h.eventId, h.buyer);
   for (const b of bookings) add(b.eventId, b.buyer);

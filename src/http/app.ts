@@ -149,7 +149,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     state,
     isOverLimit: guard.isOverLimit,
   });
-  registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics });
+  const auth = adminAuth(config.adminToken, config.metricsToken);
+  registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics, isAdmin: auth.isAdmin });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
@@ -159,7 +160,6 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   });
 
   registerOpenApi(app, config.version ?? '0.0.0');
-  const auth = adminAuth(config.adminToken, config.metricsToken);
   // The event list encoded once per change, shared by GET /events and every stream subscriber.
   const snapshot = new ListSnapshot(service, metrics);
   const streamLimits = {

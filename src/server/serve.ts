@@ -39,6 +39,9 @@ export interface ServeOptions {
   /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
   skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
+  /** Log rotation: bytes per file, and files kept in all. */
+  logMaxSize?: number;
+  logFiles?: number;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
   /** An extra in-memory log destination (the admin UI's Logs screen). */
@@ -80,6 +83,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     level: options.logLevel,
     prettyStderr: options.headless,
     extraStream: options.logStream,
+    maxSize: options.logMaxSize,
+    files: options.logFiles,
   });
 
   // Before the database opens: a token nobody could send is a configuration error, not a server.

@@ -16,6 +16,8 @@ export class JournalGuard {
   private readonly walPath: string;
   private seen: { dev: number; ino: number } | undefined;
   private lost: string | undefined;
+  /** The WAL's size at the last check (bytes): the writer's cue to truncate it (one stat serves both). */
+  size = 0;
 
   constructor(private readonly db: Database.Database) {
     this.walPath = `${db.name}-wal`;
@@ -48,6 +50,7 @@ export class JournalGuard {
 
   private identity(): { dev: number; ino: number } | undefined {
     const stats = statSync(this.walPath, { throwIfNoEntry: false });
+    this.size = stats?.size ?? 0;
     return stats && { dev: stats.dev, ino: stats.ino };
   }
 }

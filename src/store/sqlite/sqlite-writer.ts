@@ -65,6 +65,9 @@ function openChecked(path: string, busyTimeoutMs: number, integrityCheck: boolea
   // of the database file on the commit path.
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 10000');
+  // After a checkpoint has gone through, the next write cuts the WAL file back to this size: a burst
+  // does not leave a large file behind (SqliteWriter truncates it to zero past WAL_TRUNCATE_BYTES).
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   // A migration may remove data that must not stay readable on disk (migration 4 removes clear
   // secrets): while migrating, freed space is zeroed, and the WAL is checkpointed and truncated after.
   db.pragma('secure_delete = ON');
@@ -82,6 +85,15 @@ function openChecked(path: string, busyTimeoutMs: number, integrityCheck: boolea
   if (applied > 0 && path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
   return db;
 }
+
+/** What the WAL file is cut back to once checkpointed (PRAGMA journal_size_limit). */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * Past this size the writer checkpoints and truncates the WAL itself. SQLite's own checkpoint (every
+ * ~40 MiB, `wal_autocheckpoint`) is PASSIVE: a reader that keeps an old snapshot (a long read, another
+ * process) makes it stop short, and the WAL then grows with every write.
+ */
+export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
 
 /** The operations of the writer, as the writer thread exposes them by name. */
 export type WriterMethod = 'write' | 'purgeIdempotencyKeys';
@@ -102,6 +114,7 @@ export class SqliteWriter implements RowAccess {
   constructor(
     readonly db: Database.Database,
     ids: IdSource = systemIdentity,
+    options: { walTruncateBytes?: number } = {},
   ) {
     this.reads = new SqliteQueries(db);
     this.stmt = {
@@ -135,6 +148,7 @@ export class SqliteWriter implements RowAccess {
     };
     const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
     const journal = (this.journal = db.memory ? undefined : new JournalGuard(db));
+    const walTruncateBytes = options.walTruncateBytes ?? WAL_TRUNCATE_BYTES;
     this.write = (batch) => {
       // A stat before (so nothing more goes into a journal already gone) and one after COMMIT, before
       // anyone is answered: an acknowledgement must never rest on a journal with no name on disk.
@@ -143,8 +157,26 @@ export class SqliteWriter implements RowAccess {
       const outcomes = tx.immediate(batch);
       const lost = journal?.check();
       if (lost) throw journalLostError(lost);
+      if (journal && journal.size > walTruncateBytes) this.truncateWal();
       return outcomes;
     };
+  }
+
+  /**
+   * Checkpoints every frame and truncates the WAL to zero, if no reader is in the way. It never
+   * waits for one (busy_timeout 0 meanwhile): a reader holding an old snapshot makes it copy what it
+   * can and stop; a later batch tries again. It runs after COMMIT, so a failure loses nothing.
+   */
+  private truncateWal(): void {
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      this.db.pragma('busy_timeout = 0');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // SQLITE_BUSY: another connection holds the checkpoint lock; the next batch tries again.
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   purgeIdempotencyKeys(before: Date): number {
