@@ -4,9 +4,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
 import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UPLOADS_PER_CLIENT } from './http/app.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { runPrimary } from './server/cluster.js';
-import { LOG_LEVELS, type LogLevel } from './server/logger.js';
+import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
 import { VERSION } from './server/version.js';
 import { isPostgresUrl } from './store/index.js';
@@ -17,6 +18,16 @@ function integer(name: string, min: number, max: number) {
       throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
     }
     return Number(raw);
+  };
+}
+
+/** A byte size: a whole number with an optional k, m or g (KiB, MiB, GiB), e.g. 20m. */
+function byteSize(name: string, min: number) {
+  return (raw: string): number => {
+    const match = /^(\d+)([kmg]?)$/i.exec(raw.trim());
+    const bytes = match ? Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase()) : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes < min) throw new InvalidArgumentError(`${name} must be a size like 20m, 512k or 1g, at least ${min / 1024}k.`);
+    return bytes;
   };
 }
 
@@ -32,6 +43,8 @@ interface ServeFlags {
   cacheSize: number;
   maxBatch: number;
   logLevel: LogLevel;
+  logMaxSize?: number;
+  logFiles: number;
   headless: boolean;
   maxInflightPerClient?: number;
   maxConnections: number;
@@ -41,6 +54,10 @@ interface ServeFlags {
   buyerRate: number;
   benchRoutes: boolean;
   corsOrigin?: string;
+  maxStreams: number;
+  maxStreamsPerClient: number;
+  streamIdleTimeout: number;
+  skipIntegrityCheck: boolean;
 }
 
 function trustProxy(raw: string): TrustProxy {
@@ -89,18 +106,25 @@ program
   .option('--max-connections-per-client <n>', 'open sockets from one address (0: no limit; a trusted proxy is exempt); a socket beyond it is answered 429 and closed', integer('max-connections-per-client', 0, 1_000_000), DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
   .option('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT)
   .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false)
-  .option('--buyer-rate <n>', 'booking and hold requests a second from one client address before 429 (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
+  .option('--buyer-rate <n>', 'write requests (book, hold, confirm, release, cancel) a second from one client address before 429; the admin token is exempt (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
+  .option('--max-streams <n>', 'live event streams (GET /events/stream) at once, per process; beyond it 429 too_many_streams', integer('max-streams', 1, 1_000_000), DEFAULT_MAX_STREAMS)
+  .option('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT)
+  .option('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000)
   .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
   .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
   .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
+  .option('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false)
   .option('--bench-routes', 'also serve POST /noop, the benchmark\'s ceiling (never in production)', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  // No parsed default here: commander would print it in bytes. The logger's default applies.
+  .option('--log-max-size <size>', `rotate <data-dir>/logs/server.log when it reaches this size, k, m or g (default: ${DEFAULT_LOG_MAX_SIZE / 1024 / 1024}m)`, byteSize('log-max-size', 16 * 1024))
+  .option('--log-files <n>', 'log files kept in all, the live one included (server.log, server.log.1, …)', integer('log-files', 1, 1000), DEFAULT_LOG_FILES)
   .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
   .action(async (opts: ServeFlags) => {
     const db = opts.db ?? (isPostgresUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined);
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
     if (opts.workers > 1 && cluster.isPrimary) {
-      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel });
+      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles });
       process.exit(0);
     }
     const serveOptions = {
@@ -114,6 +138,8 @@ program
       cacheSize: opts.cacheSize,
       maxBatch: opts.maxBatch,
       logLevel: opts.logLevel,
+      logMaxSize: opts.logMaxSize,
+      logFiles: opts.logFiles,
       maxInFlightPerClient: opts.maxInflightPerClient,
       maxConnections: opts.maxConnections,
       maxConnectionsPerClient: opts.maxConnectionsPerClient,
@@ -121,7 +147,11 @@ program
       trustProxy: opts.trustProxy,
       corsOrigin: opts.corsOrigin,
       buyerRate: opts.buyerRate,
+      maxStreams: opts.maxStreams,
+      maxStreamsPerClient: opts.maxStreamsPerClient,
+      streamIdleTimeout: opts.streamIdleTimeout,
       benchRoutes: opts.benchRoutes,
+      skipIntegrityCheck: opts.skipIntegrityCheck,
     };
     // In a terminal (and a single process), the organiser's screens run around the server.
     if (process.stdout.isTTY && process.stdin.isTTY && !opts.headless && opts.workers === 1) {

@@ -66,15 +66,50 @@ export function compareEvents(a, b) {
  * EventSource reconnects by itself after a dropped stream, but gives up for good when the server
  * answers with an error (a 503 while it restarts, say), so that case is retried here, with backoff.
  */
+/** How often the list is fetched while the live stream is refused. */
+const POLL_MS = 3000;
+
 export function followEvents({ onUpdate, onStatus }) {
   const events = new Map();
   let source;
   let delay = 1000;
+  // While the stream is refused (a busy server, or many buyers behind one address using up its
+  // stream places: 429 too_many_streams), the list is polled instead, cheaply: an unchanged list
+  // is a 304 without a body.
+  let etag;
+  let polling;
+  const replaceAll = (list) => {
+    events.clear();
+    for (const event of list) events.set(event.id, event);
+    onUpdate(events, undefined);
+  };
+  const poll = async () => {
+    try {
+      const res = await fetch('/events', { headers: etag ? { 'if-none-match': etag } : {} });
+      if (res.status === 200) {
+        etag = res.headers.get('etag') ?? undefined;
+        replaceAll(await res.json());
+      }
+      if (res.ok || res.status === 304) onStatus('polling');
+    } catch {
+      // Offline: the indicator already says so; the next tick tries again.
+    }
+  };
+  const startPolling = () => {
+    if (polling) return;
+    void poll();
+    polling = setInterval(poll, POLL_MS);
+  };
+  const stopPolling = () => {
+    clearInterval(polling);
+    polling = undefined;
+  };
   const connect = () => {
-    onStatus('connecting');
+    if (!polling) onStatus('connecting');
     source = new EventSource('/events/stream');
     source.onopen = () => {
       delay = 1000;
+      stopPolling();
       onStatus('live');
     };
     source.onmessage = (message) => {
@@ -108,7 +143,8 @@ export function followEvents({ onUpdate, onStatus }) {
     };
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
-        onStatus('offline');
+        if (!polling) onStatus('offline');
+        startPolling();
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 15_000);
       } else {
@@ -122,9 +158,7 @@ export function followEvents({ onUpdate, onStatus }) {
     /** Replaces the list with a fresh `GET /events` (after something the stream may not show yet). */
     async refresh() {
       const { data } = await api('GET', '/events', { retries: 2 });
-      events.clear();
-      for (const event of data) events.set(event.id, event);
-      onUpdate(events, undefined);
+      replaceAll(data);
     },
   };
 }
@@ -159,6 +193,7 @@ export const CONNECTION_TEXT = {
   live: 'Live: availability updates as it changes.',
   connecting: 'Connecting to live availability…',
   offline: 'Live updates are interrupted; retrying. The numbers shown may be out of date.',
+  polling: 'Live updates are busy; the numbers are refreshed every few seconds.',
 };
 
 /**

@@ -125,6 +125,16 @@ export type BuyerMove = BuyerTickets;
 /** The map key of a buyer's counters. */
 export const buyerKey = (eventId: string, buyer: string): string => `${eventId} ${buyer}`;
 
+/**
+ * The name of a buyer's second counter row for an event, which bounds what the buyer can make the
+ * server store (see `BUYER_BUDGET` in decisions/ledger.ts): in it, `bought` counts the tickets the
+ * buyer gave back (cancelled themselves, released or let expire) and `held` counts the refusals
+ * remembered under the buyer's idempotency keys. A row of the same table, so every adapter reads,
+ * locks and moves it as it does the buyer's own counters, with no schema change. Buyer keys are
+ * base64url (identity.ts `buyerOf`): a `~` never occurs in one.
+ */
+export const usageOf = (buyer: string): string => `${buyer}~usage`;
+
 /** An idempotency key row as an adapter reads it back (result still serialised). */
 export interface StoredKey {
   key: string;

@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   too_many_requests: 429,
+  too_many_streams: 429,
   headers_too_large: 431,
   internal_error: 500,
   storage_unavailable: 503,
@@ -102,6 +103,11 @@ export const Errors = {
       'buyer_limit_reached',
       `One buyer may hold at most ${max} tickets of this event at once; you hold ${holding} and asked for ${requested} more. Confirm or release a hold first.`,
     ),
+  buyerGaveBackTooMany: (givenBack: number) =>
+    new BoxofficeError(
+      'buyer_limit_reached',
+      `You have given back ${givenBack} tickets of this event (cancelled, released or let expire); no more holds or bookings of it are taken from this address.`,
+    ),
   buyerTicketLimit: (have: number, requested: number, max: number) =>
     new BoxofficeError(
       'buyer_limit_reached',
@@ -130,7 +136,7 @@ export const Errors = {
   buyerRateLimited: (perSecond: number, retryAfterSeconds: number) =>
     new BoxofficeError(
       'too_many_requests',
-      `You are sending more than ${perSecond} booking or hold requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
+      `You are sending more than ${perSecond} booking, hold, confirm, release or cancel requests a second; retry after ${retryAfterSeconds} s (see Retry-After).`,
     ),
   tooManyRequestsFromClient: (limit: number) =>
     new BoxofficeError(
@@ -146,6 +152,13 @@ export const Errors = {
     new BoxofficeError(
       'too_many_requests',
       `You already have ${limit} request bodies still arriving; send them, then retry after the time in Retry-After.`,
+    ),
+  tooManyStreams: (scope: 'client' | 'server', limit: number) =>
+    new BoxofficeError(
+      'too_many_streams',
+      scope === 'client'
+        ? `You already have ${limit} live event streams open; close one (or share one between tabs), then retry after the time in Retry-After.`
+        : `The server already serves ${limit} live event streams; retry after the time in Retry-After, or poll GET /events meanwhile.`,
     ),
   storageUnavailable: (cause?: unknown) =>
     new BoxofficeError('storage_unavailable', 'Storage is unavailable right now, so your request was not confirmed. Retry shortly.', {

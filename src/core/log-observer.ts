@@ -53,7 +53,9 @@ function logPlacement(logger: Logger, command: Placement, o: Outcome): void {
   } else if (o.ok && o.kind === 'booking') {
     logger.info({ eventId, bookingId: o.booking.id, tickets, outcome: 'booked', availableTickets, replayed: o.replayed }, 'booking confirmed');
   } else if (!o.ok) {
-    logger.info({ eventId, tickets, outcome: o.code, availableTickets, replayed: o.replayed }, 'booking refused');
+    // A refusal changed nothing, and a client can have as many as it likes: at info level, a flood
+    // of them would grow the log at the client's will. The metrics count them.
+    logger.debug({ eventId, tickets, outcome: o.code, availableTickets, replayed: o.replayed }, 'booking refused');
   }
 }
 
@@ -66,7 +68,19 @@ function logPlacements(logger: Logger, placements: Array<[Placement, Outcome]>, 
     else if (o.ok && o.kind === 'booking') booked.push({ eventId, bookingId: o.booking.id, tickets, availableTickets, replayed: o.replayed });
     else if (!o.ok) refused.push({ eventId, tickets, outcome: o.code, availableTickets });
   }
-  logger.info({ booked, refused, millis: Math.round(millis * 1000) / 1000 }, `${booked.length} bookings confirmed, ${refused.length} refused in one commit`);
+  const millisRounded = Math.round(millis * 1000) / 1000;
+  const message = `${booked.length} bookings confirmed, ${refused.length} refused in one commit`;
+  // Refusals are listed at debug only (see logPlacement); at info, their number by reason, so a
+  // record's size follows what was booked, not what a client chose to send.
+  if (booked.length === 0) logger.debug({ refused, millis: millisRounded }, message);
+  else logger.info({ booked, refusedByReason: byReason(refused), millis: millisRounded }, message);
+}
+
+function byReason(refused: Array<{ outcome: string }>): Record<string, number> | undefined {
+  if (refused.length === 0) return undefined;
+  const counts: Record<string, number> = {};
+  for (const r of refused) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+  return counts;
 }
 
 function logOther(logger: Logger, command: Command, o: Outcome): void {

@@ -65,6 +65,12 @@ export interface Store {
    */
   watchExternalChanges?(listener: () => void): () => void;
 
+  /**
+   * Optional: a fault the store found itself that makes it unsafe to take writes until a restart
+   * (SQLite: its journal file was deleted). Every write fails while it lasts; /readyz reports it.
+   */
+  fault?(): string | undefined;
+
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
 import { presentHold, publicBooking } from './presenting.js';
+import { StorageHealth, type StorageStatus } from './storage-health.js';
 import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
@@ -85,6 +86,7 @@ export class TicketService {
   readonly codes: TicketCodes;
   /** Doors, scans and the organiser's check-in views (issue 14). */
   readonly checkins: CheckinService;
+  private readonly health = new StorageHealth();
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -97,10 +99,17 @@ export class TicketService {
     this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
     this.committer = new GroupCommitter<Command, Outcome>(
       (commands) =>
-        store.write({ now: this.identity.now().toISOString(), commands }).catch((err: unknown) => {
-          reportFailure(this.observers, commands, err);
-          throw err;
-        }),
+        store.write({ now: this.identity.now().toISOString(), commands }).then(
+          (outcomes) => {
+            this.health.succeeded('write');
+            return outcomes;
+          },
+          (err: unknown) => {
+            this.health.failed('write', err);
+            reportFailure(this.observers, commands, err);
+            throw err;
+          },
+        ),
       {
         maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
         defer: options.defer,
@@ -237,6 +246,11 @@ export class TicketService {
     return this.store.clock?.status();
   }
 
+  /** Whether storage works, for /readyz: failing while writes or reads keep failing, or the store reports a fault. */
+  storageStatus(): StorageStatus {
+    return this.health.status(this.store.fault?.());
+  }
+
   expireHolds(): Promise<ExpiryResult> {
     return this.withStorage(this.housekeeping.sweep());
   }
@@ -365,11 +379,17 @@ export class TicketService {
 
   /** Storage failures surface as `storage_unavailable`, never as an internal error. */
   private withStorage<T>(pending: Promise<T>): Promise<T> {
-    return pending.then(undefined, this.storageFailure);
+    return pending.then(this.storageSuccess, this.storageFailure);
   }
+
+  private readonly storageSuccess = <T>(value: T): T => {
+    this.health.succeeded('read');
+    return value;
+  };
 
   private readonly storageFailure = (err: unknown): never => {
     if (isBoxofficeError(err)) throw err;
+    this.health.failed('read', err);
     this.logger.error({ err }, 'storage operation failed');
     throw Errors.storageUnavailable(err);
   };

@@ -1,6 +1,6 @@
 import type { Command, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
-import { buyerKey, isEmpty, type Admission, type BuyerTickets, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type TicketRef } from './effects.js';
+import { buyerKey, isEmpty, usageOf, type Admission, type BuyerTickets, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type TicketRef } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
 import type { Event } from './types.js';
@@ -20,12 +20,12 @@ function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[
  * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
  * memory store) and an asynchronous one (pg): the adapter only answers each step.
  *
- * Rows are read in one fixed order, keys, then holds, then bookings, then buyers' counters, then
- * events, then tickets and their admissions (no locks), then doors, each in sorted order, so that on
- * PostgreSQL, where a read takes row locks, transactions of different nodes always lock in the same
- * order and never deadlock. A check-in locks its event's row (it counts the admission there), as
- * every cancellation of the event's tickets does: so tickets and admissions read after it are what
- * the last committed writer left, and two nodes scanning one ticket take turns.
+ * Rows are read in one fixed order, keys, then holds, then bookings, then events, then buyers'
+ * counters, then tickets and their admissions (no locks), then doors, each in sorted order, so that
+ * on PostgreSQL, where a read takes row locks, transactions of different nodes always lock in the
+ * same order and never deadlock. A check-in locks its event's row (it counts the admission there),
+ * as every cancellation of the event's tickets does: so tickets and admissions read after it are
+ * what the last committed writer left, and two nodes scanning one ticket take turns.
  */
 export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
   const { commands, now } = batch;
@@ -51,10 +51,6 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   ]);
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
 
-  const buyers = new Map<string, BuyerTickets>();
-  const pairs = buyerPairs(commands, holds.values(), bookings.values());
-  if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
-
   const events = new Map<string, Event>();
   const eventIds = sortedUnique([
     ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' || c.type === 'checkin' || c.type === 'checkinSettings' ? [c.eventId] : [])),
@@ -63,6 +59,12 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
     ...[...bookings.values()].map((b) => b.eventId),
   ]);
   if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
+
+  // After the events: a new buyer row references its event, and inserting it takes a key-share
+  // lock on the event row. Taken before the event's own lock, two nodes each holding one deadlock.
+  const buyers = new Map<string, BuyerTickets>();
+  const pairs = buyerPairs(commands, holds.values(), bookings.values());
+  if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
 
   const tickets = new Map<string, TicketRef>();
   const admissions = new Map<string, Admission>();
@@ -113,7 +115,12 @@ function uniqueClaims(commands: readonly Command[]): KeyClaim[] {
 /** Every (event, buyer) whose counters the batch may read or move, sorted (the lock order). */
 function buyerPairs(commands: readonly Command[], holds: Iterable<StoredHold>, bookings: Iterable<StoredBooking>): Array<{ eventId: string; buyer: string }> {
   const pairs = new Map<string, { eventId: string; buyer: string }>();
-  const add = (eventId: string, buyer: string | undefined) => buyer !== undefined && pairs.set(buyerKey(eventId, buyer), { eventId, buyer });
+  // Each buyer's own counters and its usage row (what it has given back and left remembered).
+  const add = (eventId: string, buyer: string | undefined) => {
+    if (buyer === undefined) return;
+    pairs.set(buyerKey(eventId, buyer), { eventId, buyer });
+    pairs.set(buyerKey(eventId, usageOf(buyer)), { eventId, buyer: usageOf(buyer) });
+  };
   for (const c of commands) if (c.type === 'book' || c.type === 'hold') add(c.eventId, c.buyer);
   for (const h of holds) add(h.eventId, h.buyer);
   for (const b of bookings) add(b.eventId, b.buyer);

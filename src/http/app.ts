@@ -17,7 +17,8 @@ import { holdRoutes } from './routes/holds.js';
 import { legacyRoutes } from './routes/legacy.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { opsRoutes } from './routes/ops.js';
-import { streamRoutes } from './routes/stream.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS, MAX_BUFFERED_BYTES, streamRoutes } from './routes/stream.js';
+import { ListSnapshot } from './list-snapshot.js';
 import { webRoutes } from './routes/web.js';
 import { sharedSchemas } from './schemas.js';
 import { registerSecurity } from './security.js';
@@ -51,6 +52,14 @@ export interface AppConfig {
   buyerRatePerSecond?: number;
   /** Which proxies' X-Forwarded-For entries to believe (trust-proxy.ts); off by default. */
   trustProxy?: TrustProxy;
+  /** Live event streams at once (default 1,000). */
+  maxStreams?: number;
+  /** Live event streams at once per client address (default 8; 0 turns it off). */
+  maxStreamsPerClient?: number;
+  /** A stream subscriber whose unread bytes stay above the cap this long is dropped (default 30 s). */
+  streamIdleTimeoutMs?: number;
+  /** Unread bytes a stream subscriber may pile up beyond its snapshot before it is dropped (default 1 MiB). */
+  streamBufferBytes?: number;
   /** The one browser origin allowed to call the API cross-origin (and to write from another site); CORS is off without it. */
   corsOrigin?: string;
   /** The version shown in the OpenAPI document. */
@@ -142,7 +151,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     state,
     isOverLimit: guard.isOverLimit,
   });
-  registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics });
+  const auth = adminAuth(config.adminToken, config.metricsToken);
+  registerBuyerRate(app, { perSecond: config.buyerRatePerSecond ?? DEFAULT_BUYER_RATE, metrics, isAdmin: auth.isAdmin });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
@@ -152,17 +162,25 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   });
 
   registerOpenApi(app, config.version ?? '0.0.0');
-  const auth = adminAuth(config.adminToken, config.metricsToken);
+  // The event list encoded once per change, shared by GET /events and every stream subscriber.
+  const snapshot = new ListSnapshot(service, metrics);
+  const streamLimits = {
+    maxStreams: config.maxStreams ?? DEFAULT_MAX_STREAMS,
+    maxStreamsPerClient: config.maxStreamsPerClient ?? DEFAULT_MAX_STREAMS_PER_CLIENT,
+    idleTimeoutMs: config.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    maxBufferedBytes: config.streamBufferBytes ?? MAX_BUFFERED_BYTES,
+    retryAfterSeconds,
+  };
   // Inside a plugin so they are added after the OpenAPI generator has loaded and can see them;
   // the hooks, schemas and error handler above still apply to them.
   void app.register(async (routes) => {
-    eventRoutes(routes, { service, adminOnly: auth.adminOnly });
+    eventRoutes(routes, { service, adminOnly: auth.adminOnly, snapshot });
     checkinRoutes(routes, { service, adminOnly: auth.adminOnly, doors: doorAuth(service) });
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
-    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), benchRoutes: config.benchRoutes ?? false });
-    streamRoutes(routes, { service, state });
+    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), storage: () => service.storageStatus(), benchRoutes: config.benchRoutes ?? false });
+    streamRoutes(routes, { service, state, snapshot, metrics, limits: streamLimits });
     webRoutes(routes);
   });
 

@@ -87,8 +87,8 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     const url = loggedUrl(request.url);
     if (mapped.code === 'internal_error') request.log.error({ err, url, method: request.method }, 'unhandled error');
     else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url }, mapped.message);
-    else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url }, mapped.message);
-    if (mapped.code === 'too_many_requests' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+    else if (mapped.status !== 429) request.log.debug({ code: mapped.code, url }, mapped.message);
+    if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     if (mapped.replayed) reply.header('idempotent-replayed', 'true');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());

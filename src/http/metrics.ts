@@ -22,6 +22,22 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly snapshotEncodes = new Counter({
+    name: 'boxoffice_stream_snapshot_encodes_total',
+    help: 'Times the event list was encoded to bytes (once per change, shared by GET /events and every stream subscriber)',
+    registers: [this.registry],
+  });
+  readonly streams = new Gauge({
+    name: 'boxoffice_streams_open',
+    help: 'Live event stream (GET /events/stream) subscribers',
+    registers: [this.registry],
+  });
+  readonly streamsDropped = new Counter({
+    name: 'boxoffice_streams_dropped_total',
+    help: 'Stream subscribers dropped by the server, by reason (slow_reader: too much unread; idle: not reading for the idle timeout)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly bookings = new Counter({
     name: 'boxoffice_bookings_total',
     help: 'Booking requests decided, by outcome (booked, refused, failed)',

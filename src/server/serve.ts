@@ -1,11 +1,12 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
 import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
@@ -25,13 +26,23 @@ export interface ServeOptions {
   maxUploadsPerClient?: number;
   trustProxy?: TrustProxy;
   corsOrigin?: string;
+  /** Live event streams at once, in all and per client address (0: no per-address limit). */
+  maxStreams?: number;
+  maxStreamsPerClient?: number;
+  /** Seconds a stream subscriber may leave more than the cap unread before it is dropped. */
+  streamIdleTimeout?: number;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
   /** Serve POST /noop for the benchmark. */
   benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
+  /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
+  skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
+  /** Log rotation: bytes per file, and files kept in all. */
+  logMaxSize?: number;
+  logFiles?: number;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
   /** An extra in-memory log destination (the admin UI's Logs screen). */
@@ -60,6 +71,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
+  refuseFullDisk(dataDir, options.db);
   let secrets;
   try {
     secrets = resolveSecretKeys(dataDir);
@@ -72,12 +84,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     level: options.logLevel,
     prettyStderr: options.headless,
     extraStream: options.logStream,
+    maxSize: options.logMaxSize,
+    files: options.logFiles,
   });
 
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, logger, secretKeys: secrets.keys };
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -101,6 +115,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       trustProxy: options.trustProxy,
       corsOrigin: options.corsOrigin,
       buyerRatePerSecond: options.buyerRate,
+      maxStreams: options.maxStreams,
+      maxStreamsPerClient: options.maxStreamsPerClient,
+      streamIdleTimeoutMs: options.streamIdleTimeout === undefined ? undefined : options.streamIdleTimeout * 1000,
       benchRoutes: options.benchRoutes,
       version: VERSION,
     },
@@ -198,6 +215,16 @@ export function ensureWritableDir(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot use data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** A full disk is refused before anything (the log included) writes to it. */
+function refuseFullDisk(dataDir: string, db: string | undefined): void {
+  const dirs = [dataDir];
+  if (db && db !== ':memory:' && !isPostgresUrl(db)) dirs.push(dirname(resolve(db)));
+  for (const dir of dirs) {
+    const problem = diskFullProblem(dir);
+    if (problem) throw new StartupError(problem);
   }
 }
 

@@ -18,6 +18,8 @@ export interface StoreSelection {
   pgSchema?: string;
   /** PostgreSQL only: connections in this process's pool. */
   poolSize?: number;
+  /** SQLite only: check the file with PRAGMA quick_check at open (default true). */
+  integrityCheck?: boolean;
   logger?: Logger;
   /** The keys booking secrets are derived from, current first (see src/server/secret-key.ts). */
   secretKeys?: readonly Uint8Array[];
@@ -34,7 +36,7 @@ export async function openStore(selection: StoreSelection): Promise<Store> {
   if (isPostgresUrl(db)) {
     return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger, identity });
   }
-  return SqliteStore.open(db, { secretKeys: keys });
+  return SqliteStore.open(db, { secretKeys: keys, integrityCheck: selection.integrityCheck });
 }
 
 /** A human description of where data lives, for logs (never a password). */

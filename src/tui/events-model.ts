@@ -70,9 +70,18 @@ export class EventsModel {
   }
 }
 
-/** A copy the model owns; an event from a server older than holds counts none held. */
+/**
+ * A copy the model owns; an event from a server older than holds counts none held. New names with
+ * control or bidi-override characters are refused by the server, but a database from before that
+ * rule (or another server) may still hold one: shown raw, an ESC would repaint the terminal.
+ */
 function normalise(event: Event): Event {
-  return { ...event, heldTickets: event.heldTickets ?? 0 };
+  return { ...event, name: printable(event.name), heldTickets: event.heldTickets ?? 0 };
+}
+
+/** Control and text-direction characters shown as U+FFFD, so a name prints as the text it is. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, '\ufffd');
 }
 
 export function byDateThenName(a: Event, b: Event): number {

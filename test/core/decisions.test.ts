@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Command, Outcome } from '../../src/core/commands.js';
 import { decide, type LoadedRows } from '../../src/core/decisions/index.js';
-import { buyerKey, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey } from '../../src/core/effects.js';
-import { hashSecret, keyedSecrets, type IdSource } from '../../src/core/identity.js';
+import { BUYER_BUDGET } from '../../src/core/decisions/ledger.js';
+import { buyerKey, usageOf, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey } from '../../src/core/effects.js';
+import { hashSecret, type IdSource } from '../../src/core/identity.js';
 import type { Event } from '../../src/core/types.js';
 
 const NOW = '2030-01-01T12:00:00.000Z';
@@ -21,10 +22,12 @@ const T2 = '40000000-0000-4000-8000-000000000002';
 const OTHER_TICKET = '40000000-0000-4000-8000-000000000009';
 const SECRET = 'the-booking-secret';
 const BUYER = 'buyer-a';
+/** The buyer's usage row: held = refusals remembered under its keys, bought = tickets given back. */
+const USAGE = usageOf(BUYER);
 
 function ids(): IdSource {
   let n = 0;
-  return { newId: () => `90000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, secrets: keyedSecrets([new Uint8Array(32).fill(5)]) };
+  return { newId: () => `90000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, secrets: { secretFor: () => 'fresh-secret', recover: () => undefined } };
 }
 
 function event(over: Partial<Event> = {}): Event {
@@ -44,6 +47,7 @@ interface State {
   hold?: StoredHold;
   booking?: StoredBooking;
   buyer?: Omit<BuyerTickets, 'eventId' | 'buyer'>;
+  usage?: Omit<BuyerTickets, 'eventId' | 'buyer'>;
   keys?: StoredKey[];
   due?: boolean;
   /** Check-in: the scanned ticket is T1 of `booking`; doors by id; T1's admission. */
@@ -56,7 +60,10 @@ function rows(state: State): LoadedRows {
     events: map(state.event),
     holds: map(state.hold),
     bookings: map(state.booking),
-    buyers: new Map(state.buyer ? [[buyerKey(EVENT, BUYER), { eventId: EVENT, buyer: BUYER, ...state.buyer }]] : []),
+    buyers: new Map([
+      ...(state.buyer ? [[buyerKey(EVENT, BUYER), { eventId: EVENT, buyer: BUYER, ...state.buyer }] as const] : []),
+      ...(state.usage ? [[buyerKey(EVENT, USAGE), { eventId: EVENT, buyer: USAGE, ...state.usage }] as const] : []),
+    ]),
     keys: new Map((state.keys ?? []).map((k) => [k.key, k])),
     dueHolds: state.due && state.hold ? [state.hold] : [],
     tickets: new Map(state.booking ? state.booking.tickets.map((t) => [t.id, { id: t.id, eventId: t.eventId, bookingId: t.bookingId, cancelled: t.status === 'cancelled' }]) : []),
@@ -119,8 +126,12 @@ const table: Row[] = [
   // book / hold
   { name: 'book: no such event', state: {}, command: book(1, 'k1'), outcome: { code: 'event_not_found' }, effects: { forgotten: ['k1'] } },
   { name: 'book: more than maxTicketsPerBooking', state: { event: event() }, command: book(5, 'k1'), outcome: { code: 'invalid_request' }, effects: { forgotten: ['k1'] } },
-  { name: 'book: more than available', state: { event: event({ availableTickets: 1 }) }, command: book(2, 'k1'), outcome: { code: 'not_enough_tickets' }, effects: { remembered: ['k1'] } },
-  { name: 'book: enough tickets', state: { event: event() }, command: book(3, 'k1'), outcome: { kind: 'booking', extra: (o) => expect((o as { booking: { secret: string } }).booking.secret).toHaveLength(43) }, effects: { stock: { event: [-3, 0] }, buyers: { [BUYER]: [0, 3] }, newBookings: [3], remembered: ['k1'] } },
+  { name: 'book: more than available', state: { event: event({ availableTickets: 1 }) }, command: book(2, 'k1'), outcome: { code: 'not_enough_tickets' }, effects: { buyers: { [USAGE]: [1, 0] }, remembered: ['k1'] } },
+  { name: 'book: more than available, the buyer\'s remembered refusals at the budget: answered, not remembered', state: { event: event({ availableTickets: 1 }), usage: { held: BUYER_BUDGET.refusals, bought: 0 } }, command: book(2, 'k1'), outcome: { code: 'not_enough_tickets' }, effects: { forgotten: ['k1'] } },
+  { name: 'book: the buyer gave back its budget of tickets', state: { event: event(), usage: { held: 0, bought: BUYER_BUDGET.givenBack } }, command: book(1, 'k1'), outcome: { code: 'buyer_limit_reached', extra: (o) => expect((o as { message: string }).message).toMatch(/given back 1000 tickets/) }, effects: { forgotten: ['k1'] } },
+  { name: 'hold: the buyer gave back its budget of tickets', state: { event: event(), usage: { held: 0, bought: BUYER_BUDGET.givenBack } }, command: holdCmd(1), outcome: { code: 'buyer_limit_reached' }, effects: {} },
+  { name: 'book: the buyer gave back one ticket less than its budget', state: { event: event(), usage: { held: 0, bought: BUYER_BUDGET.givenBack - 1 } }, command: book(1), outcome: { kind: 'booking' }, effects: { stock: { event: [-1, 0] }, buyers: { [BUYER]: [0, 1] }, newBookings: [1] } },
+  { name: 'book: enough tickets', state: { event: event() }, command: book(3, 'k1'), outcome: { kind: 'booking', extra: (o) => expect((o as { booking: { secret: string } }).booking.secret).toBe('fresh-secret') }, effects: { stock: { event: [-3, 0] }, buyers: { [BUYER]: [0, 3] }, newBookings: [3], remembered: ['k1'] } },
   { name: 'book: buyer past maxTicketsPerBuyer', state: { event: event({ maxTicketsPerBuyer: 5 }), buyer: { held: 1, bought: 3 } }, command: book(2), outcome: { code: 'buyer_limit_reached' }, effects: {} },
   { name: 'hold: enough tickets', state: { event: event() }, command: holdCmd(2), outcome: { kind: 'hold', extra: (o) => expect((o as { hold: { expiresAt: string } }).hold.expiresAt).toBe('2030-01-01T12:10:00.000Z') }, effects: { stock: { event: [-2, 2] }, buyers: { [BUYER]: [2, 0] }, newHolds: [2] } },
   { name: 'hold: buyer past maxHeldPerBuyer', state: { event: event({ maxHeldPerBuyer: 3 }), buyer: { held: 2, bought: 0 } }, command: holdCmd(2), outcome: { code: 'buyer_limit_reached' }, effects: {} },
@@ -130,25 +141,25 @@ const table: Row[] = [
   // confirm
   { name: 'confirm: no such hold', state: {}, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'not_found' }, effects: {} },
   { name: 'confirm: active, before expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold() }, command: { type: 'confirm', holdId: HOLD }, outcome: { kind: 'booking' }, effects: { stock: { event: [0, -2] }, buyers: { [BUYER]: [-2, 2] }, endedHolds: ['confirmed'], newBookings: [2] } },
-  { name: 'confirm: active, exactly at expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: NOW }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0] }, endedHolds: ['expired'] } },
+  { name: 'confirm: active, exactly at expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: NOW }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0], [USAGE]: [0, 2] }, endedHolds: ['expired'] } },
   { name: 'confirm: already released', state: { event: event(), hold: hold({ status: 'released' }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_released' }, effects: {} },
   { name: 'confirm: already expired', state: { event: event(), hold: hold({ status: 'expired' }) }, command: { type: 'confirm', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: {} },
   { name: 'confirm: already confirmed', state: { event: event({ availableTickets: 8 }), hold: hold({ status: 'confirmed', bookingId: BOOKING }), booking: booking() }, command: { type: 'confirm', holdId: HOLD }, outcome: { kind: 'booking', replayed: true }, effects: {} },
   // release
-  { name: 'release: active, before expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold() }, command: { type: 'release', holdId: HOLD }, outcome: { kind: 'hold', extra: (o) => expect((o as { hold: { status: string } }).hold.status).toBe('released') }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0] }, endedHolds: ['released'] } },
-  { name: 'release: active, past expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: EARLIER }) }, command: { type: 'release', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0] }, endedHolds: ['expired'] } },
+  { name: 'release: active, before expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold() }, command: { type: 'release', holdId: HOLD }, outcome: { kind: 'hold', extra: (o) => expect((o as { hold: { status: string } }).hold.status).toBe('released') }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0], [USAGE]: [0, 2] }, endedHolds: ['released'] } },
+  { name: 'release: active, past expiresAt', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: EARLIER }) }, command: { type: 'release', holdId: HOLD }, outcome: { code: 'hold_expired' }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0], [USAGE]: [0, 2] }, endedHolds: ['expired'] } },
   { name: 'release: released again moves nothing', state: { event: event(), hold: hold({ status: 'released' }) }, command: { type: 'release', holdId: HOLD }, outcome: { kind: 'hold', extra: (o) => expect((o as { counts?: unknown }).counts).toBeUndefined() }, effects: {} },
   { name: 'release: confirmed', state: { event: event(), hold: hold({ status: 'confirmed', bookingId: BOOKING }) }, command: { type: 'release', holdId: HOLD }, outcome: { code: 'hold_confirmed' }, effects: {} },
   // cancel
   { name: 'cancel: buyer without a secret', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: false } }, outcome: { code: 'unauthorized' }, effects: {} },
   { name: 'cancel: no such booking', state: { event: event() }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: true } }, outcome: { code: 'not_found' }, effects: {} },
   { name: 'cancel: wrong secret', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: false, secret: 'guess' } }, outcome: { code: 'forbidden' }, effects: {} },
-  { name: 'cancel: right secret, whole booking', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: false, secret: SECRET } }, outcome: { kind: 'cancelled', extra: (o) => expect((o as { cancelled: number }).cancelled).toBe(2) }, effects: { stock: { event: [2, 0] }, buyers: { [BUYER]: [0, -2] }, cancelled: 2 } },
+  { name: 'cancel: right secret, whole booking', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: false, secret: SECRET } }, outcome: { kind: 'cancelled', extra: (o) => expect((o as { cancelled: number }).cancelled).toBe(2) }, effects: { stock: { event: [2, 0] }, buyers: { [BUYER]: [0, -2], [USAGE]: [0, 2] }, cancelled: 2 } },
   { name: 'cancel: admin, one ticket', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, ticketIds: [T2], proof: { admin: true } }, outcome: { kind: 'cancelled' }, effects: { stock: { event: [1, 0] }, buyers: { [BUYER]: [0, -1] }, cancelled: 1 } },
   { name: 'cancel: every ticket already cancelled', state: { event: event(), booking: booking({ tickets: [T1].map((id) => ({ id, eventId: EVENT, bookingId: BOOKING, status: 'cancelled' as const })) }) }, command: { type: 'cancel', bookingId: BOOKING, proof: { admin: true } }, outcome: { code: 'already_cancelled' }, effects: {} },
   { name: 'cancel: a ticket of another booking refuses the whole request', state: { event: event({ availableTickets: 8 }), booking: booking() }, command: { type: 'cancel', bookingId: BOOKING, ticketIds: [T1, OTHER_TICKET], proof: { admin: true } }, outcome: { code: 'invalid_request' }, effects: {} },
   // expire
-  { name: 'expire: a due active hold', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: EARLIER }), due: true }, command: { type: 'expire' }, outcome: { kind: 'expired', extra: (o) => expect((o as { expired: number }).expired).toBe(1) }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0] }, endedHolds: ['expired'] } },
+  { name: 'expire: a due active hold', state: { event: event({ availableTickets: 8, heldTickets: 2 }), hold: hold({ expiresAt: EARLIER }), due: true }, command: { type: 'expire' }, outcome: { kind: 'expired', extra: (o) => expect((o as { expired: number }).expired).toBe(1) }, effects: { stock: { event: [2, -2] }, buyers: { [BUYER]: [-2, 0], [USAGE]: [0, 2] }, endedHolds: ['expired'] } },
   // checkin (a door's scan of a genuine code; forged and other-event codes never reach a decision)
   { name: 'checkin: valid ticket, never admitted', state: atDoor(), command: scanCmd(), outcome: { kind: 'checkin', extra: (o) => expect(o).toMatchObject({ scan: { outcome: 'admitted', door: { name: 'North door' }, at: NOW }, counts: { checkedInTickets: 1 } }) }, effects: { checkedIn: { event: 1 }, admitted: [T1], scans: ['admitted'], remembered: [SCAN_KEY] } },
   { name: 'checkin: already admitted by another door (online)', state: atDoor({ admission: admitted() }), command: scanCmd(), outcome: { code: 'already_checked_in', extra: (o) => expect(o).toMatchObject({ firstCheckIn: { door: { id: OTHER_DOOR, name: 'South door' }, at: EARLIER } }) }, effects: { scans: ['already_checked_in'], remembered: [SCAN_KEY] } },

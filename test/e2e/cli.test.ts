@@ -322,3 +322,28 @@ describe('admission flags reach the server', () => {
     await server.waitForExit();
   });
 });
+
+describe('stream flags reach the server', () => {
+  it('--max-streams-per-client and --max-streams: the stream beyond either is answered 429 too_many_streams', async () => {
+    const server = await startServerProcess({ dataDir: freshDir(), args: ['--max-streams-per-client', '1', '--max-streams', '2', '--stream-idle-timeout', '5'] });
+    const stream = (from: string) => rawRequest(server.port, 'GET /events/stream HTTP/1.1\r\nHost: x\r\n\r\n', from);
+    const opened = [stream('127.0.0.2')];
+    expect((await opened[0]!.answer).status).toBe(200);
+    const sameAddress = await stream('127.0.0.2').answer;
+    expect(sameAddress.status).toBe(429);
+    expect(JSON.parse(sameAddress.body)).toMatchObject({ error: 'too_many_streams' });
+    opened.push(stream('127.0.0.3'));
+    expect((await opened[1]!.answer).status).toBe(200);
+    const overall = await stream('127.0.0.4').answer;
+    expect(overall.status).toBe(429);
+    expect(JSON.parse(overall.body)).toMatchObject({ error: 'too_many_streams' });
+    for (const o of opened) o.socket.destroy();
+    server.kill('SIGTERM');
+    await server.waitForExit();
+  });
+
+  it('a bad --stream-idle-timeout is one clear line', async () => {
+    const result = await runCli(['serve', '--data-dir', freshDir(), '--stream-idle-timeout', '0']);
+    expectOneLineFailure(result, /stream-idle-timeout must be a whole number from 1 to 86400/);
+  });
+});

@@ -12,12 +12,12 @@ export const metricsHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export async function startApp(options: { store?: Store; config?: Partial<AppConfig>; service?: TicketServiceOptions } = {}) {
   const store = options.store ?? new MemoryStore();
   const service = new TicketService(store, options.service);
-  // Every test client shares 127.0.0.1: the per-address socket cap and the per-buyer request rate
-  // are off unless a test sets them. The benchmark's /noop is on: several tests use it as a route
+  // Every test client shares 127.0.0.1: the per-address socket cap, stream quota and the per-buyer
+  // request rate are off unless a test sets them. The benchmark's /noop is on: several tests use it as a route
   // that costs nothing.
   const built = buildApp({
     service,
-    config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, buyerRatePerSecond: 0, benchRoutes: true, ...options.config },
+    config: { adminToken: ADMIN_TOKEN, processMetrics: false, maxConnectionsPerClient: 0, maxStreamsPerClient: 0, buyerRatePerSecond: 0, benchRoutes: true, ...options.config },
   });
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const address = built.app.server.address();

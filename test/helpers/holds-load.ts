@@ -7,9 +7,10 @@
  * `expiresAt` was decided after it; an answer received before `expiresAt` was decided before it.
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Pool } from 'undici';
+import { buyerOf, scopedKey } from '../../src/core/identity.js';
 import type { Booking, Event, Hold } from '../../src/core/types.js';
 import { prng } from '../e2e/booking-load.js';
 import { poolFrom } from './load.js';
@@ -37,6 +38,12 @@ export interface Answer {
   error?: string;
 }
 
+/** Every client address a NodeClient sent from (keys are stored per address). */
+const usedAddresses = new Set<string>();
+
+/** Hold id → index of the address that made it (the same address list on every node). */
+const holdMakers = new Map<string, number>();
+
 /** One server as the load sees it: keep-alive pools from several loopback addresses (distinct clients). */
 export class NodeClient {
   readonly pools: Pool[];
@@ -48,11 +55,25 @@ export class NodeClient {
     addresses: readonly string[],
     connectionsPerAddress: number,
   ) {
+    for (const a of addresses) usedAddresses.add(a);
     this.pools = addresses.map((a) => poolFrom(url, a, connectionsPerAddress));
   }
 
+  /**
+   * Which address (client) sends a request: keys belong to the client that sent them, and only the
+   * client that made a hold learns its booking's secret, so every copy of a keyed request goes from
+   * the same address (on every node), and a hold's confirms and releases from the address that made it.
+   */
+  private clientFor(path: string, key: string | undefined): number {
+    const hold = /^\/holds\/([^/]+)/.exec(path)?.[1];
+    const maker = hold === undefined ? undefined : holdMakers.get(hold);
+    if (maker !== undefined && maker < this.pools.length) return maker;
+    if (key !== undefined) return createHash('sha256').update(key).digest()[0]! % this.pools.length;
+    return this.turn++ % this.pools.length;
+  }
+
   async send(method: 'GET' | 'POST' | 'DELETE', path: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
-    const pool = this.pools[this.turn++ % this.pools.length]!;
+    const pool = this.pools[this.clientFor(path, options.headers?.['idempotency-key'])]!;
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const sentAt = Date.now();
@@ -65,6 +86,7 @@ export class NodeClient {
       } catch {
         // not JSON: keep the text, the caller's checks will say so
       }
+      if (method === 'POST' && /\/holds$/.test(path) && res.statusCode < 300) holdMakers.set((body as Hold).id, this.pools.indexOf(pool));
       return { status: res.statusCode, body, replayed: res.headers['idempotent-replayed'] === 'true', sentAt, receivedAt: Date.now(), node: this.index };
     } catch (err) {
       return { status: 0, body: undefined, replayed: false, sentAt, receivedAt: Date.now(), node: this.index, error: (err as Error).message };
@@ -725,7 +747,9 @@ export function checkAgainstStore(ledger: Ledger, snap: StoreSnapshot, eventIds:
   if (exact) {
     for (const [id, t] of snap.tickets) if (events.has(t.eventId) && !ledger.ticketOwner.has(id)) out.push(`stored ticket ${id} was never acknowledged`);
     for (const [id, s] of snap.holds) if (events.has(s.eventId) && !ledger.holds.has(id)) out.push(`stored hold ${id} was never acknowledged`);
-    for (const key of ledger.keys) if (!snap.keys.get(key)?.hasResult) out.push(`idempotency key ${key} not stored with its result`);
+    // Keys are stored per client (scopedKey of the buyer and the key): the key counts as stored under any client address the load used.
+    const stored = (key: string) => [...usedAddresses].some((a) => snap.keys.get(scopedKey(key, buyerOf(a)))?.hasResult);
+    for (const key of ledger.keys) if (!stored(key)) out.push(`idempotency key ${key} not stored with its result`);
   }
   return out.slice(0, 100);
 }

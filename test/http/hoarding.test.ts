@@ -110,12 +110,47 @@ describe('request rate per buyer on the routes that take stock', () => {
     // A fixed one-second window: at most 5 per window, so at most 10 of 12 can pass even across a window edge.
     expect(refused.length).toBeGreaterThanOrEqual(2);
     expect(refused[0]!.body).toMatchObject({ error: 'too_many_requests' });
-    expect(String(refused[0]!.body.message)).toMatch(/more than 5 booking or hold requests a second/);
+    expect(String(refused[0]!.body.message)).toMatch(/more than 5 booking, hold, confirm, release or cancel requests a second/);
     expect(Number(refused[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect((await send(greedy, 'GET', `/events/${event.id}`)).status).toBe(200);
     expect((await send(other, 'POST', `/events/${event.id}/bookings`, { tickets: 1 })).status).toBe(201);
     // Nothing refused was booked.
     const booked = answers.filter((a) => a.status === 200).length + 1;
     expect((await send(other, 'GET', `/events/${event.id}`)).body).toMatchObject({ availableTickets: 1000 - booked });
+  });
+});
+
+describe('request rate per buyer on every route a buyer writes through (issue 16 item 3)', () => {
+  let server: Awaited<ReturnType<typeof startApp>>;
+  const clients: Pool[] = [];
+  beforeAll(async () => {
+    server = await startApp({ config: { buyerRatePerSecond: 5 } });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.close();
+  });
+
+  // Ids nobody has: each request is a 404 when it is served, so only the rate can make it a 429.
+  const unknown = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const routes: Array<[string, 'POST' | 'DELETE', (i: number) => string, Record<string, string>]> = [
+    ['cancel', 'DELETE', (i) => `/bookings/${unknown(i)}`, { authorization: 'Bearer not-a-secret' }],
+    ['release', 'DELETE', (i) => `/holds/${unknown(i)}`, {}],
+    ['confirm', 'POST', (i) => `/holds/${unknown(i)}/confirm`, {}],
+  ];
+  routes.forEach(([name, method, path, headers], n) => {
+    it(`${name}: beyond the rate one address gets 429; the admin token is not limited`, async () => {
+      // Addresses of this test only, so no other test shares their window.
+      const greedy = buyer(server.url, `127.0.1.${n + 1}`);
+      const admin = buyer(server.url, `127.0.2.${n + 1}`);
+      clients.push(greedy, admin);
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await send(greedy, method, path(i), undefined, headers)).status);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s !== 429).every((s) => s === 404)).toBe(true);
+      const asAdmin: number[] = [];
+      for (let i = 0; i < 12; i++) asAdmin.push((await send(admin, method, path(i), undefined, { authorization: adminHeaders.authorization })).status);
+      expect(asAdmin).not.toContain(429);
+    });
   });
 });

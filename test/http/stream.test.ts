@@ -191,7 +191,10 @@ describe('GET /events/stream', () => {
     expect(await book(app, event.id, 1)).toBe(201);
     const second = await openStream(app.url);
     await second.next(isSnapshot);
-    await new Promise((r) => setTimeout(r, 300));
+    // Instead of waiting a while for a stale replay: a marker made now goes out after anything
+    // still pending, so once it has arrived, whatever was going to be replayed has been.
+    const marker = await createEvent(app, { name: 'Marker' });
+    await second.next((m) => m.type === 'changes' && m.created.some((e) => e.id === marker.id));
     // Replaying everything the late subscriber got must end at 0 left.
     const seen = new Map<string, number>();
     for (const m of second.messages) {

@@ -77,6 +77,40 @@ export function buyersContract(getStore: () => Store): void {
       expect(retried!.replayed).toBeFalsy();
     });
 
+    it('what a buyer can store is bounded across batches: 1,000 tickets given back, 100 refusals remembered under its keys', async () => {
+      const store = getStore();
+      const event = newEvent({ totalTickets: 100, maxTicketsPerBooking: 100, maxHeldPerBuyer: 100 });
+      const w = writes(store);
+      await w.createEvent(event);
+      for (let i = 0; i < 10; i++) {
+        const [held] = await w.commitBookings([{ eventId: event.id, tickets: 100, kind: 'hold', buyer: 'churner' }]);
+        if (!held!.ok) throw new Error(`hold ${i} refused: ${held!.error.code}`);
+        expect((await w.releaseHold(held!.hold.id, new Date())).ok).toBe(true);
+      }
+      const [over] = await w.commitBookings([{ eventId: event.id, tickets: 1, buyer: 'churner' }]);
+      expect(code(over)).toBe('buyer_limit_reached');
+      expect(over!.ok === false && over!.error.message).toMatch(/given back 1000 tickets/);
+      const [other] = await w.commitBookings([{ eventId: event.id, tickets: 1, buyer: 'someone-else' }]);
+      expect(code(other)).toBe('ok');
+
+      // Sold out while 'holder' holds the last ticket; 'eve' is refused under 101 fresh keys.
+      const small = newEvent({ totalTickets: 1 });
+      await w.createEvent(small);
+      const [blocking] = await w.commitBookings([{ eventId: small.id, tickets: 1, kind: 'hold', buyer: 'holder' }]);
+      const key = (i: number) => ({ key: `eve-${i}`, fingerprint: `book:${small.id}:1` });
+      const keyed = (from: number, to: number) => Array.from({ length: to - from }, (_, j) => ({ eventId: small.id, tickets: 1, buyer: 'eve', idempotency: key(from + j) }));
+      for (const [from, to] of [[0, 50], [50, 100], [100, 101]] as const) expect((await w.commitBookings(keyed(from, to))).map(code).every((c) => c === 'not_enough_tickets')).toBe(true);
+      if (!blocking!.ok) throw new Error('unreachable');
+      await w.releaseHold(blocking!.hold.id, new Date());
+      // The first refusals are replayed; the 101st was not stored, so its retry is decided again.
+      const [first] = await w.commitBookings(keyed(0, 1));
+      expect(code(first)).toBe('not_enough_tickets');
+      expect(first!.replayed).toBe(true);
+      const [last] = await w.commitBookings(keyed(100, 101));
+      expect(code(last)).toBe('ok');
+      expect(last!.replayed).toBeFalsy();
+    });
+
     it('holds and bookings without a buyer (the original protocol inside the server) are not limited per buyer', async () => {
       const store = getStore();
       const event = newEvent({ totalTickets: 30, maxTicketsPerBooking: 10, maxHeldPerBuyer: 10 });

@@ -72,6 +72,28 @@ describePg('PostgreSQL: per-buyer limits across nodes', () => {
   const shared = uniqueSchema('buyers');
   afterAll(() => shared.drop());
 
+  // A new buyer's counter row references its event: inserting it takes a key-share lock on the
+  // event row, so two transactions that each inserted one and then asked for the event's row lock
+  // deadlocked. The event is locked before the buyers' rows now.
+  it('four nodes, each batch with buyers new to the event: no deadlock, every hold decided', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 4 })));
+    const event = newEvent({ totalTickets: 10_000, maxTicketsPerBooking: 10, maxHeldPerBuyer: 10 });
+    await writes(nodes[0]!).createEvent(event);
+    const results = await Promise.allSettled(
+      Array.from({ length: 120 }, (_, i) =>
+        writes(nodes[i % 4]!).commitBookings([
+          { eventId: event.id, tickets: 1, kind: 'hold', buyer: `new-a-${i}` },
+          { eventId: event.id, tickets: 1, kind: 'book', buyer: `new-b-${i}` },
+        ]),
+      ),
+    );
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+    expect(failed).toEqual([]);
+    expect(results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])).every((o) => o.ok)).toBe(true);
+    expect(await nodes[1]!.getEvent(event.id)).toMatchObject({ availableTickets: 10_000 - 240, heldTickets: 120 });
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
   it('four nodes racing one buyer’s holds never let it past its limit, and never deadlock', async () => {
     const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 4 })));
     const event = newEvent({ totalTickets: 1000, maxTicketsPerBooking: 10, maxHeldPerBuyer: 30 });

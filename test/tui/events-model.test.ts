@@ -44,4 +44,14 @@ describe('EventsModel', () => {
     model.apply({ type: 'snapshot', events: [old as Event] });
     expect(model.get(old.id)!.heldTickets).toBe(0);
   });
+
+  it('a name stored before names were checked prints as text: no escape reaches the terminal', () => {
+    const model = new EventsModel();
+    const e = makeEvent({ name: 'Gig \u001b[2J\u001b[31mred \u202eevil' });
+    model.apply({ type: 'snapshot', events: [e] });
+    model.apply({ type: 'changes', created: [makeEvent({ name: 'New\u0007\nline' })], availability: [] });
+    const names = model.list().map((x) => x.name);
+    expect(names.join('')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/u);
+    expect(names).toContain('Gig \ufffd[2J\ufffd[31mred \ufffdevil');
+  });
 });

@@ -31,5 +31,8 @@ export function decideCancel(ledger: Ledger, bookingId: string, requested: reado
   const after = ledger.cancelTickets(booking, ticketIds);
   const counts = ledger.moveStock(booking.eventId, ticketIds.length, 0);
   ledger.moveBuyer(booking.eventId, booking.buyer, 0, -ticketIds.length);
+  // The buyer's own cancellation gives tickets back (and leaves their rows): it counts against the
+  // buyer's budget. The admin's does not: the buyer did not choose it.
+  if (!proof.admin) ledger.gaveBack(booking.eventId, booking.buyer, ticketIds.length);
   return { ok: true, kind: 'cancelled', booking: publicBooking(after), counts, cancelled: ticketIds.length };
 }

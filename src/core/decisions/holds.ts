@@ -53,6 +53,7 @@ export function decideRelease(ledger: Ledger, holdId: string): Outcome {
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
       const counts = ledger.moveStock(hold.eventId, hold.tickets, -hold.tickets);
       ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, 0);
+      ledger.gaveBack(hold.eventId, hold.buyer, hold.tickets);
       return { ok: true, kind: 'hold', hold: publicHold(ledger.endHold(hold, 'released')), counts };
     }
   }
@@ -80,6 +81,8 @@ function expireOnTouch(ledger: Ledger, hold: StoredHold): Outcome {
 function endExpired(ledger: Ledger, hold: StoredHold): EventCounts {
   ledger.endHold(hold, 'expired');
   ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, 0);
+  // Holding and letting go is a loop too (holds may last a second): expiry counts as giving back.
+  ledger.gaveBack(hold.eventId, hold.buyer, hold.tickets);
   return ledger.moveStock(hold.eventId, hold.tickets, -hold.tickets);
 }
 

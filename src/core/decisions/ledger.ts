@@ -1,10 +1,24 @@
 import type { EventCounts, Outcome } from '../commands.js';
-import { buyerKey, noEffects, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
+import { buyerKey, noEffects, usageOf, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
 import { hashSecret, secretsOf, type BookingSecrets, type IdSource } from '../identity.js';
 import type { Booking, Event } from '../types.js';
 
 /** How long an idempotency key (and a confirmation's first answer) is remembered. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What one buyer (one client address) can make the server store for one event, beyond the tickets
+ * it keeps (at most the event's `maxTicketsPerBuyer`). Every row a buyer writes is a booking or a
+ * hold whose tickets are kept, held, or given back, or a remembered answer under a key; the request
+ * rate bounds how fast, these bound how many, whatever the time:
+ * - `givenBack`: tickets the buyer gave back (cancelled with the booking's secret, released, or let
+ *   expire) before new holds and bookings of the event are refused `buyer_limit_reached`. A loop of
+ *   book-then-cancel or hold-then-release stops there; an admin's cancellation does not count.
+ * - `refusals`: refusals remembered under the buyer's keys (so that a retry gets the same `409`);
+ *   beyond it, a keyed refusal is answered but not remembered, and a retry is decided again (it can
+ *   still only take tickets on sale). A flood of fresh keys on a sold-out event stops adding rows.
+ */
+export const BUYER_BUDGET = { givenBack: 1000, refusals: 100 } as const;
 
 /** The rows a batch touches, as read inside its transaction. */
 export interface LoadedRows {
@@ -149,6 +163,30 @@ export class Ledger {
     move.held += held;
     move.bought += bought;
     this.effects.buyers.set(key, move);
+  }
+
+  /** What this buyer has used of its budget for this event (see BUYER_BUDGET). */
+  usage(eventId: string, buyer: string): { givenBack: number; refusals: number } {
+    const row = this.buyer(eventId, usageOf(buyer));
+    return { givenBack: row.bought, refusals: row.held };
+  }
+
+  /** Counts tickets a buyer gave back against its budget (nothing for rows without a buyer). */
+  gaveBack(eventId: string, buyer: string | undefined, tickets: number): void {
+    if (buyer !== undefined && tickets > 0) this.moveBuyer(eventId, usageOf(buyer), 0, tickets);
+  }
+
+  /**
+   * Remembers a keyed refusal while the buyer's budget allows, and says whether it did. A refusal
+   * of a caller that names no buyer (the service used in-process) is always remembered.
+   */
+  rememberRefusal(eventId: string, buyer: string | undefined, key: string, fingerprint: string, result: string): boolean {
+    if (buyer !== undefined) {
+      if (this.usage(eventId, buyer).refusals >= BUYER_BUDGET.refusals) return false;
+      this.moveBuyer(eventId, usageOf(buyer), 1, 0);
+    }
+    this.remember(key, fingerprint, result);
+    return true;
   }
 
   counts(eventId: string): EventCounts {

@@ -1,30 +1,72 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import { Errors } from '../../core/errors.js';
 import type { TicketService } from '../../core/ticket-service.js';
+import { acceptsGzip, type ListSnapshot } from '../list-snapshot.js';
 import { sendPlaced } from '../replies.js';
 import { ADMIN_SECURITY, bookingBody, errorResponses, idempotencyHeaders, idParams, newEventBody } from '../schemas.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+
+/** `?offset=&limit=`: undefined when neither is given (the original, unpaged protocol). */
+function parsePage(query: Record<string, unknown>): { offset: number; limit: number } | undefined {
+  const { offset, limit } = query;
+  if (offset === undefined && limit === undefined) return undefined;
+  const number = (raw: unknown, name: string, min: number, max: number, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw Errors.invalidRequest(`${name} must be a whole number from ${min} to ${max}.`);
+    }
+    return Number(raw);
+  };
+  return { offset: number(offset, 'offset', 0, 1_000_000_000, 0), limit: number(limit, 'limit', 1, MAX_PAGE, DEFAULT_PAGE) };
+}
+
+/** If-None-Match against our ETag: a list of tags (weak ones compare too, as RFC 9110 says for GET) or `*`. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
 
 /** The REST API over events: list, create (admin), read, book. `GET /events` is also the original protocol. */
-export function eventRoutes(app: FastifyInstance, deps: { service: TicketService; adminOnly: onRequestHookHandler }): void {
+export function eventRoutes(app: FastifyInstance, deps: { service: TicketService; adminOnly: onRequestHookHandler; snapshot: ListSnapshot }): void {
   const { service } = deps;
 
-  // The body is serialised once per change, and encoded once too: between changes a list costs
-  // no JSON and no UTF-8 work, only the write.
-  let lastJson = '';
-  let lastBytes = Buffer.alloc(0);
   const listSchema = {
-    summary: 'All events with live counts (also the original protocol)',
+    summary: 'All events with live counts (also the original protocol); ?offset=&limit= for a page',
+    description:
+      'Without parameters, the whole list (the original protocol). With `offset` and/or `limit` (1 to ' +
+      `${MAX_PAGE}, default ${DEFAULT_PAGE}), one page, with X-Total-Count and a Link rel="next" header while more follow. ` +
+      'Every answer carries an ETag; If-None-Match with it answers 304. The whole list is gzipped when the client accepts it.',
     tags: ['events'],
     response: { 200: { type: 'array', items: { $ref: 'Event#' } } },
   };
-  app.get('/events', { schema: listSchema }, async (_request, reply) => {
-    const json = await service.listEventsJson();
-    if (json !== lastJson) {
-      lastJson = json;
-      lastBytes = Buffer.from(json, 'utf8');
+  app.get<{ Querystring: Record<string, unknown> }>('/events', { schema: listSchema }, async (request, reply) => {
+    const page = parsePage(request.query);
+    // The version first, then the events: a page is then at least as new as its ETag, never older.
+    const version = await deps.snapshot.get();
+    // Cache-Control stays no-store (security.ts): no shared cache keeps live counts, while a client
+    // that kept the last body itself revalidates it with If-None-Match for the price of a 304.
+    reply.header('etag', version.etag);
+    if (!page) reply.header('vary', 'accept-encoding');
+    if (matchesEtag(request.headers['if-none-match'], version.etag)) return reply.code(304).send();
+    if (page) {
+      const events = await service.listEvents();
+      const slice = events.slice(page.offset, page.offset + page.limit);
+      reply.header('x-total-count', String(events.length));
+      const next = page.offset + slice.length;
+      if (next < events.length) reply.header('link', `</events?offset=${next}&limit=${page.limit}>; rel="next"`);
+      return reply.type(JSON_TYPE).send(JSON.stringify(slice));
     }
-    return reply.type(JSON_TYPE).send(lastBytes);
+    if (acceptsGzip(request.headers['accept-encoding'])) {
+      const gzipped = await version.gzipped();
+      return reply.type(JSON_TYPE).header('content-encoding', 'gzip').send(gzipped);
+    }
+    return reply.type(JSON_TYPE).send(version.body);
   });
 
   app.post<{ Body: unknown }>(

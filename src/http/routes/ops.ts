@@ -1,6 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Errors } from '../../core/errors.js';
 import type { AdmissionState } from '../admission.js';
+import type { StorageStatus } from '../../core/storage-health.js';
 import type { ClockStatus } from '../../core/store.js';
 import type { Metrics } from '../metrics.js';
 
@@ -18,6 +19,8 @@ export interface OpsDeps {
   monitoringOnly: onRequestHookHandler;
   /** This node's clock against the shared one, when the storage has one. */
   clock: () => ClockStatus | undefined;
+  /** Whether storage works (failing: writes or reads keep failing, or the journal is gone). */
+  storage: () => StorageStatus;
   /** Serve the benchmark's no-op route (off in production: it is a free ride past every rule). */
   benchRoutes: boolean;
 }
@@ -31,18 +34,24 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   });
   // Readiness for a load balancer: a node whose every admission slot is taken (or that is
   // stopping) says so, so traffic goes elsewhere instead of collecting 429s from it.
-  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { summary: 'Readiness: 200 ready, 503 while saturated or stopping', tags: ['operations'] } }, async (_request, reply) => {
+  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { summary: 'Readiness: 200 ready, 503 while saturated, stopping or storage is failing', tags: ['operations'] } }, async (_request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const inFlight = deps.saturation.inFlight();
     const { capacity } = deps.saturation;
     // A skewed clock is reported, not refused: deadlines use the shared clock anyway, so the node
     // still serves correctly; the operator is told to fix it.
     const clock = deps.clock();
+    // Storage that keeps failing takes the node out of rotation: its bookings would only get 503s.
+    const storage = deps.storage();
+    if (storage.status !== 'ok') {
+      reply.header('retry-after', '5');
+      return reply.code(503).send({ error: 'storage_unavailable', message: `Storage is failing on this node (${storage.reason}); try another node.`, storage: storage.status, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
+    }
     if (inFlight >= capacity) {
       reply.header('retry-after', '1');
       return reply.code(503).send({ error: 'saturated', message: `Every request slot is in use (${inFlight} of ${capacity}); try another node or retry shortly.`, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
     }
-    return reply.send({ status: 'ready', inFlight, maxInFlight: capacity, ...(clock && { clock }) });
+    return reply.send({ status: 'ready', storage: storage.status, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
   });
   // The HTTP stack's own ceiling for the benchmark: a JSON POST that goes through admission,
   // parsing and serialisation like a booking, and does nothing else.

@@ -21,6 +21,8 @@ export interface SqliteStoreOptions {
    * writer thread, which cannot be handed an `IdSource`; `identity.secrets` wins for the inline writer.
    */
   secretKeys?: readonly Uint8Array[];
+  /** Run PRAGMA quick_check at open and refuse a damaged file (default true). */
+  integrityCheck?: boolean;
 }
 
 /** Runs a writer method wherever the writes happen: this thread or the writer thread. */
@@ -48,7 +50,7 @@ export class SqliteStore implements Store {
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
     if (path === ':memory:') return new SqliteStore(path, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
+    const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, integrityCheck: options.integrityCheck, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
     try {
       const reader = new Database(path, { fileMustExist: true });
       reader.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -69,7 +71,7 @@ export class SqliteStore implements Store {
       const thread = (this.thread = threaded.thread);
       this.invoke = (method, ...args) => thread.invoke(method, ...args);
     } else {
-      this.db = openDatabase(path, options.busyTimeoutMs);
+      this.db = openDatabase(path, options.busyTimeoutMs, { integrityCheck: options.integrityCheck });
       const identity = options.identity ?? (options.secretKeys ? { newId: () => crypto.randomUUID(), secrets: keyedSecrets(options.secretKeys) } : undefined);
       const writer = (this.inline = new SqliteWriter(this.db, identity));
       this.invoke = async (method, ...args) => (writer[method] as (...a: typeof args) => never)(...args);
@@ -149,6 +151,11 @@ export class SqliteStore implements Store {
     }, EXTERNAL_POLL_MS);
     timer.unref();
     return () => clearInterval(timer);
+  }
+
+  /** Set once the writer found the journal gone: writes are refused until a restart. */
+  fault(): string | undefined {
+    return this.thread ? this.thread.fault : this.inline!.journal?.fault;
   }
 
   async close(): Promise<void> {

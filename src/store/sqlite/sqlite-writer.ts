@@ -10,6 +10,8 @@ import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
+import { damagedError, isDamage, quickCheck } from './integrity.js';
+import { JournalGuard, journalLostError } from './journal-guard.js';
 import { SqliteQueries } from './sqlite-queries.js';
 
 /**
@@ -28,11 +30,32 @@ function makePrivate(path: string): void {
   }
 }
 
-/** Opens (creating if needed) a database file with the durability settings and the current schema. */
-export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Database {
+/**
+ * Opens (creating if needed) a database file with the durability settings and the current schema.
+ * A damaged file is refused (see integrity.ts) unless `integrityCheck` is false.
+ */
+export function openDatabase(path: string, busyTimeoutMs = 5000, options: { integrityCheck?: boolean } = {}): Database.Database {
+  try {
+    return openChecked(path, busyTimeoutMs, options.integrityCheck ?? true);
+  } catch (err) {
+    // A header too damaged to read fails before the check: the same advice applies.
+    if (isDamage(err) && !(err as Error).message.startsWith('the database file is damaged')) throw damagedError((err as Error).message);
+    throw err;
+  }
+}
+
+function openChecked(path: string, busyTimeoutMs: number, integrityCheck: boolean): Database.Database {
   if (path !== ':memory:') makePrivate(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  if (integrityCheck && path !== ':memory:') {
+    try {
+      quickCheck(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
   // FULL: a COMMIT has reached the disk (WAL fsync'd) before it returns.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
@@ -42,6 +65,9 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Datab
   // of the database file on the commit path.
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 10000');
+  // After a checkpoint has gone through, the next write cuts the WAL file back to this size: a burst
+  // does not leave a large file behind (SqliteWriter truncates it to zero past WAL_TRUNCATE_BYTES).
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   // A migration may remove data that must not stay readable on disk (migration 4 removes clear
   // secrets): while migrating, freed space is zeroed, and the WAL is checkpointed and truncated after.
   db.pragma('secure_delete = ON');
@@ -60,6 +86,15 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Database.Datab
   return db;
 }
 
+/** What the WAL file is cut back to once checkpointed (PRAGMA journal_size_limit). */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * Past this size the writer checkpoints and truncates the WAL itself. SQLite's own checkpoint (every
+ * ~40 MiB, `wal_autocheckpoint`) is PASSIVE: a reader that keeps an old snapshot (a long read, another
+ * process) makes it stop short, and the WAL then grows with every write.
+ */
+export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+
 /** The operations of the writer, as the writer thread exposes them by name. */
 export type WriterMethod = 'write' | 'purgeIdempotencyKeys';
 
@@ -73,10 +108,13 @@ export class SqliteWriter implements RowAccess {
   private readonly stmt;
   private readonly reads: SqliteQueries;
   readonly write: (batch: WriteBatch) => Outcome[];
+  /** Watches the WAL file of a database on disk (none in memory). */
+  readonly journal: JournalGuard | undefined;
 
   constructor(
     readonly db: Database.Database,
     ids: IdSource = systemIdentity,
+    options: { walTruncateBytes?: number } = {},
   ) {
     this.reads = new SqliteQueries(db);
     this.stmt = {
@@ -125,10 +163,40 @@ export class SqliteWriter implements RowAccess {
       ),
     };
     const tx = db.transaction((batch: WriteBatch) => runWrite(batch, this, ids));
-    this.write = (batch) => tx.immediate(batch);
+    const journal = (this.journal = db.memory ? undefined : new JournalGuard(db));
+    const walTruncateBytes = options.walTruncateBytes ?? WAL_TRUNCATE_BYTES;
+    this.write = (batch) => {
+      // A stat before (so nothing more goes into a journal already gone) and one after COMMIT, before
+      // anyone is answered: an acknowledgement must never rest on a journal with no name on disk.
+      const gone = journal?.check();
+      if (gone) throw journalLostError(gone);
+      const outcomes = tx.immediate(batch);
+      const lost = journal?.check();
+      if (lost) throw journalLostError(lost);
+      if (journal && journal.size > walTruncateBytes) this.truncateWal();
+      return outcomes;
+    };
+  }
+
+  /**
+   * Checkpoints every frame and truncates the WAL to zero, if no reader is in the way. It never
+   * waits for one (busy_timeout 0 meanwhile): a reader holding an old snapshot makes it copy what it
+   * can and stop; a later batch tries again. It runs after COMMIT, so a failure loses nothing.
+   */
+  private truncateWal(): void {
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      this.db.pragma('busy_timeout = 0');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // SQLITE_BUSY: another connection holds the checkpoint lock; the next batch tries again.
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   purgeIdempotencyKeys(before: Date): number {
+    if (this.journal?.fault) throw journalLostError(this.journal.fault);
     return this.stmt.purgeKeys.run(before.toISOString()).changes;
   }
 

@@ -8,5 +8,6 @@ export type WriterRequest = { id: number; op: 'call'; method: WriterMethod; args
 
 export type WriterReply =
   | { id: number; ok: true; result?: unknown }
-  | { id: number; ok: false; message: string }
-  | { id: 0; external: true };
+  | { id: number; ok: false; message: string; code?: string }
+  | { id: 0; external: true }
+  | { id: 0; fault: string };

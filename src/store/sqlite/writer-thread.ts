@@ -18,16 +18,22 @@ export class WriterThread {
   private nextId = 1;
   private failure: Error | undefined;
   private externalListener: (() => void) | undefined;
+  /** A fault the thread reported on its own (the journal is gone). */
+  fault: string | undefined;
 
   private constructor(worker: Worker) {
     this.worker = worker;
     worker.on('message', (reply: WriterReply) => {
       if ('external' in reply) return this.externalListener?.();
+      if ('fault' in reply) {
+        this.fault = reply.fault;
+        return;
+      }
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
       this.pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply);
-      else waiter.reject(new Error(reply.message));
+      else waiter.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     });
     const fail = (err: Error) => {
       this.failure ??= err;
@@ -38,7 +44,7 @@ export class WriterThread {
     worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
   }
 
-  static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; script?: URL; secretKeys?: readonly Uint8Array[] }): Promise<WriterThread> {
+  static async start(path: string, options: { busyTimeoutMs: number; pollMs: number; integrityCheck?: boolean; script?: URL; secretKeys?: readonly Uint8Array[] }): Promise<WriterThread> {
     const workerData = { path, ...options, script: undefined };
     const worker = options.script ? new Worker(options.script, { workerData }) : startWriterEntry(workerData);
     // Only our own listeners are removed afterwards: Worker keeps internal ones on itself.

@@ -1,0 +1,83 @@
+/**
+ * Growth an attacker controls is bounded (issue 16 item 3), on the built server: from one address, a
+ * keyed 409 flood, book-then-cancel churn and hold-then-release churn, with the per-address request
+ * rate off (`--buyer-rate 0`, as several workers or nodes each with their own rate would allow), add
+ * at most the per-buyer budget of rows (BUYER_BUDGET) and a few MiB; the log rotates within its bound.
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { killAllProcesses, startServerProcess } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { churn, growth, keyedFlood, makeEvent, sizes, soldOutEvent } from './growth-load.js';
+
+const MiB = 1024 * 1024;
+const temps: Array<{ cleanup: () => void }> = [];
+function freshDir(): string {
+  const tmp = tempDir('boxoffice-e2e-growth-');
+  temps.push(tmp);
+  return tmp.dir;
+}
+afterEach(killAllProcesses);
+afterAll(() => {
+  for (const t of temps) t.cleanup();
+});
+
+function rows(dataDir: string): Record<string, number> {
+  const db = new Database(join(dataDir, 'boxoffice.db'), { readonly: true, fileMustExist: true });
+  try {
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { tickets: count('tickets'), bookings: count('bookings'), holds: count('holds'), keys: count('idempotency_keys') };
+  } finally {
+    db.close();
+  }
+}
+
+describe('what one address can make the server store', () => {
+  it('a keyed 409 flood and book/hold churn stop at the buyer budget: rows, database, WAL and log stay small', async () => {
+    const dataDir = freshDir();
+    const server = await startServerProcess({ dataDir, args: ['--buyer-rate', '0'], benchRoutes: false });
+    const soldOut = await soldOutEvent(server.url);
+    const big = await makeEvent(server.url, { totalTickets: 10_000_000, maxTicketsPerBooking: 100, maxTicketsPerBuyer: 10_000_000, maxHeldPerBuyer: 10_000 });
+    const before = sizes(dataDir);
+
+    const flood = await keyedFlood(server.url, soldOut, 3_000, 32);
+    const books = await churn(server.url, big, 3_000, { tickets: 100 });
+    const holds = await churn(server.url, big, 3_000, { tickets: 1, holds: true });
+    // The attack ran: thousands of refusals.
+    expect(flood.byStatus['409']).toBeGreaterThan(1_000);
+
+    server.kill('SIGTERM');
+    await server.waitForExit();
+    const stored = rows(dataDir);
+    // Budget: 100 refusals remembered per buyer and event; 1,000 tickets given back per buyer and
+    // event, plus what the buyer still had when it crossed the budget and gave back after (here at
+    // most the churn's 16 bookings of 100, or 16 holds of 1, in flight).
+    expect(stored.keys).toBeLessThanOrEqual(100);
+    expect(stored.tickets).toBeLessThanOrEqual(1 + 1_000 + 16 * 100);
+    expect(stored.bookings).toBeLessThanOrEqual(1 + 10 + 16);
+    expect(stored.holds).toBeLessThanOrEqual(1_000 + 16);
+    const g = growth(before, sizes(dataDir));
+    expect(g.db + Math.max(0, g.wal)).toBeLessThan(4 * MiB);
+    expect(g.logs).toBeLessThan(1 * MiB);
+    // The churn ran until the budget refused it.
+    expect(books.byStatus['409']).toBeGreaterThan(0);
+    expect(holds.byStatus['409']).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('the log rotates by size: at most --log-files files of about --log-max-size each, all 0600', async () => {
+    const dataDir = freshDir();
+    // Debug level: every refusal is a line, so the flood writes far more than the files may keep.
+    const server = await startServerProcess({ dataDir, args: ['--buyer-rate', '0', '--log-level', 'debug', '--log-max-size', '64k', '--log-files', '3'], benchRoutes: false });
+    const soldOut = await soldOutEvent(server.url);
+    const flood = await keyedFlood(server.url, soldOut, 2_000, 16);
+    expect(flood.byStatus['409']).toBeGreaterThan(1_000);
+    server.kill('SIGTERM');
+    await server.waitForExit();
+    const { logFiles } = sizes(dataDir);
+    expect(logFiles.map((f) => f.name)).toEqual(['server.log', 'server.log.1', 'server.log.2']);
+    // A file may pass the size by what was buffered when it crossed it (see log-target.ts).
+    for (const f of logFiles) expect(f.size).toBeLessThan(128 * 1024);
+    for (const f of logFiles) expect(f.mode).toBe(0o600);
+  }, 60_000);
+});
