@@ -121,6 +121,47 @@ describe('check-in at the door, built server (SQLite)', () => {
   });
 });
 
+describe('offline doors on the built server (SQLite)', () => {
+  const tmp = tempDir('boxoffice-e2e-checkin-offline-');
+  afterAll(async () => {
+    await killAllProcesses();
+    tmp.cleanup();
+  });
+
+  it('two offline doors admit the same ticket, sync, and the conflict is reported once (also after both upload again)', async () => {
+    const server = await startServerProcess({ dataDir: join(tmp.dir, 'offline'), args: ['--log-level', 'warn'] });
+    const sold = await sellOut(server.url, TEST_ADMIN_TOKEN, 10, 10, { offlineCheckIn: true });
+    const [north, south] = await createDoors(server.url, TEST_ADMIN_TOKEN, sold.eventId, 2);
+    const at = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const upload = async (token: string, scans: unknown[]) => {
+      const res = await fetch(`${server.url}/events/${sold.eventId}/checkins/sync`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ scans }) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { results: Array<{ outcome: string }> }).results.map((r) => r.outcome);
+    };
+    // While apart, both doors let the holder of ticket 0 in; each also admits tickets of its own.
+    const northScans = sold.tickets.slice(0, 5).map((t, i) => ({ code: t.code, nonce: `north-offline-${i}-0000`, scannedAt: at(30 - i) }));
+    const southScans = [sold.tickets[0]!, ...sold.tickets.slice(5)].map((t, i) => ({ code: t.code, nonce: `south-offline-${i}-0000`, scannedAt: at(20 - i) }));
+    expect(await upload(north!.token, northScans)).toEqual(['admitted', 'admitted', 'admitted', 'admitted', 'admitted']);
+    expect(await upload(south!.token, southScans)).toEqual(['conflict', 'admitted', 'admitted', 'admitted', 'admitted', 'admitted']);
+    const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const before = (await (await fetch(`${server.url}/events/${sold.eventId}/checkins`, { headers: admin })).json()) as { checkedIn: number; conflicts: Array<{ ticketId: string; scans: Array<{ door: { name: string } }> }> };
+    // The doors reconnect again and upload everything once more: nothing changes.
+    await upload(north!.token, northScans);
+    await upload(south!.token, southScans);
+    const after = await (await fetch(`${server.url}/events/${sold.eventId}/checkins`, { headers: admin })).json();
+    expect(after).toEqual(before);
+    expect(before.checkedIn).toBe(10);
+    expect(before.conflicts).toEqual([{ ticketId: sold.tickets[0]!.id, scans: [expect.objectContaining({ door: expect.objectContaining({ name: 'Door 1' }) }), expect.objectContaining({ door: expect.objectContaining({ name: 'Door 2' }) })] }]);
+    for (const door of [north!, south!]) {
+      const list = (await (await fetch(`${server.url}/events/${sold.eventId}/door-list`, { headers: { authorization: `Bearer ${door.token}` } })).json()) as { conflicts: Array<{ ticketId: string }> };
+      expect(list.conflicts.map((c) => c.ticketId)).toEqual([sold.tickets[0]!.id]);
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: admin })).text();
+    expect(metrics).toMatch(/^boxoffice_checkin_conflicts_total 1$/m);
+    expect(metrics).toMatch(/^boxoffice_offline_scans_synced_total 11$/m);
+  });
+});
+
 describePg('check-in across PostgreSQL nodes', () => {
   const tmp = tempDir('boxoffice-e2e-checkin-pg-');
   const schema = uniqueSchema('checkin');
