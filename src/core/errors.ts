@@ -169,7 +169,7 @@ export const Errors = {
     new BoxofficeError(
       'invalid_code',
       why === 'malformed'
-        ? 'This is not a boxoffice ticket code (it is truncated or not a code at all); do not admit.'
+        ? 'This is not a boxoffice ticket code (truncated, or something else entirely); do not admit.'
         : 'This ticket code is forged or altered: its signature does not match; do not admit.',
     ),
   wrongEvent: (what: 'ticket' | 'door') =>

@@ -122,3 +122,66 @@ describe('bad input over HTTP: a clear 4xx, the error shape, and an untouched in
     expect(text).not.toMatch(/\bat \w|node_modules|\/src\//);
   });
 });
+
+describe('bad input to the check-in routes: a clear 4xx, the error shape, nothing admitted (issue 14)', () => {
+  let server: Awaited<ReturnType<typeof startApp>>;
+  let eventId: string;
+  let door: string;
+  let code: string;
+
+  beforeAll(async () => {
+    server = await startApp();
+    const res = await request(`${server.url}/events`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ ...goodEvent, totalTickets: 10, offlineCheckIn: true }) });
+    eventId = ((await res.body.json()) as { id: string }).id;
+    const booked = await request(`${server.url}/events/${eventId}/bookings`, { method: 'POST', headers: json, body: '{"tickets":1}' });
+    code = ((await booked.body.json()) as { tickets: Array<{ code: string }> }).tickets[0]!.code;
+    const made = await request(`${server.url}/events/${eventId}/doors`, { method: 'POST', headers: adminHeaders, body: '{"name":"Main door"}' });
+    door = ((await made.body.json()) as { token: string }).token;
+  });
+  afterAll(async () => {
+    const event = (await (await request(`${server.url}/events/${eventId}`)).body.json()) as { checkedInTickets: number };
+    expect(event.checkedInTickets).toBe(0);
+    await server.close();
+  });
+
+  type DoorCase = { name: string; method: 'POST' | 'PUT' | 'GET'; path: (id: string) => string; auth: 'door' | 'admin' | 'none'; body?: (code: string) => string; status: number; error: string };
+  const scan = (id: string) => `/events/${id}/checkins`;
+  const sync = (id: string) => `/events/${id}/checkins/sync`;
+  const doorCases: DoorCase[] = [
+    { name: 'scan without a body', method: 'POST', path: scan, auth: 'door', body: () => '', status: 400, error: 'invalid_request' },
+    { name: 'scan without a nonce', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c }), status: 400, error: 'invalid_request' },
+    { name: 'scan with a 15-character nonce', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c, nonce: 'x'.repeat(15) }), status: 400, error: 'invalid_request' },
+    { name: 'scan with a 65-character nonce', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c, nonce: 'x'.repeat(65) }), status: 400, error: 'invalid_request' },
+    { name: 'scan with a nonce holding a space', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c, nonce: 'nonce with spaces ok?' }), status: 400, error: 'invalid_request' },
+    { name: 'scan with a numeric code', method: 'POST', path: scan, auth: 'door', body: () => '{"code":12345,"nonce":"0123456789abcdef"}', status: 400, error: 'invalid_request' },
+    { name: 'scan with an empty code', method: 'POST', path: scan, auth: 'door', body: () => '{"code":"","nonce":"0123456789abcdef"}', status: 400, error: 'invalid_code' },
+    { name: 'scan with an unknown field', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c, nonce: '0123456789abcdef', admit: true }), status: 400, error: 'invalid_request' },
+    { name: 'scan with the code lower-cased', method: 'POST', path: scan, auth: 'door', body: (c) => JSON.stringify({ code: c.toLowerCase(), nonce: '0123456789abcdef' }), status: 400, error: 'invalid_code' },
+    { name: 'scan on a malformed event id', method: 'POST', path: () => scan('not-a-uuid'), auth: 'door', body: (c) => JSON.stringify({ code: c, nonce: '0123456789abcdef' }), status: 403, error: 'wrong_event' },
+    { name: 'scan with the admin token', method: 'POST', path: scan, auth: 'admin', body: (c) => JSON.stringify({ code: c, nonce: '0123456789abcdef' }), status: 401, error: 'unauthorized' },
+    { name: 'sync with no scans', method: 'POST', path: sync, auth: 'door', body: () => '{"scans":[]}', status: 400, error: 'invalid_request' },
+    { name: 'sync with 1,001 scans', method: 'POST', path: sync, auth: 'door', body: (c) => JSON.stringify({ scans: Array.from({ length: 1001 }, (_, i) => ({ code: c, nonce: `n-${String(i).padStart(14, '0')}`, scannedAt: '2027-01-01T20:00:00Z' })) }), status: 400, error: 'invalid_request' },
+    { name: 'sync without scannedAt', method: 'POST', path: sync, auth: 'door', body: (c) => JSON.stringify({ scans: [{ code: c, nonce: '0123456789abcdef' }] }), status: 400, error: 'invalid_request' },
+    { name: 'sync with a scannedAt without a zone', method: 'POST', path: sync, auth: 'door', body: (c) => JSON.stringify({ scans: [{ code: c, nonce: '0123456789abcdef', scannedAt: '2027-01-01T20:00:00' }] }), status: 400, error: 'invalid_request' },
+    { name: 'sync with scans as an object', method: 'POST', path: sync, auth: 'door', body: () => '{"scans":{"0":1}}', status: 400, error: 'invalid_request' },
+    { name: 'door with a name of 61 characters', method: 'POST', path: (id) => `/events/${id}/doors`, auth: 'admin', body: () => JSON.stringify({ name: 'd'.repeat(61) }), status: 400, error: 'invalid_request' },
+    { name: 'door with ESC in the name', method: 'POST', path: (id) => `/events/${id}/doors`, auth: 'admin', body: () => JSON.stringify({ name: 'Door \u001b[2J' }), status: 400, error: 'invalid_request' },
+    { name: 'door on an unknown event', method: 'POST', path: () => `/events/${unknownId}/doors`, auth: 'admin', body: () => '{"name":"Door"}', status: 404, error: 'event_not_found' },
+    { name: 'settings with a string', method: 'PUT', path: (id) => `/events/${id}/checkin-settings`, auth: 'admin', body: () => '{"offlineCheckIn":"yes"}', status: 400, error: 'invalid_request' },
+    { name: 'settings without the token', method: 'PUT', path: (id) => `/events/${id}/checkin-settings`, auth: 'none', body: () => '{"offlineCheckIn":false}', status: 401, error: 'unauthorized' },
+    { name: 'door list without a token', method: 'GET', path: (id) => `/events/${id}/door-list`, auth: 'none', status: 401, error: 'unauthorized' },
+  ];
+
+  it.each(doorCases)('$name → $status $error', async (c) => {
+    const headers: Record<string, string> = { ...(c.body ? json : {}) };
+    if (c.auth === 'door') headers.authorization = `Bearer ${door}`;
+    if (c.auth === 'admin') headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+    const res = await request(`${server.url}${c.path(eventId)}`, { method: c.method, headers, body: c.body?.(code) });
+    const text = await res.body.text();
+    expect(res.statusCode, text).toBe(c.status);
+    const body = JSON.parse(text) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['error', 'message']);
+    expect(body.error).toBe(c.error);
+    expect(text).not.toMatch(/\bat \w|node_modules|\/src\//);
+  });
+});
