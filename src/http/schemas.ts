@@ -135,7 +135,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'not_enough_tickets, hold_confirmed or already_cancelled',
   410: 'hold_expired or hold_released: the tickets went back on sale',
   422: 'idempotency_key_reused: the key was used for a different request',
-  429: 'too_many_requests: retry after Retry-After seconds',
+  429: 'too_many_requests (too_many_streams on the stream): retry after Retry-After seconds',
   503: 'storage_unavailable or shutting_down: not confirmed, retry',
 };
 
