@@ -13,10 +13,13 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
       info: {
         title: 'boxoffice',
         version,
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         description:
           'General-admission ticketing: events, bookings, holds with expiry, cancellation and idempotent retries. ' +
           'Every error is {"error": "<code>", "message": "<sentence>"}. Admin routes need "Authorization: Bearer <admin token>".',
       },
+      // The server that serves this document: relative, so it holds behind any proxy or port.
+      servers: [{ url: '/', description: 'This server' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'The admin token, or (to cancel a booking) the booking secret.' },
@@ -25,6 +28,8 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
     },
     // Shared schemas ($id Event, Booking, …) become components named as they are.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // A route that names no credential is public: say so (`security: []`), so tools need not guess.
+    transform: ({ schema, url }) => ({ schema: schema && !('security' in schema) ? { ...schema, security: [] } : schema, url }),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -269,7 +269,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'not_enough_tickets, hold_confirmed, already_cancelled or already_checked_in (with firstCheckIn)',
   410: 'hold_expired or hold_released (the tickets went back on sale), or ticket_cancelled',
   422: 'idempotency_key_reused: the key was used for a different request',
-  429: 'too_many_requests: retry after Retry-After seconds',
+  429: 'too_many_requests (too_many_streams on the stream): retry after Retry-After seconds',
   503: 'storage_unavailable or shutting_down: not confirmed, retry',
 };
 

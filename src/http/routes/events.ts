@@ -37,13 +37,14 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
   const { service } = deps;
 
   const listSchema = {
+    operationId: 'listEvents',
     summary: 'All events with live counts (also the original protocol); ?offset=&limit= for a page',
     description:
       'Without parameters, the whole list (the original protocol). With `offset` and/or `limit` (1 to ' +
       `${MAX_PAGE}, default ${DEFAULT_PAGE}), one page, with X-Total-Count and a Link rel="next" header while more follow. ` +
       'Every answer carries an ETag; If-None-Match with it answers 304. The whole list is gzipped when the client accepts it.',
     tags: ['events'],
-    response: { 200: { type: 'array', items: { $ref: 'Event#' } } },
+    response: { 200: { type: 'array', items: { $ref: 'Event#' } }, ...errorResponses(400) },
   };
   app.get<{ Querystring: Record<string, unknown> }>('/events', { schema: listSchema }, async (request, reply) => {
     const page = parsePage(request.query);
@@ -73,7 +74,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     '/events',
     {
       onRequest: deps.adminOnly,
-      schema: { summary: 'Create an event (admin)', tags: ['events'], security: ADMIN_SECURITY, body: newEventBody, response: { 201: { $ref: 'Event#' }, ...errorResponses(400, 401, 403) } },
+      schema: { operationId: 'createEvent', summary: 'Create an event (admin)', tags: ['events'], security: ADMIN_SECURITY, body: newEventBody, response: { 201: { $ref: 'Event#' }, ...errorResponses(400, 401, 403) } },
     },
     async (request, reply) => {
       const event = await service.createEvent(request.body);
@@ -83,7 +84,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
 
   app.get<{ Params: { id: string } }>(
     '/events/:id',
-    { schema: { summary: 'One event', tags: ['events'], params: idParams, response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 404) } } },
+    { schema: { operationId: 'getEvent', summary: 'One event', tags: ['events'], params: idParams, response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getEvent(request.params.id),
   );
 
@@ -91,6 +92,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     '/events/:id/bookings',
     {
       schema: {
+        operationId: 'bookTickets',
         summary: 'Book tickets at once',
         tags: ['bookings'],
         params: idParams,

@@ -14,6 +14,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
     '/events/:id/holds',
     {
       schema: {
+        operationId: 'holdTickets',
         summary: 'Hold tickets for the event\'s hold time',
         tags: ['holds'],
         params: idParams,
@@ -30,7 +31,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.get<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { summary: 'A hold and its status', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404) } } },
+    { schema: { operationId: 'getHold', summary: 'A hold and its status', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getHold(request.params.id),
   );
 
@@ -39,6 +40,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
     '/holds/:id/confirm',
     {
       schema: {
+        operationId: 'confirmHold',
         summary: 'Confirm a hold: its tickets become a booking (200 with the same booking when repeated)',
         tags: ['holds'],
         params: idParams,
@@ -53,7 +55,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
 
   app.delete<{ Params: { id: string } }>(
     '/holds/:id',
-    { schema: { summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 410, 503) } } },
+    { schema: { operationId: 'releaseHold', summary: 'Release a hold: its tickets go back on sale', tags: ['holds'], params: idParams, response: { 200: { $ref: 'Hold#' }, ...errorResponses(400, 403, 404, 409, 410, 503) } } },
     async (request) => service.releaseHold(request.params.id),
   );
 }

@@ -15,6 +15,7 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
     '/reserve',
     {
       schema: {
+        operationId: 'reserve',
         summary: 'The original protocol: book and answer the ticket ids',
         tags: ['original protocol'],
         querystring: reserveQuery,

@@ -11,18 +11,19 @@ export function lookupRoutes(app: FastifyInstance, deps: { service: TicketServic
   const { service } = deps;
   app.get<{ Params: { id: string } }>(
     '/tickets/:id',
-    { schema: { summary: 'One ticket and whether it is valid', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Ticket#' }, ...errorResponses(400, 404) } } },
+    { schema: { operationId: 'getTicket', summary: 'One ticket and whether it is valid', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Ticket#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getTicket(request.params.id),
   );
   app.get<{ Params: { id: string } }>(
     '/bookings/:id',
-    { schema: { summary: 'A booking and its tickets (never its secret)', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 404) } } },
+    { schema: { operationId: 'getBooking', summary: 'A booking and its tickets (never its secret)', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 404) } } },
     async (request) => service.getBooking(request.params.id),
   );
   app.delete<{ Params: { id: string }; Body: { tickets?: string[] } | undefined }>(
     '/bookings/:id',
     {
       schema: {
+        operationId: 'cancelBooking',
         summary: 'Cancel a booking, or some of its tickets (admin token or the booking secret)',
         tags: ['bookings'],
         security: ADMIN_SECURITY,

@@ -4,6 +4,7 @@ import type { AdmissionState } from '../admission.js';
 import type { StorageStatus } from '../../core/storage-health.js';
 import type { ClockStatus } from '../../core/store.js';
 import type { Metrics } from '../metrics.js';
+import { errorResponses } from '../schemas.js';
 
 /** Liveness and metrics: never refused by the admission limit, so they work during overload. */
 export interface Saturation {
@@ -27,14 +28,14 @@ export interface OpsDeps {
 
 export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   const ok = JSON.stringify({ status: 'ok' });
-  app.get('/healthz', { config: { alwaysAdmit: true }, schema: { summary: 'Liveness: 200 ok, 503 while stopping', tags: ['operations'] } }, async (_request, reply) => {
+  app.get('/healthz', { config: { alwaysAdmit: true }, schema: { operationId: 'healthz', summary: 'Liveness: 200 ok, 503 while stopping', tags: ['operations'] } }, async (_request, reply) => {
     // A stopping node says so, so a load balancer takes it out of rotation.
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     return reply.type('application/json; charset=utf-8').send(ok);
   });
   // Readiness for a load balancer: a node whose every admission slot is taken (or that is
   // stopping) says so, so traffic goes elsewhere instead of collecting 429s from it.
-  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { summary: 'Readiness: 200 ready, 503 while saturated, stopping or storage is failing', tags: ['operations'] } }, async (_request, reply) => {
+  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { operationId: 'readyz', summary: 'Readiness: 200 ready, 503 while saturated, stopping or storage is failing', tags: ['operations'] } }, async (_request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const inFlight = deps.saturation.inFlight();
     const { capacity } = deps.saturation;
@@ -57,13 +58,13 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   // parsing and serialisation like a booking, and does nothing else.
   if (deps.benchRoutes) {
     const noop = JSON.stringify({ ok: true });
-    app.post('/noop', { schema: { summary: 'Does nothing: the benchmark\'s ceiling (only with --bench-routes)', tags: ['operations'], body: { type: 'object' } } }, async (_request, reply) =>
+    app.post('/noop', { schema: { operationId: 'noop', summary: 'Does nothing: the benchmark\'s ceiling (only with --bench-routes)', tags: ['operations'], body: { type: 'object' } } }, async (_request, reply) =>
       reply.type('application/json; charset=utf-8').send(noop),
     );
   }
   // Still always admitted (a saturated node must be observable), and the token check is a hash and
   // a compare: next to nothing beside rendering the metrics themselves.
-  app.get('/metrics', { config: { alwaysAdmit: true }, onRequest: deps.monitoringOnly, schema: { summary: 'Prometheus metrics (admin or metrics token)', tags: ['operations'], security: [{ bearer: [] }] } }, async (_request, reply) => {
+  app.get('/metrics', { config: { alwaysAdmit: true }, onRequest: deps.monitoringOnly, schema: { operationId: 'metrics', summary: 'Prometheus metrics (admin or metrics token)', tags: ['operations'], security: [{ bearer: [] }], response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses(401) } } }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });

@@ -6,6 +6,7 @@ import type { Event } from '../../core/types.js';
 import type { AdmissionState } from '../admission.js';
 import type { ListSnapshot, ListVersion } from '../list-snapshot.js';
 import type { Metrics } from '../metrics.js';
+import { errorResponses } from '../schemas.js';
 
 /** How long changes are gathered before one message goes out to every subscriber. */
 export const STREAM_FLUSH_MS = 100;
@@ -70,9 +71,9 @@ export function streamRoutes(
 ): void {
   const { limits, metrics } = deps;
   const broadcaster = new ChangeBroadcaster(deps.service, app.log, { snapshot: deps.snapshot, metrics, limits });
-  const schema = { summary: 'Server-Sent Events: a snapshot, then coalesced count changes', tags: ['events'] };
+  const schema = { summary: 'Server-Sent Events: a snapshot, then coalesced count changes', tags: ['events'], response: { 200: { description: 'text/event-stream: `data:` lines of JSON messages (snapshot, changes)', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errorResponses(429, 503) } };
 
-  app.get('/events/stream', { config: { alwaysAdmit: true }, exposeHeadRoute: false, schema }, (request, reply) => {
+  app.get('/events/stream', { config: { alwaysAdmit: true }, exposeHeadRoute: false, schema: { ...schema, operationId: 'eventStream' } }, (request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const client = request.ip;
     const refusal =
@@ -103,7 +104,7 @@ export function streamRoutes(
 
   // What a GET would answer, without the stream: lets a monitor check the route (HEAD of a GET route,
   // as fastify does for every other one).
-  app.head('/events/stream', { config: { alwaysAdmit: true }, schema: { ...schema, summary: 'The stream\'s headers, no body' } }, async (_request, reply) => {
+  app.head('/events/stream', { config: { alwaysAdmit: true }, schema: { ...schema, operationId: 'eventStreamHeaders', summary: 'The stream\'s headers, no body' } }, async (_request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     return reply.code(200).headers(SSE_HEADERS).send();
   });
