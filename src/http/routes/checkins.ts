@@ -33,7 +33,7 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
     '/events/:id/doors',
     {
       onRequest: adminOnly,
-      schema: { summary: 'Create a door device (admin); its token is shown only here', tags, security: ADMIN_SECURITY, params: idParams, body: doorBody, response: { 201: { $ref: 'Door#' }, ...errorResponses(400, 401, 403, 404, 503) } },
+      schema: { operationId: 'createDoor', summary: 'Create a door device (admin); its token is shown only here', tags, security: ADMIN_SECURITY, params: idParams, body: doorBody, response: { 201: { $ref: 'Door#' }, ...errorResponses(400, 401, 403, 404, 503) } },
     },
     async (request, reply) => {
       const door = await checkins.createDoor(request.params.id, request.body);
@@ -43,13 +43,13 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
 
   app.get<{ Params: { id: string } }>(
     '/events/:id/doors',
-    { onRequest: adminOnly, schema: { summary: "The event's doors, with what each admitted (admin)", tags, security: ADMIN_SECURITY, params: idParams, response: { 200: { type: 'array', items: { $ref: 'Door#' } }, ...errorResponses(400, 401, 404) } } },
+    { onRequest: adminOnly, schema: { operationId: 'listDoors', summary: "The event's doors, with what each admitted (admin)", tags, security: ADMIN_SECURITY, params: idParams, response: { 200: { type: 'array', items: { $ref: 'Door#' } }, ...errorResponses(400, 401, 404) } } },
     async (request) => checkins.listDoors(request.params.id),
   );
 
   app.delete<{ Params: { id: string; doorId: string } }>(
     '/events/:id/doors/:doorId',
-    { onRequest: adminOnly, schema: { summary: 'Revoke a door: its token is refused from now on (admin)', tags, security: ADMIN_SECURITY, params: doorParams, response: { 200: { $ref: 'Door#' }, ...errorResponses(400, 401, 404, 503) } } },
+    { onRequest: adminOnly, schema: { operationId: 'revokeDoor', summary: 'Revoke a door: its token is refused from now on (admin)', tags, security: ADMIN_SECURITY, params: doorParams, response: { 200: { $ref: 'Door#' }, ...errorResponses(400, 401, 404, 503) } } },
     async (request) => checkins.revokeDoor(request.params.id, request.params.doorId),
   );
 
@@ -57,7 +57,7 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
     '/events/:id/checkin-settings',
     {
       onRequest: adminOnly,
-      schema: { summary: 'Allow or forbid offline check-in for the event (admin)', tags, security: ADMIN_SECURITY, params: idParams, body: settingsBody, response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 401, 404, 503) } },
+      schema: { operationId: 'setCheckinSettings', summary: 'Allow or forbid offline check-in for the event (admin)', tags, security: ADMIN_SECURITY, params: idParams, body: settingsBody, response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 401, 404, 503) } },
     },
     async (request) => checkins.setOfflineCheckIn(request.params.id, request.body),
   );
@@ -67,6 +67,7 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
     {
       onRequest: doorOnly,
       schema: {
+        operationId: 'checkIn',
         summary: 'Scan a ticket code at the door (door token); a repeated nonce answers the first answer again',
         tags,
         security: ADMIN_SECURITY,
@@ -96,6 +97,7 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
       onRequest: doorOnly,
       bodyLimit: SYNC_BODY_LIMIT,
       schema: {
+        operationId: 'syncScans',
         summary: "Upload a door's offline scans (door token); each is recorded once, conflicts reported",
         tags,
         security: ADMIN_SECURITY,
@@ -109,7 +111,7 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
 
   app.get<{ Params: { id: string } }>(
     '/events/:id/door-list',
-    { onRequest: doorOnly, schema: { summary: 'What an offline door needs: public key, cancelled and admitted tickets (door token)', tags, security: ADMIN_SECURITY, params: idParams, response: { 200: doorListSchema, ...errorResponses(400, 401, 403, 404) } } },
+    { onRequest: doorOnly, schema: { operationId: 'doorList', summary: 'What an offline door needs: public key, cancelled and admitted tickets (door token)', tags, security: ADMIN_SECURITY, params: idParams, response: { 200: doorListSchema, ...errorResponses(400, 401, 403, 404) } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const list = await checkins.doorList(doorOf(request), request.params.id);
@@ -119,13 +121,13 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
 
   app.get<{ Params: { id: string } }>(
     '/events/:id/checkins',
-    { onRequest: adminOnly, schema: { summary: 'Checked-in count, the last 50 scans and every conflict (admin)', tags, security: ADMIN_SECURITY, params: idParams, response: { 200: checkinReportSchema, ...errorResponses(400, 401, 404) } } },
+    { onRequest: adminOnly, schema: { operationId: 'checkinReport', summary: 'Checked-in count, the last 50 scans and every conflict (admin)', tags, security: ADMIN_SECURITY, params: idParams, response: { 200: checkinReportSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => checkins.report(request.params.id),
   );
 
   app.get<{ Params: { id: string } }>(
     '/events/:id/attendees.csv',
-    { onRequest: adminOnly, schema: { summary: 'Every ticket with its booking and check-in, as CSV (admin)', tags, security: ADMIN_SECURITY, params: idParams, produces: ['text/csv'], response: errorResponses(400, 401, 404) } },
+    { onRequest: adminOnly, schema: { operationId: 'attendeesCsv', summary: 'Every ticket with its booking and check-in, as CSV (admin)', tags, security: ADMIN_SECURITY, params: idParams, produces: ['text/csv'], response: { 200: { description: 'ticket_id,booking_id,booked_at,status,checked_in_at,door: one row per ticket', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses(400, 401, 404) } } },
     async (request, reply) => {
       const csv = await checkins.attendeesCsv(request.params.id);
       return reply
