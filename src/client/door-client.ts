@@ -32,6 +32,8 @@ export interface DoorList {
   cancelled: string[];
   checkedIn: string[];
   conflicts?: ConflictGroup[];
+  /** The door itself, when the server says (older servers do not). */
+  door?: { id: string; name: string };
 }
 
 export interface OfflineScan {

@@ -124,6 +124,8 @@ export class DoorSession {
   /** A scan whose answer never came while offline was not allowed: the same code reuses its nonce. */
   private readonly unanswered = new Map<string, string>();
   private connection: Connection = 'connecting';
+  /** This door's name, once the server has said it (an online answer names the door). */
+  doorName: string | undefined;
   private admittedHere = 0;
   private conflicts: ConflictGroup[] = [];
   private syncNotices: SyncNotice[] = [];
@@ -216,6 +218,7 @@ export class DoorSession {
 
   private applyList(list: DoorList): void {
     this.list = list;
+    if (list.door?.name) this.doorName = list.door.name;
     this.keys = (list.publicKeys?.length ? list.publicKeys : [list.publicKey]).map(importPublicKey);
     this.cancelled.clear();
     for (const id of list.cancelled) this.cancelled.add(id);
@@ -253,6 +256,7 @@ export class DoorSession {
           void this.refresh();
         }
         this.admittedHere++;
+        this.doorName = answer.door.name;
         this.checkedIn.add(answer.ticket.id);
         this.admissions.set(answer.ticket.id, { at: answer.at, door: answer.door.name, offline: false });
         this.emit();
