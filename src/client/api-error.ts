@@ -10,12 +10,15 @@ export class ApiError extends Error {
   readonly code: string;
   /** Seconds the server asked us to wait (Retry-After), when it said. */
   readonly retryAfter: number | undefined;
+  /** Fields of the error answer beside `error` and `message` (e.g. `firstCheckIn` of `already_checked_in`). */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(init: { status: number; code: string; message: string; retryAfter?: number; cause?: unknown }) {
+  constructor(init: { status: number; code: string; message: string; retryAfter?: number; cause?: unknown; details?: Record<string, unknown> }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
     this.retryAfter = init.retryAfter;
+    this.details = init.details;
   }
 
   /** True when no HTTP answer arrived (refused, reset, DNS, timeout). */

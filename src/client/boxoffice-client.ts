@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, describeNetworkError } from './api-error.js';
 import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
-import type { Booking, Event, Hold, NewEventInput, RetryCause, RetryNotice, Ticket } from './types.js';
+import { abortableSleep, formatSeconds, normaliseBaseUrl, parseRetryAfter, retryCause } from './http-util.js';
+import type { Booking, CheckinReport, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
+
+export { abortableSleep, parseRetryAfter } from './http-util.js';
 
 export interface ClientOptions {
   /** `http://host:port` of the server. */
   baseUrl: string;
   /** Sent as `Authorization: Bearer …` on admin requests. */
   adminToken?: string;
+  /** A door token (`bod_…`), sent on the door calls: checkIn, doorList, syncScans. */
+  doorToken?: string;
   /** How long one request may take before it fails with code `timeout` (default 10 s). */
   timeoutMs?: number;
   /**
@@ -47,6 +52,9 @@ export interface KeyedCallOptions extends CallOptions {
   idempotencyKey?: string;
 }
 
+/** A call made with a credential other than the client's own (admin or door token). */
+export type TokenOptions = CallOptions & { token?: string };
+
 export interface CancelOptions extends CallOptions {
   /** The booking's secret (from the answer that created it). Default: the client's admin token. */
   secret?: string;
@@ -54,7 +62,7 @@ export interface CancelOptions extends CallOptions {
   tickets?: string[];
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
 
 interface RequestOptions extends CallOptions {
   body?: unknown;
@@ -68,6 +76,8 @@ interface RequestOptions extends CallOptions {
    * Idempotency-Key, or repeating it is harmless by the API's design (confirm or release a hold).
    */
   resendable?: boolean;
+  /** The answer is text (CSV), not JSON. */
+  text?: boolean;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9\-_.~:+/=]{16,200}$/;
@@ -82,21 +92,6 @@ export interface WaitOptions {
   onAttempt?: (attempt: number, elapsedMs: number, lastError: ApiError | undefined) => void;
 }
 
-/** Waits `ms`, or rejects as soon as `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * A typed client for the boxoffice HTTP API. Every failure is an `ApiError` carrying the server's
@@ -107,6 +102,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export class BoxofficeClient {
   readonly baseUrl: string;
   private readonly adminToken: string | undefined;
+  private readonly doorToken: string | undefined;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly baseRetryDelayMs: number;
@@ -118,6 +114,7 @@ export class BoxofficeClient {
   constructor(options: ClientOptions) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl);
     this.adminToken = options.adminToken;
+    this.doorToken = options.doorToken;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxRetries = options.maxRetries ?? 4;
     this.baseRetryDelayMs = options.baseRetryDelayMs ?? 500;
@@ -196,6 +193,52 @@ export class BoxofficeClient {
   /** A booking without its secret; each ticket carries its status. */
   getBooking(id: string, options: CallOptions = {}): Promise<Booking> {
     return this.request('GET', `/bookings/${encodeURIComponent(id)}`, options);
+  }
+
+  /** `POST /events/:id/doors` (admin): a door device; its `token` is in this answer only. */
+  createDoor(eventId: string, name: string, options: TokenOptions = {}): Promise<NewDoor> {
+    return this.request('POST', `${eventPath(eventId)}/doors`, { ...options, body: { name }, token: options.token ?? this.adminToken });
+  }
+
+  /** `GET /events/:id/doors` (admin): the doors with what each admitted. */
+  listDoors(eventId: string, options: TokenOptions = {}): Promise<DoorSummary[]> {
+    return this.request('GET', `${eventPath(eventId)}/doors`, { ...options, token: options.token ?? this.adminToken });
+  }
+
+  /** `DELETE /events/:id/doors/:doorId` (admin): its token is refused from now on. Repeating it is harmless. */
+  revokeDoor(eventId: string, doorId: string, options: TokenOptions = {}): Promise<DoorSummary> {
+    return this.request('DELETE', `${eventPath(eventId)}/doors/${encodeURIComponent(doorId)}`, { ...options, token: options.token ?? this.adminToken, resendable: true });
+  }
+
+  /** `PUT /events/:id/checkin-settings` (admin): whether doors may admit offline. */
+  setOfflineCheckIn(eventId: string, offlineCheckIn: boolean, options: TokenOptions = {}): Promise<Event> {
+    return this.request('PUT', `${eventPath(eventId)}/checkin-settings`, { ...options, body: { offlineCheckIn }, token: options.token ?? this.adminToken, resendable: true });
+  }
+
+  /** `POST /events/:id/checkins` (door token): one nonce (default a UUID) for every retry; a refusal is an ApiError (`details.firstCheckIn`). */
+  checkIn(eventId: string, code: string, options: TokenOptions & { nonce?: string } = {}): Promise<CheckInResult> {
+    const body = { code, nonce: options.nonce ?? randomUUID() };
+    return this.request('POST', `${eventPath(eventId)}/checkins`, { ...options, body, token: options.token ?? this.doorToken, resendable: true });
+  }
+
+  /** `GET /events/:id/door-list` (door token): the public key, cancelled and admitted tickets, conflicts. */
+  doorList(eventId: string, options: TokenOptions = {}): Promise<DoorListing> {
+    return this.request('GET', `${eventPath(eventId)}/door-list`, { ...options, token: options.token ?? this.doorToken });
+  }
+
+  /** `POST /events/:id/checkins/sync` (door token): offline scans (1…1000); uploading again changes nothing. */
+  syncScans(eventId: string, scans: OfflineScan[], options: TokenOptions = {}): Promise<{ results: SyncResult[] }> {
+    return this.request('POST', `${eventPath(eventId)}/checkins/sync`, { ...options, body: { scans }, token: options.token ?? this.doorToken, resendable: true });
+  }
+
+  /** `GET /events/:id/checkins` (admin): the checked-in count, recent scans and conflicts. */
+  checkins(eventId: string, options: TokenOptions = {}): Promise<CheckinReport> {
+    return this.request('GET', `${eventPath(eventId)}/checkins`, { ...options, token: options.token ?? this.adminToken });
+  }
+
+  /** `GET /events/:id/attendees.csv` (admin): the CSV text. */
+  attendeesCsv(eventId: string, options: TokenOptions = {}): Promise<string> {
+    return this.request('GET', `${eventPath(eventId)}/attendees.csv`, { ...options, token: options.token ?? this.adminToken, text: true });
   }
 
   /**
@@ -329,6 +372,7 @@ export class BoxofficeClient {
     } catch {
       body = undefined;
     }
+    if (res.ok && options.text) return text as T;
     if (res.ok) {
       if (body === undefined) {
         throw new ApiError({ status: res.status, code: 'http_error', message: `boxoffice at ${this.baseUrl} answered ${method} ${path} with something that is not JSON.` });
@@ -336,7 +380,9 @@ export class BoxofficeClient {
       return body as T;
     }
     const error = body as { error?: unknown; message?: unknown } | undefined;
+    const { error: _code, message: _message, ...details } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     throw new ApiError({
+      details: Object.keys(details).length > 0 ? details : undefined,
       status: res.status,
       code: typeof error?.error === 'string' ? error.error : 'http_error',
       message:
@@ -348,41 +394,4 @@ export class BoxofficeClient {
   }
 }
 
-/**
- * Whether a failure may be retried, and why. A 429 is decided before the request is looked at, so
- * anything may be sent again. Anything else (a 503, a timeout, no answer) may have happened after the
- * server acted, so only a request the server recognises as a repeat is sent again.
- */
-function retryCause(err: unknown, resendable: boolean): RetryCause | undefined {
-  if (!(err instanceof ApiError)) return undefined;
-  if (err.status === 429) return 'busy';
-  if (!resendable) return undefined;
-  if (err.status === 503) return 'unavailable';
-  if (err.status === 0 && err.code === 'unreachable') return 'unreachable';
-  if (err.status === 0 && err.code === 'timeout') return 'timeout';
-  return undefined;
-}
-
-/** `Retry-After` as seconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
-function normaliseBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error(`not a URL: ${raw} (expected something like http://localhost:8080)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${raw}`);
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
+const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;

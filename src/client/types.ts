@@ -1,6 +1,61 @@
-import type { Booking, Event, Hold, HoldStatus, Ticket, TicketStatus } from '../core/types.js';
+import type { Booking, Door, DoorSummary, Event, FirstCheckIn, Hold, HoldStatus, ScanRecord, ScanResult, Ticket, TicketStatus } from '../core/types.js';
 
-export type { Booking, Event, Hold, HoldStatus, Ticket, TicketStatus };
+export type { Booking, Door, DoorSummary, Event, FirstCheckIn, Hold, HoldStatus, ScanRecord, Ticket, TicketStatus };
+
+/** `POST /events/:id/doors`: the door with its token, shown only in this answer. */
+export interface NewDoor extends Door {
+  token: string;
+}
+
+/** `POST /events/:id/checkins`: admitted (a refusal is an ApiError). */
+export type CheckInResult = ScanResult;
+
+/** One scan a door made offline, uploaded later. */
+export interface OfflineScan {
+  code: string;
+  /** 16–64 visible ASCII characters, unique per scan of this door. */
+  nonce: string;
+  /** RFC 3339, the door's own clock. */
+  scannedAt: string;
+}
+
+export interface SyncResult {
+  nonce: string;
+  outcome: 'admitted' | 'conflict' | 'refused';
+  ticketId?: string;
+  /** For `refused`: the error code and sentence. */
+  error?: string;
+  message?: string;
+  firstCheckIn?: FirstCheckIn;
+  /** This scan was uploaded before: the first answer again. */
+  replayed?: boolean;
+}
+
+export interface ConflictGroup {
+  ticketId: string;
+  scans: Array<{ door: { id: string; name: string }; at: string; offline: boolean; outcome: ScanRecord['outcome'] }>;
+}
+
+/** `GET /events/:id/door-list`. */
+export interface DoorListing {
+  eventId: string;
+  eventName: string;
+  /** Ed25519, 32 raw bytes base64url: verifies `BO1.` codes (signature over the 32 id bytes). */
+  publicKey: string;
+  publicKeys: string[];
+  offlineAllowed: boolean;
+  generatedAt: string;
+  cancelled: string[];
+  checkedIn: string[];
+  conflicts: ConflictGroup[];
+}
+
+/** `GET /events/:id/checkins`. */
+export interface CheckinReport {
+  checkedIn: number;
+  recent: ScanRecord[];
+  conflicts: ConflictGroup[];
+}
 
 /** What an organiser sends to `POST /events`. */
 export interface NewEventInput {
@@ -14,6 +69,8 @@ export interface NewEventInput {
   maxHeldPerBuyer?: number;
   /** Tickets one buyer may have in all, bought and held (server default: totalTickets). */
   maxTicketsPerBuyer?: number;
+  /** Whether doors may admit offline (default false). */
+  offlineCheckIn?: boolean;
 }
 
 /** One event's new counts in a `changes` message. */
@@ -22,6 +79,8 @@ export interface AvailabilityChange {
   availableTickets: number;
   /** Absent from servers older than holds; treat absence as "unchanged". */
   heldTickets?: number;
+  /** Present when tickets were admitted at the door; absent means "unchanged". */
+  checkedInTickets?: number;
 }
 
 /** One message of `GET /events/stream`. */

@@ -210,13 +210,13 @@ export class CheckinService {
   private async scan(door: Door, eventId: string, code: string, nonce: string, scannedAt?: string): Promise<Outcome> {
     if (door.eventId !== eventId) throw Errors.wrongEvent('door');
     const read = this.deps.codes.read(code);
-    const offline = scannedAt !== undefined;
+    // Counted as scans, but not as offline scans synced: nothing of them was recorded.
     if (!read.ok) {
-      this.report1('invalid_code', offline);
+      this.report1('invalid_code');
       throw Errors.invalidCode(read.reason);
     }
     if (read.eventId !== eventId) {
-      this.report1('wrong_event', offline);
+      this.report1('wrong_event');
       throw Errors.wrongEvent('ticket');
     }
     const command: Command = { type: 'checkin', eventId, ticketId: read.ticketId, doorId: door.id, key: { key: `scan:${door.id}:${nonce}`, fingerprint: `scan:${read.ticketId}` } };
@@ -224,8 +224,8 @@ export class CheckinService {
     return this.deps.submit(command);
   }
 
-  private report1(outcome: string, offline: boolean): void {
-    for (const o of this.deps.observers) o.scanDecided?.(outcome, offline);
+  private report1(outcome: string): void {
+    for (const o of this.deps.observers) o.scanDecided?.(outcome, false);
   }
 
   private async write<K extends Extract<Outcome, { ok: true }>['kind']>(command: Command): Promise<Success<K>> {

@@ -92,6 +92,22 @@ function logOther(logger: Logger, command: Command, o: Outcome): void {
         logger.info({ expired: o.expired, events: o.counts }, `${o.expired} ${o.expired === 1 ? 'hold' : 'holds'} expired; their tickets are back on sale`);
       }
       return;
+    // Door tokens are never logged (they are not in any command); admissions are recorded in the
+    // scans table, not logged one by one: a night's crowd would flood the log.
+    case 'createDoor':
+      if (o.ok && o.kind === 'door') logger.info({ eventId: o.door.eventId, doorId: o.door.id, doorName: o.door.name }, 'door created');
+      return;
+    case 'revokeDoor':
+      if (o.ok && o.kind === 'door') logger.info({ eventId: o.door.eventId, doorId: o.door.id }, 'door revoked');
+      return;
+    case 'checkinSettings':
+      if (o.ok) logger.info({ eventId: command.eventId, offlineCheckIn: command.offlineCheckIn }, 'check-in settings changed');
+      return;
+    case 'checkin':
+      if (o.ok && o.kind === 'checkin' && o.scan.outcome === 'conflict' && !o.replayed) {
+        logger.warn({ eventId: command.eventId, ticketId: command.ticketId, doorId: command.doorId, firstDoorId: o.scan.firstCheckIn?.door.id }, 'check-in conflict: two doors admitted one ticket while offline');
+      }
+      return;
     default:
       return;
   }

@@ -21,8 +21,10 @@ export interface TicketCodes {
   codeFor(ticketId: string, eventId: string): string;
   /** Reads and verifies a code; never throws. */
   read(code: unknown): ReadCode;
-  /** The event's public key: 32 raw bytes, base64url. */
+  /** The event's public key: 32 raw bytes, base64url (of the current server key). */
   publicKey(eventId: string): string;
+  /** The event's public keys of every server key still accepted (current first), for doors after a rotation. */
+  publicKeys(eventId: string): string[];
 }
 
 interface EventKeys {
@@ -39,26 +41,18 @@ const uuidText = (bytes: Buffer): string => {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BASE64URL = /^[A-Za-z0-9_-]{128}$/;
 
-/** Codes signed with keys derived from `serverKey` (the server's secret key). */
-export function ticketCodes(serverKey: Uint8Array): TicketCodes {
-  // Deriving a key costs an HMAC and two key imports: keep the keys of recent events.
-  const cache = new LRUCache<string, EventKeys>({ max: 1000 });
-  const keysOf = (eventId: string): EventKeys => {
-    let keys = cache.get(eventId);
-    if (!keys) {
-      const seed = createHmac('sha256', serverKey).update(`ticket-signing:v1:${eventId}`).digest();
-      const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-      const publicKey = createPublicKey(privateKey);
-      const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64url');
-      keys = { privateKey, publicKey, raw };
-      cache.set(eventId, keys);
-    }
-    return keys;
-  };
+/**
+ * Codes signed with keys derived from `serverKeys[0]` (the server's secret key); codes signed with
+ * a previous server key (`serverKeys[1…]`, after a rotation) still verify, so printed tickets stay good.
+ */
+export function ticketCodes(...serverKeys: Uint8Array[]): TicketCodes {
+  if (serverKeys.length === 0) throw new Error('ticket codes need a server key');
+  const all = serverKeys.map((key) => keyring(key));
+  const [current] = all as [(eventId: string) => EventKeys];
   return {
     codeFor(ticketId, eventId) {
       const ids = Buffer.concat([uuidBytes(ticketId), uuidBytes(eventId)]);
-      const signature = sign(null, ids, keysOf(eventId).privateKey);
+      const signature = sign(null, ids, current(eventId).privateKey);
       return CODE_PREFIX + Buffer.concat([ids, signature]).toString('base64url');
     },
     read(code) {
@@ -72,9 +66,27 @@ export function ticketCodes(serverKey: Uint8Array): TicketCodes {
       const ticketId = uuidText(bytes.subarray(0, 16));
       const eventId = uuidText(bytes.subarray(16, 32));
       if (!UUID.test(ticketId) || !UUID.test(eventId)) return { ok: false, reason: 'malformed' };
-      const genuine = verify(null, bytes.subarray(0, 32), keysOf(eventId).publicKey, bytes.subarray(32));
+      const genuine = all.some((keys) => verify(null, bytes.subarray(0, 32), keys(eventId).publicKey, bytes.subarray(32)));
       return genuine ? { ok: true, ticketId, eventId } : { ok: false, reason: 'forged' };
     },
-    publicKey: (eventId) => keysOf(eventId).raw,
+    publicKey: (eventId) => current(eventId).raw,
+    publicKeys: (eventId) => all.map((keys) => keys(eventId).raw),
+  };
+}
+
+/** An event's keys derived from one server key; deriving costs an HMAC and two key imports, so recent events' are kept. */
+function keyring(serverKey: Uint8Array): (eventId: string) => EventKeys {
+  const cache = new LRUCache<string, EventKeys>({ max: 1000 });
+  return (eventId: string): EventKeys => {
+    let keys = cache.get(eventId);
+    if (!keys) {
+      const seed = createHmac('sha256', serverKey).update(`ticket-signing:v1:${eventId}`).digest();
+      const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+      const publicKey = createPublicKey(privateKey);
+      const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64url');
+      keys = { privateKey, publicKey, raw };
+      cache.set(eventId, keys);
+    }
+    return keys;
   };
 }

@@ -10,6 +10,8 @@ import { guardConnections } from './connection-guard.js';
 import { answerClientError, answerConnect, answerExpectation, answerFrameworkError, formatSchemaErrors, registerErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { checkinRoutes } from './routes/checkins.js';
+import { doorAuth } from './door-auth.js';
 import { eventRoutes } from './routes/events.js';
 import { holdRoutes } from './routes/holds.js';
 import { legacyRoutes } from './routes/legacy.js';
@@ -155,6 +157,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
   // the hooks, schemas and error handler above still apply to them.
   void app.register(async (routes) => {
     eventRoutes(routes, { service, adminOnly: auth.adminOnly });
+    checkinRoutes(routes, { service, adminOnly: auth.adminOnly, doors: doorAuth(service) });
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });

@@ -90,6 +90,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     else if (mapped.code !== 'too_many_requests') request.log.debug({ code: mapped.code, url }, mapped.message);
     if (mapped.code === 'too_many_requests' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
+    if (mapped.replayed) reply.header('idempotent-replayed', 'true');
     void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.toJSON());
   });
   app.setNotFoundHandler(answerUnmatched(trackAllowedMethods(app)));

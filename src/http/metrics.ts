@@ -63,6 +63,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly checkins = new Counter({
+    name: 'boxoffice_checkins_total',
+    help: 'Door scans decided, by outcome (admitted, already_checked_in, invalid_code, wrong_event, cancelled, conflict, …); nonce replays not counted',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly offlineScansSynced = new Counter({
+    name: 'boxoffice_offline_scans_synced_total',
+    help: 'Offline scans uploaded by doors and decided (each once; replayed uploads not counted)',
+    registers: [this.registry],
+  });
+  readonly checkinConflicts = new Counter({
+    name: 'boxoffice_checkin_conflicts_total',
+    help: 'Offline scans of a ticket another door had already admitted',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });
   }
@@ -85,5 +102,10 @@ export class Metrics {
       if (event === 'confirmed') this.ticketsSold.inc(tickets);
     },
     ticketsCancelled: (tickets) => this.ticketsCancelled.inc(tickets),
+    scanDecided: (outcome, offline) => {
+      this.checkins.inc({ outcome });
+      if (offline) this.offlineScansSynced.inc();
+      if (outcome === 'conflict') this.checkinConflicts.inc();
+    },
   };
 }

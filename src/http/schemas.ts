@@ -15,6 +15,8 @@ export const eventSchema = {
     holdSeconds: { type: 'integer', description: 'How long a hold on this event lasts.' },
     maxHeldPerBuyer: { type: 'integer', description: 'Tickets one buyer (client address) may hold at once.' },
     maxTicketsPerBuyer: { type: 'integer', description: 'Tickets one buyer may have in all, bought and held together.' },
+    offlineCheckIn: { type: 'boolean', description: 'Whether door devices may admit offline and upload their scans later.' },
+    checkedInTickets: { type: 'integer', description: 'Tickets admitted at the door so far.' },
   },
 } as const;
 
@@ -27,6 +29,7 @@ export const ticketSchema = {
     eventId: { type: 'string', format: 'uuid' },
     bookingId: { type: 'string', format: 'uuid' },
     status: { type: 'string', enum: ['valid', 'cancelled'] },
+    code: { type: 'string', description: 'In booking answers: the signed code (BO1.…) the ticket QR carries and a door scans.' },
   },
 } as const;
 
@@ -65,8 +68,138 @@ export const errorSchema = {
   $id: 'Error',
   type: 'object',
   required: ['error', 'message'],
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    firstCheckIn: { $ref: 'FirstCheckIn#', description: 'already_checked_in: when and through which door the ticket entered.' },
+  },
 } as const;
+
+const doorRef = { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } } } as const;
+
+export const firstCheckInSchema = {
+  $id: 'FirstCheckIn',
+  type: 'object',
+  required: ['door', 'at'],
+  properties: { door: doorRef, at: { type: 'string', format: 'date-time' } },
+} as const;
+
+export const doorSchema = {
+  $id: 'Door',
+  type: 'object',
+  required: ['id', 'eventId', 'name', 'createdAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    eventId: { type: 'string', format: 'uuid' },
+    name: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    revokedAt: { type: 'string', format: 'date-time', description: 'Set once revoked: the token is refused from then on.' },
+    admitted: { type: 'integer', description: 'In the list: tickets this door admitted.' },
+    token: { type: 'string', description: 'Only in the answer that created the door: bod_<door id>_<secret>. Send it as "Authorization: Bearer <token>".' },
+  },
+} as const;
+
+export const scanResultSchema = {
+  $id: 'ScanResult',
+  type: 'object',
+  required: ['outcome', 'ticket', 'door', 'at'],
+  properties: {
+    outcome: { type: 'string', enum: ['admitted', 'conflict'] },
+    ticket: {
+      type: 'object',
+      required: ['id', 'eventId', 'bookingId'],
+      properties: { id: { type: 'string', format: 'uuid' }, eventId: { type: 'string', format: 'uuid' }, bookingId: { type: 'string', format: 'uuid' } },
+    },
+    door: doorRef,
+    at: { type: 'string', format: 'date-time' },
+    firstCheckIn: { $ref: 'FirstCheckIn#' },
+  },
+} as const;
+
+const scanRecord = {
+  type: 'object',
+  required: ['ticketId', 'door', 'at', 'outcome', 'offline'],
+  properties: {
+    ticketId: { type: 'string', format: 'uuid' },
+    door: doorRef,
+    at: { type: 'string', format: 'date-time' },
+    outcome: { type: 'string', enum: ['admitted', 'already_checked_in', 'conflict', 'cancelled'] },
+    offline: { type: 'boolean' },
+  },
+} as const;
+
+const conflictGroup = {
+  type: 'object',
+  required: ['ticketId', 'scans'],
+  properties: {
+    ticketId: { type: 'string', format: 'uuid' },
+    scans: {
+      type: 'array',
+      items: { type: 'object', required: ['door', 'at', 'offline', 'outcome'], properties: { door: doorRef, at: { type: 'string', format: 'date-time' }, offline: { type: 'boolean' }, outcome: { type: 'string' } } },
+    },
+  },
+} as const;
+
+export const doorListSchema = {
+  type: 'object',
+  required: ['eventId', 'eventName', 'publicKey', 'publicKeys', 'offlineAllowed', 'generatedAt', 'cancelled', 'checkedIn', 'conflicts'],
+  properties: {
+    eventId: { type: 'string', format: 'uuid' },
+    eventName: { type: 'string' },
+    publicKey: { type: 'string', description: "The event's Ed25519 public key (32 bytes, base64url): a door verifies ticket codes with it." },
+    publicKeys: { type: 'array', items: { type: 'string' }, description: 'Every public key whose codes are still genuine (current first; more than one after a server key rotation).' },
+    offlineAllowed: { type: 'boolean' },
+    generatedAt: { type: 'string', format: 'date-time' },
+    cancelled: { type: 'array', items: { type: 'string' } },
+    checkedIn: { type: 'array', items: { type: 'string' } },
+    conflicts: { type: 'array', items: conflictGroup, description: 'Tickets this door scanned that another door admitted too (offline).' },
+  },
+} as const;
+
+export const checkinReportSchema = {
+  type: 'object',
+  required: ['checkedIn', 'recent', 'conflicts'],
+  properties: { checkedIn: { type: 'integer' }, recent: { type: 'array', items: scanRecord }, conflicts: { type: 'array', items: conflictGroup } },
+} as const;
+
+export const syncResponseSchema = {
+  type: 'object',
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['nonce', 'outcome'],
+        properties: {
+          nonce: { type: 'string' },
+          outcome: { type: 'string', enum: ['admitted', 'conflict', 'refused'] },
+          ticketId: { type: 'string' },
+          error: { type: 'string' },
+          message: { type: 'string' },
+          firstCheckIn: { $ref: 'FirstCheckIn#' },
+          replayed: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const doorBody = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' } } } as const;
+export const scanBody = { type: 'object', required: ['code', 'nonce'], additionalProperties: false, properties: { code: { type: 'string' }, nonce: { type: 'string' } } } as const;
+export const syncBody = {
+  type: 'object',
+  required: ['scans'],
+  additionalProperties: false,
+  properties: {
+    scans: {
+      type: 'array',
+      items: { type: 'object', required: ['code', 'nonce', 'scannedAt'], additionalProperties: false, properties: { code: { type: 'string' }, nonce: { type: 'string' }, scannedAt: { type: 'string' } } },
+    },
+  },
+} as const;
+export const settingsBody = { type: 'object', required: ['offlineCheckIn'], additionalProperties: false, properties: { offlineCheckIn: { type: 'boolean' } } } as const;
+export const doorParams = { type: 'object', required: ['id', 'doorId'], properties: { id: { type: 'string' }, doorId: { type: 'string' } } } as const;
 
 export const idParams = {
   type: 'object',
@@ -86,6 +219,7 @@ export const newEventBody = {
     holdSeconds: { type: 'integer' },
     maxHeldPerBuyer: { type: 'integer' },
     maxTicketsPerBuyer: { type: 'integer' },
+    offlineCheckIn: { type: 'boolean' },
   },
 } as const;
 
@@ -120,7 +254,7 @@ export const reserveQuery = {
   properties: { eventId: { type: 'string' }, tickets: { type: 'string' } },
 } as const;
 
-export const sharedSchemas = [ticketSchema, eventSchema, bookingSchema, holdSchema, errorSchema];
+export const sharedSchemas = [ticketSchema, eventSchema, bookingSchema, holdSchema, firstCheckInSchema, errorSchema, doorSchema, scanResultSchema];
 
 /** Error answers a route documents; all share the Error shape. */
 export function errorResponses(...statuses: number[]): Record<number, { $ref: 'Error#'; description: string }> {
@@ -128,12 +262,12 @@ export function errorResponses(...statuses: number[]): Record<number, { $ref: 'E
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'invalid_request: the input is not acceptable; nothing changed',
-  401: 'unauthorized: credentials missing or wrong',
-  403: 'forbidden (the secret does not match) or cross_site_request (sent by a page on another site)',
-  404: 'not_found / event_not_found',
-  409: 'not_enough_tickets, hold_confirmed or already_cancelled',
-  410: 'hold_expired or hold_released: the tickets went back on sale',
+  400: 'invalid_request (the input is not acceptable) or invalid_code (not a genuine ticket code); nothing changed',
+  401: 'unauthorized (credentials missing or wrong) or door_revoked',
+  403: 'forbidden (the secret does not match), cross_site_request (sent by a page on another site), wrong_event or offline_not_allowed',
+  404: 'not_found / event_not_found / ticket_not_found',
+  409: 'not_enough_tickets, hold_confirmed, already_cancelled or already_checked_in (with firstCheckIn)',
+  410: 'hold_expired or hold_released (the tickets went back on sale), or ticket_cancelled',
   422: 'idempotency_key_reused: the key was used for a different request',
   429: 'too_many_requests: retry after Retry-After seconds',
   503: 'storage_unavailable or shutting_down: not confirmed, retry',

@@ -9,6 +9,7 @@ import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
+import { ticketCodes } from '../core/ticket-codes.js';
 
 export interface ServeOptions {
   host: string;
@@ -84,7 +85,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
-  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger });
+  // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
+  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger, ticketCodes: ticketCodes(...secrets.keys) });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,

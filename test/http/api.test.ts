@@ -43,6 +43,8 @@ describe('HTTP API', () => {
       holdSeconds: 600,
       maxHeldPerBuyer: 6,
       maxTicketsPerBuyer: 250,
+      offlineCheckIn: false,
+      checkedInTickets: 0,
     });
     expect(res.headers.location).toBe(`/events/${event.id}`);
     const read = await inject({ method: 'GET', url: `/events/${event.id}` });
@@ -70,7 +72,7 @@ describe('HTTP API', () => {
       id: expect.stringMatching(UUID),
       eventId: event.id,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
-      tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id, status: 'valid' })),
+      tickets: Array.from({ length: 3 }, () => ({ id: expect.stringMatching(UUID), eventId: event.id, bookingId: booking.id, status: 'valid', code: expect.stringMatching(/^BO1\.[A-Za-z0-9_-]{128}$/) })),
       secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(res.headers.location).toBe(`/bookings/${booking.id}`);
@@ -78,9 +80,11 @@ describe('HTTP API', () => {
     const listed = (await inject({ method: 'GET', url: '/events' })).json() as Array<{ id: string; availableTickets: number }>;
     expect(listed.find((e) => e.id === event.id)?.availableTickets).toBe(2);
     // The secret is shown once, in the answer that created the booking.
-    const { secret: _secret, ...readable } = booking;
+    // The codes are in the booking answer; a read by id shows the tickets without them.
+    const { secret: _secret, ...answered } = booking;
+    const readable = { ...answered, tickets: answered.tickets.map(({ code: _code, ...t }: { code: string }) => t) };
     expect((await inject({ method: 'GET', url: `/bookings/${booking.id}` })).json()).toEqual(readable);
-    const ticket = booking.tickets[0];
+    const ticket = readable.tickets[0];
     const t = await inject({ method: 'GET', url: `/tickets/${ticket.id}` });
     expect(t.statusCode).toBe(200);
     expect(t.json()).toEqual(ticket);

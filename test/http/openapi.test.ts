@@ -20,6 +20,15 @@ const API_ROUTES = [
   ['get', '/readyz'],
   ['get', '/metrics'],
   ['post', '/noop'],
+  ['post', '/events/{id}/doors'],
+  ['get', '/events/{id}/doors'],
+  ['delete', '/events/{id}/doors/{doorId}'],
+  ['put', '/events/{id}/checkin-settings'],
+  ['post', '/events/{id}/checkins'],
+  ['get', '/events/{id}/checkins'],
+  ['post', '/events/{id}/checkins/sync'],
+  ['get', '/events/{id}/door-list'],
+  ['get', '/events/{id}/attendees.csv'],
 ] as const;
 
 type Operation = { summary?: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: Array<{ in: string; name: string }> };
@@ -38,7 +47,7 @@ describe('GET /openapi.json', () => {
 
   it('is an OpenAPI 3 document with the domain schemas as components', () => {
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.components.schemas).sort()).toEqual(['Booking', 'Error', 'Event', 'Hold', 'Ticket']);
+    expect(Object.keys(doc.components.schemas).sort()).toEqual(['Booking', 'Door', 'Error', 'Event', 'FirstCheckIn', 'Hold', 'ScanResult', 'Ticket']);
   });
 
   it('describes every API route, each with a summary, and nothing that is not an API route', () => {

@@ -260,3 +260,26 @@ describe('GET /events/stream', () => {
     await stream.ended;
   });
 });
+
+describe('GET /events/stream and check-in (issue 14)', () => {
+  it('a ticket admitted at the door is streamed as the event checkedInTickets, beside sales', async () => {
+    const app = await start();
+    const event = await createEvent(app, { totalTickets: 5 });
+    const res = await fetch(`${app.url}/events/${event.id}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tickets: 2 }) });
+    const booking = (await res.json()) as { tickets: Array<{ code: string }> };
+    const door = (await (await fetch(`${app.url}/events/${event.id}/doors`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ name: 'Main door' }) })).json()) as { token: string };
+    const stream = await openStream(app.url);
+    const snapshot = await stream.next(isSnapshot);
+    expect(isSnapshot(snapshot) && snapshot.events.find((e) => e.id === event.id)).toMatchObject({ checkedInTickets: 0 });
+    const from = stream.messages.length;
+    const scan = await fetch(`${app.url}/events/${event.id}/checkins`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${door.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: booking.tickets[0]!.code, nonce: 'stream-test-nonce-01' }),
+    });
+    expect(scan.status).toBe(200);
+    const change = await stream.next((m) => m.type === 'changes' && m.availability.some((a) => a.id === event.id), { from });
+    expect(change.type === 'changes' && change.availability.find((a) => a.id === event.id)).toEqual({ id: event.id, availableTickets: 3, heldTickets: 0, checkedInTickets: 1 });
+    expect(((await (await fetch(`${app.url}/events/${event.id}`)).json()) as Event).checkedInTickets).toBe(1);
+  });
+});

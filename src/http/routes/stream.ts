@@ -69,7 +69,7 @@ export function streamRoutes(app: FastifyInstance, deps: { service: TicketServic
 
 export class ChangeBroadcaster {
   private readonly subscribers = new Set<Subscriber>();
-  private availability = new Map<string, { availableTickets: number; heldTickets: number }>();
+  private availability = new Map<string, { availableTickets: number; heldTickets: number; checkedInTickets?: number }>();
   private created: Event[] = [];
   private resnapshot = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +142,12 @@ export class ChangeBroadcaster {
     }
     if ('external' in change) this.resnapshot = true;
     else if ('created' in change) this.created.push(change.created);
-    else this.availability.set(change.eventId, { availableTickets: change.availableTickets, heldTickets: change.heldTickets });
+    else {
+      // A check-in count is known only to commits that admitted someone: keep it across later changes of the window.
+      const before = this.availability.get(change.eventId);
+      const checkedIn = change.checkedInTickets ?? before?.checkedInTickets;
+      this.availability.set(change.eventId, { availableTickets: change.availableTickets, heldTickets: change.heldTickets, ...(checkedIn === undefined ? {} : { checkedInTickets: checkedIn }) });
+    }
     this.schedule();
   };
 
