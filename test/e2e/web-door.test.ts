@@ -1,0 +1,126 @@
+/**
+ * The web door page (/door, issue 14) in Debian's Chromium against the built server: manual entry
+ * admits in green, a repeat is refused in red naming the door, a forged code is refused; with the
+ * browser offline the page admits on its own (WebCrypto Ed25519) and uploads the scan when back;
+ * and Chromium's fake camera, fed a video of a ticket's QR code, admits it through jsQR.
+ * `BOXOFFICE_SCREENSHOTS_DIR=docs/screenshots` saves the PNG the README shows.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BoxofficeClient } from '../../src/client/boxoffice-client.js';
+import { CHROMIUM_PATH, describeBrowser, launchChromium } from '../helpers/browser.js';
+import { writeQrVideo } from '../helpers/qr-video.js';
+import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? join('test-results', 'screenshots'));
+
+describeBrowser('web door page in a real browser', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let admin: BoxofficeClient;
+  const tmp = tempDir('boxoffice-web-door-');
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    [server, browser] = await Promise.all([startServerProcess({ dataDir: `${tmp.dir}/server` }), launchChromium()]);
+    admin = new BoxofficeClient({ baseUrl: server.url, adminToken: TEST_ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await killAllProcesses();
+    tmp.cleanup();
+  });
+
+  async function openDoor(b: Browser, token: string): Promise<{ page: Page; problems: string[] }> {
+    const context = await b.newContext({ viewport: { width: 480, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London' });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.url}/door`);
+    await page.getByLabel("This door's token").fill(token);
+    await page.getByRole('button', { name: 'Start scanning' }).click();
+    await page.locator('.connection[data-state="online"]').waitFor({ timeout: 10_000 });
+    return { page, problems };
+  }
+
+  async function enter(page: Page, code: string): Promise<void> {
+    await page.getByLabel('Ticket code').fill(code);
+    await page.getByLabel('Ticket code').press('Enter');
+  }
+
+  const headline = (page: Page, text: string | RegExp, kind: 'admitted' | 'refused') =>
+    page.locator(`#answer[data-kind="${kind}"] #answer-headline`, { hasText: text }).waitFor({ timeout: 10_000 });
+
+  it('admits by manual entry, refuses a repeat with the door name and a forgery, admits offline and syncs', async () => {
+    const event = await admin.createEvent({ name: 'Web Door Night', date: '2027-06-12T19:30:00Z', totalTickets: 10, offlineCheckIn: true });
+    const booking = await admin.book(event.id, 2);
+    const [first, second] = booking.tickets;
+    const door = await admin.createDoor(event.id, 'North door');
+    const { page, problems } = await openDoor(browser, door.token);
+    expect(await page.locator('#event-title').textContent()).toContain('Web Door Night');
+    // The token is kept for this tab only, and never in the address.
+    expect(page.url()).not.toContain(door.token);
+    const stored = await page.evaluate(() => JSON.stringify((globalThis as unknown as { localStorage: Record<string, string> }).localStorage));
+    expect(stored).not.toContain(door.token.slice(-43));
+
+    await enter(page, first!.code!);
+    await headline(page, 'ADMITTED', 'admitted');
+    expect(await page.locator('#counts').textContent()).toContain('Admitted here: 1');
+    await enter(page, first!.code!);
+    await headline(page, /^ALREADY IN — \d\d:\d\d North door$/, 'refused');
+    await page.screenshot({ path: join(SCREENSHOTS, 'door-web.png'), fullPage: true, animations: 'disabled' });
+    const code = second!.code!;
+    await enter(page, code.slice(0, 100) + (code[100] === 'A' ? 'B' : 'A') + code.slice(101));
+    await headline(page, 'FORGED', 'refused');
+
+    // Offline: the browser loses the network; the page verifies and queues.
+    await page.context().setOffline(true);
+    await enter(page, second!.code!);
+    await headline(page, 'ADMITTED', 'admitted');
+    expect(await page.locator('#answer-detail').textContent()).toContain('offline, will sync');
+    expect(await page.locator('#answer-detail').textContent()).not.toContain('NOT checked');
+    await page.locator('.connection[data-state="offline"]').waitFor();
+    expect(await page.locator('#counts').textContent()).toContain('1 to sync');
+    await enter(page, second!.code!);
+    await headline(page, /^ALREADY IN/, 'refused');
+    // A forgery is refused offline too: the signature is checked on the phone.
+    await enter(page, code.slice(0, 100) + (code[100] === 'A' ? 'B' : 'A') + code.slice(101));
+    await headline(page, 'FORGED', 'refused');
+
+    await page.context().setOffline(false);
+    await page.locator('.connection[data-state="online"]').waitFor({ timeout: 20_000 });
+    await page.locator('#counts', { hasText: /^Admitted here: 2 · checked in: 2$/ }).waitFor({ timeout: 20_000 });
+    const report = await admin.checkins(event.id);
+    expect(report.checkedIn).toBe(2);
+    expect(report.recent.find((r) => r.ticketId === second!.id && r.outcome === 'admitted')?.offline).toBe(true);
+    expect(problems.filter((p) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|409|400/.test(p))).toEqual([]);
+  });
+
+  it("admits a ticket shown to Chromium's fake camera (jsQR)", async () => {
+    const event = await admin.createEvent({ name: 'Camera Night', date: '2027-06-12T19:30:00Z', totalTickets: 10 });
+    const [ticket] = (await admin.book(event.id, 1)).tickets;
+    const door = await admin.createDoor(event.id, 'Camera door');
+    const video = join(tmp.dir, 'ticket.y4m');
+    writeQrVideo(video, ticket!.code!);
+    const camBrowser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+      timeout: 30_000,
+    });
+    try {
+      const { page } = await openDoor(camBrowser, door.token);
+      await page.getByRole('button', { name: 'Scan with camera' }).click();
+      await headline(page, 'ADMITTED', 'admitted');
+      expect(await page.locator('#answer-detail').textContent()).toContain(ticket!.id.slice(0, 8));
+      expect((await admin.checkins(event.id)).checkedIn).toBe(1);
+    } finally {
+      await camBrowser.close();
+    }
+  });
+});
