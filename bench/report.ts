@@ -126,6 +126,14 @@ export function evaluateTargets(rows: Row[]): Target[] {
       .join('; ') || 'not run',
     met: gcFactor !== undefined || pgGcFactor !== undefined ? true : undefined,
   });
+  const checkin = get('checkin');
+  const checkinFactor = checkin && hot && hot.rps > 0 ? checkin.rps / hot.rps : undefined;
+  targets.push({
+    name: '`checkin`: 8 doors racing over 20,000 tickets vs `hot` of the same run',
+    want: '≥ 0.5 × the `hot` bookings/s, each ticket admitted exactly once',
+    measured: checkin ? `${checkinFactor !== undefined ? `${checkinFactor.toFixed(2)} × ` : ''}(${fmt(checkin.rps)} scans/s vs ${hot ? fmt(hot.rps) : '—'} bookings/s), p99 ${checkin.p99.toFixed(1)} ms, ${checkin.verify?.ok ? 'exactly once' : 'NOT verified'}` : 'not run',
+    met: checkinFactor !== undefined ? checkinFactor >= 0.5 && checkin!.verify?.ok === true : undefined,
+  });
   targets.push({
     name: 'server peak RSS during `hot`',
     want: '< 300 MB',
@@ -238,7 +246,7 @@ export function chartSvg(rows: Row[], machine: Machine): string {
   const slot = (right - left) / Math.max(1, data.length);
   const y = (v: number, max: number) => bottom - (v / max) * (bottom - top);
   const color = (r: Row) =>
-    r.kind === 'ceiling' ? '#9aa5b1' : r.kind === 'textbook' ? '#c98b2b' : r.store === 'postgres' ? '#3b7dd8' : r.kind === 'read' ? '#4caf7d' : r.kind === 'mixed' ? '#7e6bc4' : '#2e8b57';
+    r.kind === 'ceiling' ? '#9aa5b1' : r.kind === 'textbook' ? '#c98b2b' : r.store === 'postgres' ? '#3b7dd8' : r.kind === 'read' ? '#4caf7d' : r.kind === 'mixed' ? '#7e6bc4' : r.kind === 'checkin' ? '#d35f5f' : '#2e8b57';
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);

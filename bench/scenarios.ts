@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { emptyTally, mergeTally, runLoad, type LoadResult, type RequestDef } from './load.js';
+import { CHECKIN_DOORS, CHECKIN_TICKETS, runCheckin } from './checkin.js';
 import { runPgbench } from './pgbench.js';
 import { api, startServer, type ProcessMemory, type RunningServer } from './server.js';
 import { forEachLimit, judge, readDatabase, readThroughApi, type DbEventRow, type StoreRef, type VerifyReport } from './verify.js';
@@ -29,7 +30,7 @@ export interface BenchOptions {
   adminToken: string;
 }
 
-export type RowKind = 'ceiling' | 'read' | 'book' | 'mixed' | 'textbook';
+export type RowKind = 'ceiling' | 'read' | 'book' | 'mixed' | 'textbook' | 'checkin';
 export type RowStatus = 'ok' | 'warning' | 'failed' | 'error';
 
 export interface Row {
@@ -304,6 +305,13 @@ export function allScenarios(options: BenchOptions): Scenario[] {
     http = twins;
   }
   const scenarios: Scenario[] = http.map((s) => ({ id: s.id, title: s.title, store: s.store, run: (o) => runHttpScenario(s, o) }));
+  const checkinTitle = `checkin: ${CHECKIN_DOORS} doors race over ${fmtInt(CHECKIN_TICKETS)} tickets (POST /events/:id/checkins)`;
+  scenarios.splice(scenarios.findIndex((s) => s.id === 'hot') + 1, 0, {
+    id: 'checkin',
+    title: checkinTitle,
+    store: 'sqlite',
+    run: (o) => runCheckin(o, blankRow({ id: 'checkin', title: checkinTitle, store: 'sqlite', kind: 'checkin', ceiling: 'ceiling-post' }, '1 process', o.connections)),
+  });
   if (options.pgUrl) {
     scenarios.push({ id: 'pgbench', title: 'textbook transaction, pgbench, 32 clients', store: 'postgres', run: (o) => runTextbook(o) });
   }

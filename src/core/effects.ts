@@ -47,11 +47,12 @@ export interface StoredDoor extends Door {
   tokenHash: string;
 }
 
-/** A ticket as the check-in decision reads it (the booking row, locked, says whether it is cancelled). */
+/** A ticket as the check-in decision reads it: its booking and whether it is cancelled. */
 export interface TicketRef {
   id: string;
   eventId: string;
   bookingId: string;
+  cancelled: boolean;
 }
 
 /** The one admission of a ticket. */

@@ -86,7 +86,10 @@ export interface RowAccess {
   holds(ids: string[]): StoredHold[];
   /** Active holds with `expiresAt <= now`, at most `limit`, skipping any another transaction holds. */
   dueHolds(now: string, limit: number): StoredHold[];
-  /** Tickets by id with their booking (immutable facts: no lock needed; the booking step locks). */
+  /**
+   * Tickets by id with their booking and whether they are cancelled. Asked after the events step:
+   * where rows are locked, the event's lock is what orders a scan after a cancellation.
+   */
   tickets(ids: string[]): TicketRef[];
   bookings(ids: string[]): StoredBooking[];
   /**
@@ -99,8 +102,8 @@ export interface RowAccess {
   /** Doors by id (locked where the database has row locks: a revocation waits for scans in flight). */
   doors(ids: string[]): StoredDoor[];
   /**
-   * The admissions of these tickets. Asked after the tickets' bookings are locked, so on a shared
-   * database an admission another node is committing is seen, not missed.
+   * The admissions of these tickets. Asked after the events step locked the tickets' event, so on a
+   * shared database an admission another node is committing is seen, not missed.
    */
   admissions(ticketIds: string[]): Admission[];
   apply(effects: Effects): void;

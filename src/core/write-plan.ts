@@ -20,11 +20,12 @@ function* ask<K extends keyof RowAccess>(call: K, ...args: Parameters<RowAccess[
  * apply. It is a generator so the same plan drives a synchronous transaction (better-sqlite3, the
  * memory store) and an asynchronous one (pg): the adapter only answers each step.
  *
- * Rows are read in one fixed order, keys, then holds, then tickets (no lock), then bookings, then
- * buyers' counters, then events, then admissions (no lock), then doors, each in sorted order, so that
- * on PostgreSQL, where a read takes row locks, transactions of different nodes always lock in the
- * same order and never deadlock. A check-in locks its ticket's booking (as a cancellation does), so
- * two nodes scanning one ticket take turns, and the second reads the first's admission.
+ * Rows are read in one fixed order, keys, then holds, then bookings, then buyers' counters, then
+ * events, then tickets and their admissions (no locks), then doors, each in sorted order, so that on
+ * PostgreSQL, where a read takes row locks, transactions of different nodes always lock in the same
+ * order and never deadlock. A check-in locks its event's row (it counts the admission there), as
+ * every cancellation of the event's tickets does: so tickets and admissions read after it are what
+ * the last committed writer left, and two nodes scanning one ticket take turns.
  */
 export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Outcome[], unknown> {
   const { commands, now } = batch;
@@ -42,16 +43,11 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
     for (const hold of dueHolds) if (!holds.has(hold.id)) holds.set(hold.id, hold);
   }
 
-  const tickets = new Map<string, TicketRef>();
-  const ticketIds = sortedUnique(commands.flatMap((c) => (c.type === 'checkin' ? [c.ticketId] : [])));
-  if (ticketIds.length > 0) for (const ticket of yield* ask('tickets', ticketIds)) tickets.set(ticket.id, ticket);
-
   const bookings = new Map<string, StoredBooking>();
   const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
   const bookingIds = sortedUnique([
     ...commands.flatMap((c) => (c.type === 'cancel' ? [c.bookingId] : [])),
     ...confirmed.map((h) => h.bookingId!),
-    ...[...tickets.values()].map((t) => t.bookingId),
   ]);
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
 
@@ -68,8 +64,13 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   ]);
   if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
 
+  const tickets = new Map<string, TicketRef>();
   const admissions = new Map<string, Admission>();
-  if (ticketIds.length > 0) for (const admission of yield* ask('admissions', ticketIds)) admissions.set(admission.ticketId, admission);
+  const ticketIds = sortedUnique(commands.flatMap((c) => (c.type === 'checkin' ? [c.ticketId] : [])));
+  if (ticketIds.length > 0) {
+    for (const ticket of yield* ask('tickets', ticketIds)) tickets.set(ticket.id, ticket);
+    for (const admission of yield* ask('admissions', ticketIds)) admissions.set(admission.ticketId, admission);
+  }
 
   const doors = new Map<string, StoredDoor>();
   const doorIds = sortedUnique([

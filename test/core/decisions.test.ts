@@ -59,7 +59,7 @@ function rows(state: State): LoadedRows {
     buyers: new Map(state.buyer ? [[buyerKey(EVENT, BUYER), { eventId: EVENT, buyer: BUYER, ...state.buyer }]] : []),
     keys: new Map((state.keys ?? []).map((k) => [k.key, k])),
     dueHolds: state.due && state.hold ? [state.hold] : [],
-    tickets: new Map(state.booking ? state.booking.tickets.map((t) => [t.id, { id: t.id, eventId: t.eventId, bookingId: t.bookingId }]) : []),
+    tickets: new Map(state.booking ? state.booking.tickets.map((t) => [t.id, { id: t.id, eventId: t.eventId, bookingId: t.bookingId, cancelled: t.status === 'cancelled' }]) : []),
     doors: new Map((state.doors ?? []).map((d) => [d.id, d])),
     admissions: new Map(state.admission ? [[state.admission.ticketId, state.admission]] : []),
   };
@@ -213,6 +213,13 @@ describe('check-ins in one batch', () => {
     expect(outcomes.map((o) => (o.ok ? o.kind : o.code))).toEqual(['checkin', 'already_checked_in']);
     expect(summary(effects).admitted).toEqual([T1]);
     expect(summary(effects).checkedIn).toEqual({ event: 1 });
+  });
+
+  it('a ticket cancelled earlier in the same batch is refused at the door', () => {
+    const cancel: Command = { type: 'cancel', bookingId: BOOKING, ticketIds: [T1], proof: { admin: true } };
+    const { outcomes, effects } = decide({ now: NOW, commands: [cancel, scanCmd()] }, rows(atDoor()), ids());
+    expect(outcomes.map((o) => (o.ok ? o.kind : o.code))).toEqual(['cancelled', 'ticket_cancelled']);
+    expect(summary(effects).admitted).toEqual([]);
   });
 
   it('a nonce repeated in one batch is decided once and replayed', () => {

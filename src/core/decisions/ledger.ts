@@ -72,12 +72,12 @@ export class Ledger {
     return this.doors.get(id) ?? this.rows.doors?.get(id);
   }
 
-  /** A ticket with its state, as this batch has left it. */
-  ticket(id: string): (TicketRef & { cancelled: boolean }) | undefined {
+  /** A ticket with its state, as this batch has left it (a cancellation earlier in the batch included). */
+  ticket(id: string): TicketRef | undefined {
     const ref = this.rows.tickets?.get(id);
     if (!ref) return undefined;
-    const status = this.booking(ref.bookingId)?.tickets.find((t) => t.id === id)?.status;
-    return { ...ref, cancelled: status === 'cancelled' };
+    const inBatch = this.bookings.get(ref.bookingId)?.tickets.find((t) => t.id === id);
+    return inBatch ? { ...ref, cancelled: inBatch.status === 'cancelled' } : ref;
   }
 
   /** The ticket's admission, this batch's included. */

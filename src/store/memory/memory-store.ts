@@ -171,7 +171,7 @@ export class MemoryStore implements Store, RowAccess {
   tickets(ids: string[]): TicketRef[] {
     return ids.flatMap((id) => {
       const t = this.ticketRows.get(id);
-      return t ? [{ id: t.id, eventId: t.eventId, bookingId: t.bookingId }] : [];
+      return t ? [{ id: t.id, eventId: t.eventId, bookingId: t.bookingId, cancelled: t.status === 'cancelled' }] : [];
     });
   }
 

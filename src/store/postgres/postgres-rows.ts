@@ -141,14 +141,17 @@ export class PostgresRows implements AsyncRowAccess {
     return rows.map(toEvent);
   }
 
-  /** Which booking each ticket belongs to: fixed once sold, so read without a lock (the booking step locks). */
+  /**
+   * Tickets with their state, read after the events step locked their event: a cancellation also
+   * locks the event, so what this reads cannot change before COMMIT.
+   */
   async tickets(ids: string[]): Promise<TicketRef[]> {
-    const { rows } = await this.client.query<{ id: string; event_id: string; booking_id: string }>({
+    const { rows } = await this.client.query<{ id: string; event_id: string; booking_id: string; cancelled: boolean }>({
       name: 'get-ticket-refs',
-      text: 'SELECT id, event_id, booking_id FROM tickets WHERE id = ANY($1::uuid[])',
+      text: 'SELECT id, event_id, booking_id, cancelled_at IS NOT NULL AS cancelled FROM tickets WHERE id = ANY($1::uuid[])',
       values: [ids],
     });
-    return rows.map((r) => ({ id: r.id, eventId: r.event_id, bookingId: r.booking_id }));
+    return rows.map((r) => ({ id: r.id, eventId: r.event_id, bookingId: r.booking_id, cancelled: r.cancelled }));
   }
 
   /** Locked: a revocation on another node waits for the scans in flight, and they see it after. */
@@ -162,8 +165,8 @@ export class PostgresRows implements AsyncRowAccess {
   }
 
   /**
-   * Read after the tickets' bookings were locked: an admission of one of these tickets by another
-   * node has committed by then (it held the same booking lock), so this statement sees it.
+   * Read after the tickets' event was locked: an admission of one of these tickets by another node
+   * has committed by then (it held the same event lock), so this statement sees it.
    */
   async admissions(ticketIds: string[]): Promise<Admission[]> {
     const { rows } = await this.client.query<AdmissionRow>({

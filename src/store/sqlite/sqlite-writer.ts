@@ -108,8 +108,8 @@ export class SqliteWriter implements RowAccess {
       getKey: db.prepare<[string], StoredKey>('SELECT key, fingerprint, result, created_at AS createdAt FROM idempotency_keys WHERE key = ?'),
       putKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, result, created_at) VALUES (@key, @fingerprint, @result, @createdAt)'),
       purgeKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
-      getTicketRef: db.prepare<[string], { id: string; event_id: string; booking_id: string }>(
-        'SELECT t.id, t.event_id, b.id AS booking_id FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
+      getTicketRef: db.prepare<[string], { id: string; event_id: string; booking_id: string; cancelled: number }>(
+        'SELECT t.id, t.event_id, b.id AS booking_id, t.cancelled_at IS NOT NULL AS cancelled FROM tickets t JOIN bookings b ON b.seq = t.booking_seq WHERE t.id = ?',
       ),
       getDoor: db.prepare<[string], DoorRow>(`SELECT ${DOOR_COLUMNS} FROM doors WHERE id = ?`),
       getAdmission: db.prepare<[string], AdmissionRow>(`SELECT ${ADMISSION_COLUMNS} FROM checkins WHERE ticket_id = ?`),
@@ -177,7 +177,7 @@ export class SqliteWriter implements RowAccess {
   tickets(ids: string[]): TicketRef[] {
     return ids.flatMap((id) => {
       const row = this.stmt.getTicketRef.get(id);
-      return row ? [{ id: row.id, eventId: row.event_id, bookingId: row.booking_id }] : [];
+      return row ? [{ id: row.id, eventId: row.event_id, bookingId: row.booking_id, cancelled: row.cancelled === 1 }] : [];
     });
   }
 
