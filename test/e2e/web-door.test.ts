@@ -5,7 +5,7 @@
  * and Chromium's fake camera, fed a video of a ticket's QR code, admits it through jsQR.
  * `BOXOFFICE_SCREENSHOTS_DIR=docs/screenshots` saves the PNG the README shows.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -122,5 +122,61 @@ describeBrowser('web door page in a real browser', () => {
     } finally {
       await camBrowser.close();
     }
+  });
+
+  it('lets the organiser create a door (token once), see check-ins beside sales, conflicts, recent scans, revoke, and download the CSV', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1400 }, locale: 'en-GB', timezoneId: 'Europe/London', acceptDownloads: true });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.url}/admin`);
+    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Use this token' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Admin Door Night');
+    await page.getByLabel('Date and time').fill('2030-01-01T20:00');
+    await page.getByLabel('Total tickets').fill('10');
+    await page.getByLabel('Doors may admit offline').first().check();
+    await page.getByRole('button', { name: 'Create event' }).click();
+    await page.locator('#create-status', { hasText: 'Admin Door Night' }).waitFor();
+    const event = (await admin.listEvents()).find((e) => e.name === 'Admin Door Night')!;
+    expect(event.offlineCheckIn).toBe(true);
+    await page.getByLabel('Event', { exact: true }).selectOption(event.id);
+
+    await page.getByLabel('New door').fill('East door');
+    await page.getByRole('button', { name: 'Create door' }).click();
+    await page.locator('#door-token-box:not([hidden])').waitFor();
+    const token = await page.getByLabel('Door token').inputValue();
+    expect(token).toMatch(/^bod_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
+    await page.locator('#doors tbody tr', { hasText: 'East door' }).waitFor();
+
+    // The door scans one ticket online; two doors admit another while apart (a conflict).
+    const [t1, t2] = (await admin.book(event.id, 2)).tickets;
+    const east = new BoxofficeClient({ baseUrl: server.url });
+    await east.checkIn(event.id, t1!.code!, { token });
+    const west = await admin.createDoor(event.id, 'West door');
+    const at = new Date().toISOString();
+    await east.syncScans(event.id, [{ code: t2!.code!, nonce: 'east-offline-nonce-0001', scannedAt: at }], { token });
+    await east.syncScans(event.id, [{ code: t2!.code!, nonce: 'west-offline-nonce-0001', scannedAt: at }], { token: west.token });
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#checkin-summary', { hasText: '2 of 2 sold tickets checked in · 1 conflict' }).waitFor();
+    await page.locator('#conflicts li', { hasText: `Ticket ${t2!.id}` }).waitFor();
+    expect(await page.locator('#conflicts li').first().textContent()).toMatch(/East door.*\(offline\).*West door.*\(offline\)/);
+    await page.locator('#recent li', { hasText: `admitted · ticket ${t1!.id.slice(0, 8)} · East door` }).waitFor();
+    await page.locator(`#sales tr[data-event-id="${event.id}"] td.checked-in`, { hasText: '2' }).waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-checkin.png'), fullPage: true, animations: 'disabled' });
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download attendee list (CSV)' }).click();
+    const csv = readFileSync((await (await download).path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('ticket_id,booking_id,booked_at,status,checked_in_at,door');
+    expect(csv).toContain(`${t1!.id},`);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke East door' }).click();
+    await page.locator('#doors tbody tr', { hasText: /East door.*revoked/ }).waitFor();
+    await expect(east.doorList(event.id, { token })).rejects.toMatchObject({ code: 'door_revoked' });
+    expect(problems).toEqual([]);
+    await context.close();
   });
 });

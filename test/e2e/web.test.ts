@@ -302,7 +302,8 @@ describeBrowser('web box office in a real browser', () => {
     for (const [column, value] of [['available', '39'], ['held', '4'], ['sold', '7']]) {
       await row.locator(`td.${column}`, { hasText: new RegExp(`^${value}$`) }).waitFor({ timeout: LIVE_MS });
     }
-    expect(await row.locator('td.num').allTextContents()).toEqual(['50', '39', '4', '7']);
+    // The last column: tickets admitted at the door (issue 14).
+    expect(await row.locator('td.num').allTextContents()).toEqual(['50', '39', '4', '7', '0']);
     expect(await row.locator('.bar').getAttribute('aria-label')).toBe('14% sold, 8% held');
     await admin.screenshot({ path: join(SCREENSHOTS, 'web-admin.png'), fullPage: true, animations: 'disabled' });
 
