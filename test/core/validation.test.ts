@@ -75,6 +75,7 @@ describe('validateNewEvent', () => {
       // Per-buyer limits default to one booking's worth held at once, and no limit of their own in all.
       maxHeldPerBuyer: 100,
       maxTicketsPerBuyer: 100,
+      offlineCheckIn: false,
     });
     expect(validateNewEvent({ ...good, maxTicketsPerBooking: 4 }).maxTicketsPerBooking).toBe(4);
   });
