@@ -29,7 +29,9 @@ export function viewOf(verdict: Verdict): VerdictView {
       };
     case 'already': {
       const when = [clock(verdict.at), verdict.door].filter(Boolean).join(' ');
-      return { color: 'red', headline: when ? `ALREADY IN — ${when}` : 'ALREADY IN', detail: `ticket ${shortId(verdict.ticketId)} · ${verdict.message}` };
+      // The headline says when and where; the detail only which ticket (and, offline, on what grounds).
+      const detail = `ticket ${shortId(verdict.ticketId)}${verdict.offline ? ' · from the door list (offline)' : ''}`;
+      return { color: 'red', headline: when ? `ALREADY IN — ${when}` : 'ALREADY IN', detail };
     }
     case 'forged':
       return { color: 'red', headline: 'FORGED', detail: verdict.message };
