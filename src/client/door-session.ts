@@ -1,6 +1,8 @@
-import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { ApiError } from './api-error.js';
-import { DoorApiError, type ConflictGroup, type DoorApi, type DoorList, type OfflineScan, type SyncResult } from './door-client.js';
+import { genuine, importPublicKey, parseCode } from './door-codes.js';
+import { DoorApiError, type ConflictGroup, type DoorApi, type DoorList, type SyncResult } from './door-client.js';
+import type { Connection, DoorSessionOptions, DoorSnapshot, QueuedScan, SyncNotice, Verdict } from './door-session-types.js';
 
 /**
  * A door device's session (issue 14), with no UI in it: the door TUI and the tests drive it alike.
@@ -14,96 +16,9 @@ import { DoorApiError, type ConflictGroup, type DoorApi, type DoorList, type Off
  * keeping what the server reports as conflicts. When offline is not allowed, it admits nobody.
  */
 
-export type Connection = 'connecting' | 'online' | 'offline' | 'offline_not_allowed' | 'revoked';
+export type { Connection, DoorSessionOptions, DoorSnapshot, QueueStore, QueuedScan, SyncNotice, Verdict } from './door-session-types.js';
 
-export type Verdict =
-  | { kind: 'admitted'; ticketId: string; at: string; offline: boolean }
-  | { kind: 'already'; ticketId: string; at?: string; door?: string; offline: boolean; message: string }
-  | { kind: 'forged'; offline: boolean; message: string }
-  | { kind: 'cancelled'; ticketId?: string; offline: boolean; message: string }
-  | { kind: 'other_event'; offline: boolean; message: string }
-  | { kind: 'not_found'; offline: boolean; message: string }
-  /** The server is unreachable and the organiser does not allow offline admission. */
-  | { kind: 'offline_refused'; message: string }
-  /** Anything else the server said (revoked door, bad request): nobody admitted. */
-  | { kind: 'error'; code: string; message: string };
-
-export interface QueuedScan extends OfflineScan {
-  ticketId: string;
-}
-
-/** A sync answer the door operator must see: a conflict (another door admitted first) or a refusal. */
-export interface SyncNotice {
-  ticketId?: string;
-  nonce: string;
-  outcome: 'conflict' | 'refused';
-  message: string;
-  firstCheckIn?: SyncResult['firstCheckIn'];
-}
-
-export interface DoorSnapshot {
-  connection: Connection;
-  eventId?: string;
-  eventName?: string;
-  /** Tickets this door admitted since it started (online and offline). */
-  admittedHere: number;
-  /** Tickets known admitted at the whole event (the door list, plus what this door admitted since). */
-  checkedIn: number;
-  /** Offline admissions not yet uploaded. */
-  queued: number;
-  offlineAllowed: boolean;
-  /** Conflicts the server reported (sync answers and the door list's `conflicts`). */
-  conflicts: ConflictGroup[];
-  syncNotices: SyncNotice[];
-  /** When the door list was last downloaded (ISO). */
-  listAt?: string;
-  lastError?: string;
-}
-
-/** Where the offline queue survives a restart of the door program. */
-export interface QueueStore {
-  load(): QueuedScan[];
-  save(scans: readonly QueuedScan[]): void;
-}
-
-export interface DoorSessionOptions {
-  /** Skip discovery when the event is known. */
-  eventId?: string;
-  store?: QueueStore;
-  /** Door list refresh while online (default 30 s). */
-  refreshMs?: number;
-  /** How often an offline door tries the server again (default 5 s). */
-  probeMs?: number;
-  now?: () => Date;
-  nonce?: () => string;
-}
-
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const CODE_PREFIX = 'BO1.';
-const CODE_BODY = /^[A-Za-z0-9_-]{128}$/;
 const SYNC_CHUNK = 1000;
-
-const uuidText = (bytes: Buffer): string => {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
-
-export type LocalRead = { ok: true; ticketId: string; eventId: string; signed: Buffer; signature: Buffer } | { ok: false };
-
-/** Splits a `BO1.` code into its ids and signature without verifying it; `ok: false` when it is not a code. */
-export function parseCode(code: string): LocalRead {
-  if (!code.startsWith(CODE_PREFIX)) return { ok: false };
-  const body = code.slice(CODE_PREFIX.length);
-  if (!CODE_BODY.test(body)) return { ok: false };
-  const bytes = Buffer.from(body, 'base64url');
-  if (bytes.length !== 96 || bytes.toString('base64url') !== body) return { ok: false };
-  return { ok: true, ticketId: uuidText(bytes.subarray(0, 16)), eventId: uuidText(bytes.subarray(16, 32)), signed: bytes.subarray(0, 32), signature: bytes.subarray(32) };
-}
-
-/** The public key object of a raw 32-byte base64url Ed25519 key. */
-export function importPublicKey(raw: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(raw, 'base64url')]), format: 'der', type: 'spki' });
-}
 
 /** Whether a failure means "no usable answer from the server" (as opposed to a refusal). */
 export function unreachable(err: unknown): boolean {
@@ -111,6 +26,8 @@ export function unreachable(err: unknown): boolean {
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export { parseCode } from './door-codes.js';
 
 export class DoorSession {
   private eventId: string | undefined;
@@ -130,6 +47,8 @@ export class DoorSession {
   private conflicts: ConflictGroup[] = [];
   private syncNotices: SyncNotice[] = [];
   private lastError: string | undefined;
+  /** The last refresh got no answer at all (as opposed to a refusal). */
+  private noAnswer = false;
   private readonly listeners = new Set<() => void>();
   private chain: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -150,8 +69,20 @@ export class DoorSession {
 
   /** Finds the door's event (unless given) and downloads its door list; throws when neither works. */
   async start(): Promise<void> {
-    if (!this.eventId) this.eventId = await this.discoverEvent();
+    const cached = this.options.store?.loadList?.();
+    try {
+      if (!this.eventId) this.eventId = await this.discoverEvent();
+    } catch (err) {
+      if (!unreachable(err) || !cached) throw err;
+      this.eventId = cached.eventId;
+    }
     await this.refresh();
+    // No answer, but the list of the last run, which allows offline: start offline rather than not at
+    // all (a refusal such as a revoked door is not "no answer", and still stops the start).
+    if (!this.list && this.noAnswer && cached?.eventId === this.eventId && cached.offlineAllowed) {
+      this.applyList(cached);
+      this.goOffline();
+    }
     if (!this.list) throw new Error(this.lastError ?? 'Could not download the door list.');
     this.schedule();
   }
@@ -205,11 +136,13 @@ export class DoorSession {
     try {
       const list = await this.api.doorList(this.eventId);
       this.applyList(list);
+      this.options.store?.saveList?.(list);
       this.lastError = undefined;
       this.setConnection('online');
       if (this.queue.length > 0) await this.syncNow();
     } catch (err) {
       this.lastError = errorMessage(err);
+      this.noAnswer = unreachable(err);
       if (unreachable(err)) this.goOffline();
       else if (err instanceof ApiError && err.code === 'door_revoked') this.setConnection('revoked');
       this.emit();
@@ -320,7 +253,7 @@ export class DoorSession {
     // Another event's key is not in this door's list, so its codes cannot be verified here: refused
     // either way, "other event" is the more useful thing to tell the holder.
     if (read.eventId !== this.eventId) return { kind: 'other_event', offline: true, message: 'This code is for another event.' };
-    if (!this.keys.some((key) => verify(null, read.signed, key, read.signature))) {
+    if (!genuine(read, this.keys)) {
       return { kind: 'forged', offline: true, message: 'The signature does not match: a forged or altered code.' };
     }
     if (this.cancelled.has(read.ticketId)) return { kind: 'cancelled', ticketId: read.ticketId, offline: true, message: 'This ticket was cancelled.' };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/client/api-error.js';
+import type { DoorList } from '../../src/client/door-client.js';
 import { DoorSession, type QueuedScan } from '../../src/client/door-session.js';
 import { FakeDoorServer } from '../helpers/fake-door.js';
 
@@ -136,5 +137,46 @@ describe('DoorSession offline', () => {
     const third = await started(server, store);
     expect(third.snapshot().queued).toBe(0);
     expect(server.admitted.has(t.id)).toBe(true);
+  });
+});
+
+describe('DoorSession restarted without network', () => {
+  const fileStore = () => {
+    const state: { saved: QueuedScan[]; list?: DoorList } = { saved: [] };
+    return {
+      state,
+      store: { load: () => state.saved, save: (s: readonly QueuedScan[]) => (state.saved = [...s]), loadList: () => state.list, saveList: (l: DoorList) => (state.list = l) },
+    };
+  };
+
+  it('starts offline from the last door list when offline is allowed, and still refuses what it knew', async () => {
+    const server = new FakeDoorServer();
+    const { state, store } = fileStore();
+    const before = server.ticket();
+    const first = new DoorSession(server, { store, refreshMs: 60_000, probeMs: 60_000 });
+    await first.start();
+    first.stop();
+    await first.scan(before.code);
+    await first.refresh();
+    server.down = true;
+    const second = new DoorSession(server, { store, refreshMs: 60_000, probeMs: 60_000 });
+    await second.start();
+    second.stop();
+    expect(second.snapshot()).toMatchObject({ connection: 'offline', eventName: 'Rock Night' });
+    expect((await second.scan(before.code)).kind).toBe('already');
+    const t = server.ticket();
+    expect(await second.scan(t.code)).toMatchObject({ kind: 'admitted', offline: true });
+    expect(state.saved).toHaveLength(1);
+  });
+
+  it('does not start offline when the last list did not allow it', async () => {
+    const server = new FakeDoorServer();
+    server.offlineAllowed = false;
+    const { store } = fileStore();
+    const first = new DoorSession(server, { store, refreshMs: 60_000, probeMs: 60_000 });
+    await first.start();
+    first.stop();
+    server.down = true;
+    await expect(new DoorSession(server, { store }).start()).rejects.toThrow(/connection refused/);
   });
 });
