@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxofficeClient } from '../../src/client/boxoffice-client.js';
-import { killAllProcesses, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
+import { killAllProcesses, runCli, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { TmuxServer } from './tui-terminal.js';
 
@@ -90,5 +90,16 @@ describe('boxoffice door in a terminal', () => {
     expect(term.exitCode()).toBeUndefined();
     term.keys('C-c');
     await term.waitFor('[exited 0]');
+  });
+
+  it('without a token or without a terminal, refuses in one line and never prints the token', async () => {
+    const none = await runCli(['door', '--data-dir', `${tmp.dir}/no-token`], { env: { BOXOFFICE_DOOR_TOKEN: undefined } });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('boxoffice: boxoffice door needs a door token: --token or BOXOFFICE_DOOR_TOKEN (the organiser creates one per door)\n');
+    const secret = 'bod_0123456789abcdef0123456789abcdef_secretsecretsecretsecretsecretsecretsecret1';
+    const noTty = await runCli(['door', '--data-dir', `${tmp.dir}/no-tty`], { env: { BOXOFFICE_DOOR_TOKEN: secret } });
+    expect(noTty.code).toBe(1);
+    expect(noTty.stderr).toBe('boxoffice: boxoffice door is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n');
+    expect(noTty.stdout + noTty.stderr).not.toContain('secretsecret');
   });
 });

@@ -102,6 +102,25 @@ describeBrowser('web door page in a real browser', () => {
     expect(problems.filter((p) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|409|400/.test(p))).toEqual([]);
   });
 
+  it('admits nobody without the server when the organiser does not allow offline', async () => {
+    const event = await admin.createEvent({ name: 'Strict Night', date: '2027-06-12T19:30:00Z', totalTickets: 10 });
+    const [ticket] = (await admin.book(event.id, 1)).tickets;
+    const door = await admin.createDoor(event.id, 'Strict door');
+    const { page } = await openDoor(browser, door.token);
+    expect(await page.locator('#offline-note').textContent()).toContain('Offline check-in is off');
+    await page.context().setOffline(true);
+    await enter(page, ticket!.code!);
+    await headline(page, 'NOT ADMITTED — OFFLINE', 'refused');
+    await page.locator('.connection[data-state="not-allowed"]').waitFor();
+    expect(await page.locator('#counts').textContent()).toBe('Admitted here: 0 · checked in: 0');
+    // Back online, the same ticket scanned again is admitted (the unanswered scan's nonce is reused).
+    await page.context().setOffline(false);
+    await enter(page, ticket!.code!);
+    await headline(page, 'ADMITTED', 'admitted');
+    expect((await admin.checkins(event.id)).checkedIn).toBe(1);
+    await page.context().close();
+  });
+
   it("admits a ticket shown to Chromium's fake camera (jsQR)", async () => {
     const event = await admin.createEvent({ name: 'Camera Night', date: '2027-06-12T19:30:00Z', totalTickets: 10 });
     const [ticket] = (await admin.book(event.id, 1)).tickets;
