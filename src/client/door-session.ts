@@ -288,7 +288,7 @@ export class DoorSession {
       try {
         results = (await this.api.sync(eventId, chunk.map(({ code, nonce, scannedAt }) => ({ code, nonce, scannedAt })))).results;
       } catch (err) {
-        this.lastError = `Could not upload ${this.queue.length} offline scans: ${errorMessage(err)}`;
+        this.lastError = `Could not upload ${this.queue.length} offline scan${this.queue.length === 1 ? '' : 's'}: ${errorMessage(err)}`;
         if (unreachable(err)) this.goOffline();
         this.emit();
         return;

@@ -67,6 +67,7 @@ export class FakeDoorServer implements DoorApi {
   }
   async sync(_eventId: string, scans: OfflineScan[]): Promise<{ results: SyncResult[] }> {
     this.check();
+    if (!this.offlineAllowed) throw new DoorApiError({ status: 403, code: 'offline_not_allowed', message: 'Offline check-in is not allowed for this event.' }, undefined);
     this.synced.push(scans);
     return {
       results: scans.map((s) => {

@@ -107,4 +107,19 @@ describe('DoorApp', () => {
     press(r, KEYS.escape);
     await frame(r, 'Scan ›');
   });
+
+  it('says why offline scans were not uploaded when the organiser switched offline check-in off meanwhile', async () => {
+    const server = new FakeDoorServer();
+    const { r, session } = door(server);
+    await frame(r, 'R E A D Y');
+    server.down = true;
+    press(r, server.ticket().code, KEYS.enter);
+    await frame(r, 'offline, will sync');
+    server.offlineAllowed = false;
+    server.down = false;
+    await session.refresh();
+    const f = await frame(r, 'Could not upload 1 offline scan: Offline check-in is not allowed for this event.');
+    expect(f).toContain('1 to sync');
+    expect(f).toContain('● online');
+  });
 });

@@ -58,6 +58,7 @@ export function ScanScreen({ snapshot, doorName, history, checking, width, heigh
         {snapshot.queued > 0 ? <Text color="yellow">{` · ${formatCount(snapshot.queued)} to sync`}</Text> : null}
         {issues > 0 ? <Text color="red">{` · ${issues} conflict${issues === 1 ? '' : 's'} (Tab)`}</Text> : null}
       </Text>
+      {snapshot.queued > 0 && snapshot.lastError && snapshot.connection === 'online' ? <Text color="yellow">{truncate(snapshot.lastError, width)}</Text> : null}
       <Box marginTop={1}>
         {view ? (
           <BigAnswer color={view.color} headline={view.headline} detail={view.detail} width={width} rows={blockRows} />
