@@ -209,6 +209,18 @@ program
     process.exit(await runAdminUi({ url: opts.url, token: opts.token, dataDir: opts.dataDir, logLevel: opts.logLevel }));
   });
 
+program
+  .command('door')
+  .description('the door screen: scan tickets (a USB scanner types the code and Enter); keeps admitting offline when the organiser allows it')
+  .option('--url <url>', 'server URL', 'http://localhost:8080')
+  .option('--token <token>', 'door token (default $BOXOFFICE_DOOR_TOKEN); the organiser creates one per door')
+  .option('--event <id>', "the door's event (default: found from the token)")
+  .option('--data-dir <dir>', 'where the offline queue is kept between runs', './data')
+  .action(async (opts: { url: string; token?: string; event?: string; dataDir: string }) => {
+    const { runDoorUi } = await import('./tui/run.js');
+    process.exit(await runDoorUi({ url: opts.url, token: opts.token, eventId: opts.event, dataDir: opts.dataDir }));
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`boxoffice: ${message}\n`);

@@ -1,4 +1,5 @@
 // The organiser's page: the admin token, creating events, and live sales per event.
+import { showEventChoices } from './admin-checkin.js';
 import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, say, soldTickets, sortedEvents } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -66,6 +67,7 @@ ui.createForm.addEventListener('submit', async (e) => {
     const value = String(form.get(field) ?? '').trim();
     if (value) body[field] = Number(value);
   }
+  if (form.get('offlineCheckIn') === 'on') body.offlineCheckIn = true;
   const button = ui.createForm.querySelector('button[type=submit]');
   button.setAttribute('aria-disabled', 'true');
   try {
@@ -104,6 +106,7 @@ followEvents({
       }
     }
     ui.empty.hidden = list.length > 0;
+    showEventChoices(list);
   },
   onStatus: (state) => {
     ui.connection.dataset.state = state;
@@ -128,6 +131,7 @@ function createRow(event) {
     available: cell('td', 'num available'),
     held: cell('td', 'num held'),
     sold: cell('td', 'num sold'),
+    checkedIn: cell('td', 'num checked-in'),
     barCell: cell('td', 'chart'),
   };
   row.name.scope = 'row';
@@ -153,6 +157,7 @@ function updateRow(row, event) {
   row.available.textContent = formatNumber(event.availableTickets);
   row.held.textContent = formatNumber(held);
   row.sold.textContent = formatNumber(sold);
+  row.checkedIn.textContent = formatNumber(event.checkedInTickets ?? 0);
   const soldPct = (sold / total) * 100;
   const heldPct = (held / total) * 100;
   // CSSOM, not a style attribute: the page's CSP allows no inline styles.

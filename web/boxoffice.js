@@ -335,15 +335,20 @@ function showTickets(booking, event) {
       li.dataset.ticketId = ticket.id;
       li.querySelector('.ticket-number').textContent = `Ticket ${i + 1} of ${count}:`;
       li.querySelector('.ticket-id').textContent = ticket.id;
+      if (ticket.code) {
+        li.querySelector('.ticket-code').textContent = ticket.code;
+        li.querySelector('.ticket-code-line').hidden = false;
+      }
       return li;
     }),
   );
   void loadQr().then(
     ({ qrSvg }) => {
       booking.tickets.forEach((ticket, i) => {
-        // The code holds the ticket's own address: any phone camera can open it and see that it is valid.
-        const url = new URL(`/tickets/${ticket.id}`, location.origin).href;
-        ui.ticketList.children[i]?.querySelector('.qr-frame').append(qrSvg(url, `QR code of ticket ${i + 1}, ${ticket.id}`));
+        // The QR code carries the ticket's signed code, which the door checks (even offline). A server
+        // older than signed tickets sends none: then it holds the ticket's own address, as before.
+        const text = ticket.code ?? new URL(`/tickets/${ticket.id}`, location.origin).href;
+        ui.ticketList.children[i]?.querySelector('.qr-frame').append(qrSvg(text, `QR code of ticket ${i + 1}, ${ticket.id}`));
       });
     },
     () => {

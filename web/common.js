@@ -135,6 +135,7 @@ export function followEvents({ onUpdate, onStatus }) {
           // Entries carry absolute numbers, so applying one twice is harmless.
           const next = { ...event, availableTickets: a.availableTickets };
           if (typeof a.heldTickets === 'number') next.heldTickets = a.heldTickets;
+          if (typeof a.checkedInTickets === 'number') next.checkedInTickets = a.checkedInTickets;
           events.set(a.id, next);
           changed.add(a.id);
         }

@@ -2,12 +2,14 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Event } from '../client/types.js';
 import type { AdminBackend } from './admin-backend.js';
 import { Frame, type Connection } from './components/Frame.js';
+import { EventList } from './components/EventList.js';
 import { LogView } from './components/LogView.js';
 import { useFrameSize, useListPosition, useThrottledSubscription } from './hooks.js';
 import { KeyboardProvider } from './keys.js';
 import type { LogTail } from './log-tail.js';
 import { useScreenMachine, type ExitResult } from './screen-machine.js';
 import { AddEvent } from './screens/admin/AddEvent.js';
+import { CheckinScreen } from './screens/admin/CheckinScreen.js';
 import { EventsOverview } from './screens/admin/EventsOverview.js';
 import { ORGANISER_HINTS, type OrganiserScreen } from './screens/admin/organiser-screens.js';
 import { OrganiserMenu } from './screens/admin/OrganiserMenu.js';
@@ -82,6 +84,23 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
       break;
     case 'logs':
       content = <LogView tail={tail} height={body} width={width} onBack={nav.back} />;
+      break;
+    case 'checkin-events':
+      content = (
+        <EventList
+          {...position}
+          events={model.list()}
+          height={body}
+          width={width}
+          showSold
+          emptyText="No events yet: add one from the menu."
+          onBack={nav.back}
+          onPick={(event) => event && nav.go({ name: 'checkin', event })}
+        />
+      );
+      break;
+    case 'checkin':
+      content = <CheckinScreen nav={nav} ops={backend.checkin} event={model.get(screen.event.id) ?? screen.event} address={backend.address} width={width} height={body} />;
       break;
     case 'stopping':
       content = <WaitScreen label={local ? 'Shutting down: finishing in-flight bookings…' : 'Closing…'} />;

@@ -1,4 +1,4 @@
-import type { Event, NewEventInput } from '../client/types.js';
+import type { CheckinReport, Door, DoorSummary, Event, NewDoor, NewEventInput } from '../client/types.js';
 import type { Status } from './components/StatusLine.js';
 import type { EventsModel } from './events-model.js';
 
@@ -27,6 +27,18 @@ export interface AdminBackend {
   /** Starts or connects; throws an Error whose message is one plain sentence. */
   start(hooks: StartHooks): Promise<void>;
   createEvent(input: NewEventInput): Promise<Event>;
+  /** Doors and scans of one event (issue 14). */
+  readonly checkin: CheckinOps;
   /** Quit: shuts the local server down gracefully, or closes the remote subscription. */
   stop(): Promise<void>;
+}
+
+/** The organiser's check-in operations, the same against the local service or a remote server. */
+export interface CheckinOps {
+  listDoors(eventId: string): Promise<DoorSummary[]>;
+  /** The answer carries the door's token: shown once, never stored or logged here. */
+  createDoor(eventId: string, name: string): Promise<NewDoor>;
+  revokeDoor(eventId: string, doorId: string): Promise<Door>;
+  setOfflineCheckIn(eventId: string, allowed: boolean): Promise<Event>;
+  report(eventId: string): Promise<CheckinReport>;
 }

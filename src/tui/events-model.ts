@@ -20,7 +20,7 @@ export class EventsModel {
       this.loaded = true;
     } else {
       for (const e of message.created) this.events.set(e.id, normalise(e));
-      for (const { id, availableTickets, heldTickets } of message.availability) this.setAvailability(id, availableTickets, heldTickets, false);
+      for (const { id, availableTickets, heldTickets, checkedInTickets } of message.availability) this.setAvailability(id, availableTickets, heldTickets, false, checkedInTickets);
     }
     this.changed();
   }
@@ -29,13 +29,15 @@ export class EventsModel {
    * One event's counts; events not known yet are ignored (a snapshot will bring them). `heldTickets`
    * undefined keeps the held count as it was (servers older than holds do not send it).
    */
-  setAvailability(id: string, availableTickets: number, heldTickets?: number, notify = true): void {
+  setAvailability(id: string, availableTickets: number, heldTickets?: number, notify = true, checkedInTickets?: number): void {
     const event = this.events.get(id);
     if (!event) return;
     const held = heldTickets ?? event.heldTickets;
-    if (event.availableTickets === availableTickets && event.heldTickets === held) return;
+    // Absent: unchanged (the door counts move only when someone is admitted).
+    const checkedIn = checkedInTickets ?? event.checkedInTickets;
+    if (event.availableTickets === availableTickets && event.heldTickets === held && event.checkedInTickets === checkedIn) return;
     // Replaced, not mutated: a screen holding the old object sees a consistent event.
-    this.events.set(id, { ...event, availableTickets, heldTickets: held });
+    this.events.set(id, { ...event, availableTickets, heldTickets: held, checkedInTickets: checkedIn });
     if (notify) this.changed();
   }
 

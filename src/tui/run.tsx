@@ -10,6 +10,10 @@ import { AdminApp } from './admin-app.js';
 import { InProcessBackend } from './backends/in-process.js';
 import { RemoteBackend } from './backends/remote.js';
 import { ClientApp } from './client-app.js';
+import { DoorClient } from '../client/door-client.js';
+import { doorKeyOf, fileQueueStore } from '../client/door-queue-file.js';
+import { DoorSession } from '../client/door-session.js';
+import { DoorApp } from './door-app.js';
 import { LogTail } from './log-tail.js';
 
 // Alternate screen (the shell's screen comes back on exit), cursor home, and "alternate scroll":
@@ -135,6 +139,31 @@ export async function runAdminUi(options: AdminUiOptions): Promise<number> {
   const backend = new RemoteBackend(client, logger, source);
   const result = await fullScreen((onExit) => <AdminApp backend={backend} tail={tail} title="boxoffice admin · organiser" onExit={onExit} />);
   await flush(logger);
+  return finish(result);
+}
+
+export const DOOR_TOKEN_ENV = 'BOXOFFICE_DOOR_TOKEN';
+
+export interface DoorUiOptions {
+  url: string;
+  token?: string;
+  /** The event, when the door should not look for it among the server's events. */
+  eventId?: string;
+  /** Where the offline queue is kept between runs. */
+  dataDir: string;
+}
+
+/** `boxoffice door`: the scan screen for a laptop at the door. The token is never printed. */
+export async function runDoorUi(options: DoorUiOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const token = options.token?.trim() || env[DOOR_TOKEN_ENV]?.trim();
+  if (!token) throw new Error(`boxoffice door needs a door token: --token or ${DOOR_TOKEN_ENV} (the organiser creates one per door)`);
+  requireTerminal('boxoffice door');
+  const dataDir = resolve(options.dataDir);
+  ensureWritableDir(dataDir);
+  const api = new DoorClient({ baseUrl: options.url, token });
+  const session = new DoorSession(api, { eventId: options.eventId, store: fileQueueStore(dataDir, doorKeyOf(token)) });
+  const result = await fullScreen((onExit) => <DoorApp session={session} baseUrl={api.baseUrl} onExit={onExit} />);
+  session.stop();
   return finish(result);
 }
 

@@ -53,6 +53,9 @@ describe('boxoffice client in a terminal', () => {
     const stored = await admin.getBooking(bookingId!);
     expect(stored.eventId).toBe(event.id);
     for (const t of stored.tickets) expect(screen).toContain(t.id);
+    // Each ticket with the signed code the door scans (issue 14): two rows of an 80-column screen each.
+    expect(screen).toContain('Tickets (2) with the code the door scans');
+    expect(screen.match(/^ {5}BO1\.[A-Za-z0-9_-]+$/gm)).toHaveLength(2);
     // Nothing pushed off the 80×24 screen: the header on top, the key hints at the bottom.
     expect(screen.split('\n')[0]).toMatch(/^boxoffice · buyer/);
     expect(screen.replace(/\n+$/, '').split('\n').at(-1)).toBe('Enter or Esc back to the events');

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseCode } from '../../src/client/door-session.js';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
 import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -155,7 +156,11 @@ describeBrowser('web box office in a real browser', () => {
       const qr = item.locator('svg.qr');
       expect(await qr.getAttribute('role')).toBe('img');
       expect(await qr.getAttribute('aria-label')).toContain(id);
-      expect(await qr.getAttribute('data-qr')).toBe(`${server.url}/tickets/${id}`);
+      // The QR code carries the ticket's signed code (issue 14), which names this ticket and event.
+      const code = (await qr.getAttribute('data-qr')) ?? '';
+      expect(code).toMatch(/^BO1\.[A-Za-z0-9_-]{128}$/);
+      expect(parseCode(code)).toMatchObject({ ok: true, ticketId: id, eventId: event.id });
+      expect(await item.locator('.ticket-code').textContent()).toBe(code);
       expect((await qr.locator('path').getAttribute('d'))!.length).toBeGreaterThan(500);
       // Every id shown is a real, valid ticket of this event.
       const ticket = (await (await fetch(`${server.url}/tickets/${id}`)).json()) as Record<string, unknown>;
@@ -302,7 +307,8 @@ describeBrowser('web box office in a real browser', () => {
     for (const [column, value] of [['available', '39'], ['held', '4'], ['sold', '7']]) {
       await row.locator(`td.${column}`, { hasText: new RegExp(`^${value}$`) }).waitFor({ timeout: LIVE_MS });
     }
-    expect(await row.locator('td.num').allTextContents()).toEqual(['50', '39', '4', '7']);
+    // The last column: tickets admitted at the door (issue 14).
+    expect(await row.locator('td.num').allTextContents()).toEqual(['50', '39', '4', '7', '0']);
     expect(await row.locator('.bar').getAttribute('aria-label')).toBe('14% sold, 8% held');
     await admin.screenshot({ path: join(SCREENSHOTS, 'web-admin.png'), fullPage: true, animations: 'disabled' });
 

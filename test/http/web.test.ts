@@ -26,6 +26,7 @@ describe('web pages', () => {
   for (const [path, script] of [
     ['/', '/assets/boxoffice.js'],
     ['/admin', '/assets/admin.js'],
+    ['/door', '/assets/door.js'],
   ] as const) {
     it(`GET ${path} is an HTML page under a strict CSP, with every security header`, async () => {
       const res = await get(path);
@@ -67,7 +68,7 @@ describe('web pages', () => {
 
   it('serves scripts and the stylesheet with their content types', async () => {
     const files = readdirSync(WEB_ROOT).filter((f) => !f.endsWith('.html'));
-    expect(files).toEqual(expect.arrayContaining(['boxoffice.js', 'admin.js', 'common.js', 'qr.js', 'style.css']));
+    expect(files).toEqual(expect.arrayContaining(['boxoffice.js', 'admin.js', 'door.js', 'common.js', 'qr.js', 'style.css']));
     for (const file of files) {
       const res = await get(`/assets/${file}`);
       expect(res.status, file).toBe(200);
@@ -94,6 +95,13 @@ describe('web pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(JS);
     expect(res.body).toContain('export default qrcode');
+  });
+
+  it('serves the QR decoder (jsQR) from node_modules for the door camera', async () => {
+    const res = await get('/assets/vendor/jsQR.js');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(JS);
+    expect(res.body).toContain('jsQR');
   });
 
   it('the pages stay light: a few KB each, QR library aside', async () => {

@@ -69,3 +69,40 @@ describe('BookingReceipt', () => {
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledTimes(2));
   });
 });
+
+describe('BookingReceipt with door codes', () => {
+  const codeOf = (i: number) => `BO1.${String(i).padStart(3, '0')}${'x'.repeat(125)}`;
+  const coded = (n: number): Booking => {
+    const b = booking(n);
+    return { ...b, tickets: b.tickets.map((t, i) => ({ ...t, code: codeOf(i + 1) })) };
+  };
+  /** The code as shown: its rows joined again. */
+  const shownCode = (f: string, id: string) => {
+    const lines = f.split('\n');
+    const at = lines.findIndex((l) => l.includes(id));
+    return lines
+      .slice(at + 1)
+      .filter((l, i, all) => /^ {5}\S/.test(l) && all.slice(0, i).every((p) => /^ {5}\S/.test(p)))
+      .map((l) => l.trim())
+      .join('');
+  };
+
+  it('shows each ticket with the whole code the door scans, within 80 columns', async () => {
+    const r = renderUi(<BookingReceipt booking={coded(2)} eventName="Rock Night" height={BODY} width={80} onDone={() => {}} />);
+    const f = await frame(r, 'with the code the door scans');
+    expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    for (const [i, t] of coded(2).tickets.entries()) expect(shownCode(f, t.id)).toBe(codeOf(i + 1));
+    expect(f).not.toContain('scroll');
+  });
+
+  it('scrolls with ↓ when the codes do not fit', async () => {
+    const r = renderUi(<BookingReceipt booking={coded(10)} eventName="Big Show" height={BODY} width={80} onDone={() => {}} />);
+    const f = await frame(r, 'scroll');
+    expect(f.split('\n').length).toBeLessThanOrEqual(BODY);
+    const last = coded(10).tickets[9]!;
+    expect(f).not.toContain(last.id);
+    press(r, KEYS.pageDown, KEYS.pageDown, KEYS.pageDown);
+    const end = await frame(r, last.id);
+    expect(shownCode(end, last.id)).toBe(codeOf(10));
+  });
+});

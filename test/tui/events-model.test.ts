@@ -18,6 +18,20 @@ describe('EventsModel', () => {
     expect(model.get(e.id)).toMatchObject({ availableTickets: 6, heldTickets: 0 });
   });
 
+  it('follows checkedInTickets from a change (issue 14), and keeps it when a change does not say', () => {
+    const model = new EventsModel();
+    const e = makeEvent({ totalTickets: 10, availableTickets: 8 });
+    model.apply({ type: 'snapshot', events: [e] });
+    const listener = vi.fn();
+    model.subscribe(listener);
+    // Only a door admitted someone: sales unchanged, the count moves and the screen hears of it.
+    model.apply({ type: 'changes', created: [], availability: [{ id: e.id, availableTickets: 8, heldTickets: 0, checkedInTickets: 1 }] });
+    expect(model.get(e.id)).toMatchObject({ availableTickets: 8, checkedInTickets: 1 });
+    model.apply({ type: 'changes', created: [], availability: [{ id: e.id, availableTickets: 7, heldTickets: 0 }] });
+    expect(model.get(e.id)).toMatchObject({ availableTickets: 7, checkedInTickets: 1 });
+    expect(listener).toHaveBeenCalledTimes(2);
+  });
+
   it('replaces the event on a change (a screen holding the old one sees it unchanged) and tells listeners', () => {
     const model = new EventsModel();
     const e = makeEvent();

@@ -38,14 +38,18 @@ const HIDDEN = { hide: true } as FastifySchema;
 // nested node_modules both work.
 const QR_DIR = dirname(createRequire(import.meta.url).resolve('qrcode-generator'));
 const QR_FILE = 'qrcode.mjs';
+// jsQR (Apache-2.0) decodes QR codes from camera frames on the door page; its browser build, served
+// from the package like qrcode-generator's.
+const JSQR_DIR = dirname(createRequire(import.meta.url).resolve('jsqr'));
+const JSQR_FILE = 'jsQR.js';
 
-/** `GET /` (the box office), `GET /admin`, and their files under /assets/. */
+/** `GET /` (the box office), `GET /admin`, `GET /door`, and their files under /assets/. */
 export function webRoutes(app: FastifyInstance): void {
   void app.register(fastifyStatic, {
     root: WEB_ROOT,
     prefix: ASSETS_PREFIX,
     // One route per file, found at start: an unknown path never reaches the file system and gets
-    // the API's own 404. The pages are served only at / and /admin, where they carry the CSP.
+    // the API's own 404. The pages are served only at /, /admin and /door, where they carry the CSP.
     wildcard: false,
     globIgnore: ['**/*.html'],
     index: false,
@@ -62,6 +66,8 @@ export function webRoutes(app: FastifyInstance): void {
     reply.header('content-security-policy', PAGE_CSP).sendFile(file, WEB_ROOT);
   app.get('/', { schema: HIDDEN }, page('index.html'));
   app.get('/admin', { schema: HIDDEN }, page('admin.html'));
+  app.get('/door', { schema: HIDDEN }, page('door.html'));
 
   app.get(`${ASSETS_PREFIX}vendor/${QR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(QR_FILE, QR_DIR));
+  app.get(`${ASSETS_PREFIX}vendor/${JSQR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(JSQR_FILE, JSQR_DIR));
 }

@@ -1,6 +1,6 @@
 import type { Event, NewEventInput } from '../../client/types.js';
 import type { Change, TicketService } from '../../core/ticket-service.js';
-import type { AdminBackend, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { MAX_LIVE_RENDERS_PER_SECOND } from '../hooks.js';
 
@@ -55,6 +55,19 @@ export class InProcessBackend implements AdminBackend {
     const event = await this.server.service.createEvent(input);
     this.model.add(event);
     return event;
+  }
+
+  readonly checkin: CheckinOps = {
+    listDoors: (eventId) => this.service().checkins.listDoors(eventId),
+    createDoor: (eventId, name) => this.service().checkins.createDoor(eventId, { name }),
+    revokeDoor: (eventId, doorId) => this.service().checkins.revokeDoor(eventId, doorId),
+    setOfflineCheckIn: (eventId, allowed) => this.service().checkins.setOfflineCheckIn(eventId, { offlineCheckIn: allowed }),
+    report: (eventId) => this.service().checkins.report(eventId),
+  };
+
+  private service(): TicketService {
+    if (!this.server) throw new Error('The server is not running.');
+    return this.server.service;
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import type { BoxofficeClient } from '../../client/boxoffice-client.js';
 import type { EventSubscription } from '../../client/event-stream.js';
 import type { Event, NewEventInput, StreamStatus } from '../../client/types.js';
 import type { Logger } from '../../core/logger.js';
-import type { AdminBackend, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { plural } from '../format.js';
 
@@ -68,6 +68,23 @@ export class RemoteBackend implements AdminBackend {
       throw err;
     }
   }
+
+  readonly checkin: CheckinOps = {
+    listDoors: (eventId) => this.client.listDoors(eventId),
+    createDoor: async (eventId, name) => {
+      const door = await this.client.createDoor(eventId, name);
+      // The token stays out of the log: whoever reads it could scan as this door.
+      this.logger.info({ eventId, doorId: door.id, doorName: door.name }, 'door created');
+      return door;
+    },
+    revokeDoor: async (eventId, doorId) => {
+      const door = await this.client.revokeDoor(eventId, doorId);
+      this.logger.info({ eventId, doorId }, 'door revoked');
+      return door;
+    },
+    setOfflineCheckIn: (eventId, allowed) => this.client.setOfflineCheckIn(eventId, allowed),
+    report: (eventId) => this.client.checkins(eventId),
+  };
 
   async stop(): Promise<void> {
     this.subscription?.close();

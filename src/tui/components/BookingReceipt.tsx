@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
+import { useState } from 'react';
 import type { Booking } from '../../client/types.js';
-import { formatCount, plural, truncate } from '../format.js';
+import { formatCount, plural, truncate, wrap } from '../format.js';
 import { useKeys } from '../keys.js';
 
 export interface BookingReceiptProps {
@@ -24,14 +25,25 @@ const ID_GAP = 3;
  * Stays until Enter or Esc, so nothing scrolls away before it is written down.
  */
 export function BookingReceipt({ booking, eventName, height, width, onDone }: BookingReceiptProps) {
+  const [top, setTop] = useState(0);
+  const withCodes = booking.tickets.length > 0 && booking.tickets.every((t) => typeof t.code === 'string');
+  // With codes, each ticket is its id and its door code (wrapped), scrolled with ↑↓ when they do not fit.
+  const codeLines = withCodes ? ticketCodeLines(booking, width) : [];
+  const rows = Math.max(1, height - HEAD_ROWS);
+  const scrolls = codeLines.length > rows;
+  const page = scrolls ? rows - 1 : rows;
+  const maxTop = Math.max(0, codeLines.length - page);
   useKeys((_input, key) => {
     if (key.return || key.escape) onDone();
+    else if (key.downArrow) setTop((t) => Math.min(maxTop, t + 1));
+    else if (key.upArrow) setTop((t) => Math.max(0, t - 1));
+    else if (key.pageDown) setTop((t) => Math.min(maxTop, t + page));
+    else if (key.pageUp) setTop((t) => Math.max(0, t - page));
   });
 
   const ids = booking.tickets.map((t) => t.id);
   const idWidth = Math.max(1, ...ids.map((id) => id.length));
   const columns = Math.max(1, Math.floor((width - 2 + ID_GAP) / (idWidth + ID_GAP)));
-  const rows = Math.max(1, height - HEAD_ROWS);
   const fits = rows * columns;
   // When they do not all fit, the last row says where the rest are.
   const shown = ids.length <= fits ? ids : ids.slice(0, (rows - 1) * columns);
@@ -61,11 +73,28 @@ export function BookingReceipt({ booking, eventName, height, width, onDone }: Bo
       </Text>
       {booking.secret ? <Text color="yellow">{truncate(`${indent}Keep the secret: it is needed to cancel, and it is not shown again.`, width)}</Text> : <Text> </Text>}
       <Text> </Text>
-      <Text color="gray">{`Tickets (${formatCount(ids.length)})`}</Text>
-      {lines.map((line, i) => (
-        <Text key={i}>{`  ${line}`}</Text>
-      ))}
-      {shown.length < ids.length && <Text color="gray">{`  … and ${formatCount(ids.length - shown.length)} more: every ticket id is in Logs`}</Text>}
+      <Text color="gray">{withCodes ? `Tickets (${formatCount(ids.length)}) with the code the door scans` : `Tickets (${formatCount(ids.length)})`}</Text>
+      {withCodes
+        ? codeLines.slice(top, top + page).map((line, i) => (
+            <Text key={i} color={line.code ? 'cyan' : undefined}>
+              {line.text}
+            </Text>
+          ))
+        : lines.map((line, i) => <Text key={i}>{`  ${line}`}</Text>)}
+      {withCodes && scrolls && (
+        <Text color="gray">{truncate(`  ↑↓ PgUp PgDn scroll · lines ${top + 1}–${Math.min(codeLines.length, top + page)} of ${codeLines.length}`, width)}</Text>
+      )}
+      {!withCodes && shown.length < ids.length && <Text color="gray">{`  … and ${formatCount(ids.length - shown.length)} more: every ticket id is in Logs`}</Text>}
     </Box>
   );
+}
+
+/** Each ticket's id, then its door code wrapped under it (a 132-character code takes two rows of 80). */
+function ticketCodeLines(booking: Booking, width: number): Array<{ text: string; code: boolean }> {
+  const lines: Array<{ text: string; code: boolean }> = [];
+  for (const [i, t] of booking.tickets.entries()) {
+    lines.push({ text: truncate(`  ${i + 1}. ${t.id}`, width), code: false });
+    for (const part of wrap(t.code!, Math.max(10, width - 5))) lines.push({ text: `     ${part}`, code: true });
+  }
+  return lines;
 }

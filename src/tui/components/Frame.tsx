@@ -30,12 +30,14 @@ export interface FrameProps {
   status: Status | undefined;
   /** Key hints, bottom line. */
   hints: string;
+  /** Replaces the connection indicator (the door's online / offline states). */
+  indicator?: { color: string; text: string };
   children: ReactNode;
 }
 
 /** Header (title, address, connection), the screen, then the status line and key hints. */
-export function Frame({ title, address, connection, width, height, status, hints, children }: FrameProps) {
-  const state = CONNECTION[connection];
+export function Frame({ title, address, connection, width, height, status, hints, indicator, children }: FrameProps) {
+  const state = indicator ?? CONNECTION[connection];
   const right = `${address}  ${state.text}`;
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -20,7 +20,7 @@ export function EventsOverview({ nav, events, position, height, width }: EventsO
     const sold = event.totalTickets - event.availableTickets - held;
     nav.setStatus({
       kind: 'info',
-      text: `${event.name}: ${formatCount(sold)} sold, ${held > 0 ? `${formatCount(held)} held, ` : ''}${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left, up to ${event.maxTicketsPerBooking} per booking`,
+      text: `${event.name}: ${formatCount(sold)} sold, ${held > 0 ? `${formatCount(held)} held, ` : ''}${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left, up to ${event.maxTicketsPerBooking} per booking, ${formatCount(event.checkedInTickets ?? 0)} checked in`,
     });
   };
   return (

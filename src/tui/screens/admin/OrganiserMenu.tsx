@@ -20,6 +20,7 @@ export function OrganiserMenu({ nav, index, onIndexChange, eventCount, local }: 
         { label: 'Events', description: `${plural(eventCount, 'event')}, live` },
         { label: 'Add Event' },
         { label: 'Logs', description: local ? "the server's log" : "this admin session's log" },
+        { label: 'Check-in', description: 'doors, scans, conflicts, attendee list' },
         { label: 'Quit', description: local ? 'stop the server gracefully' : undefined },
       ]}
       onQuit={() => nav.quit()}
@@ -29,6 +30,7 @@ export function OrganiserMenu({ nav, index, onIndexChange, eventCount, local }: 
         if (i === 0) nav.go({ name: 'events' });
         else if (i === 1) nav.go({ name: 'add', busy: false });
         else if (i === 2) nav.go({ name: 'logs' });
+        else if (i === 3) nav.go({ name: 'checkin-events' });
         else nav.quit();
       }}
     />
