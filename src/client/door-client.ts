@@ -55,6 +55,8 @@ export interface SyncResult {
 export interface DoorApi {
   readonly baseUrl: string;
   listEvents(): Promise<Event[]>;
+  /** Which door the token is and its event (`GET /doors/self`); absent on fakes and older servers. */
+  doorSelf?(): Promise<{ door: { id: string; name: string }; eventId: string; eventName: string }>;
   doorList(eventId: string): Promise<DoorList>;
   /** Throws an ApiError for every refusal (409 carries `details.firstCheckIn`). */
   scan(eventId: string, code: string, nonce: string): Promise<AdmittedScan>;
@@ -102,6 +104,10 @@ export class DoorClient implements DoorApi {
 
   listEvents(): Promise<Event[]> {
     return this.request('GET', '/events', undefined, false);
+  }
+
+  doorSelf(): Promise<{ door: { id: string; name: string }; eventId: string; eventName: string }> {
+    return this.request('GET', '/doors/self');
   }
 
   doorList(eventId: string): Promise<DoorList> {

@@ -317,6 +317,17 @@ export class DoorSession {
   }
 
   private async discoverEvent(): Promise<string> {
+    if (this.api.doorSelf) {
+      try {
+        const self = await this.api.doorSelf();
+        this.doorName = self.door.name;
+        this.applyList(await this.api.doorList(self.eventId));
+        return self.eventId;
+      } catch (err) {
+        // A server from before `GET /doors/self` answers 404 (or 405): ask each event's door list instead.
+        if (!(err instanceof ApiError && (err.status === 404 || err.status === 405))) throw err;
+      }
+    }
     const events = await this.api.listEvents();
     for (const event of events) {
       try {

@@ -39,6 +39,8 @@ export interface SyncResult {
 }
 
 export interface DoorListing {
+  /** The door the list was made for (its screens show the name from the start). */
+  door: { id: string; name: string };
   eventId: string;
   eventName: string;
   publicKey: string;
@@ -186,6 +188,7 @@ export class CheckinService {
     const [lists, scans] = await Promise.all([this.deps.withStorage(this.deps.store.doorList(id)), this.deps.withStorage(this.deps.store.scans(id, 0))]);
     const conflicts = groupConflicts(scans.conflicts).filter((g) => g.scans.some((s) => s.door.id === door.id));
     return {
+      door: { id: door.id, name: door.name },
       eventId: id,
       eventName: event.name,
       publicKey: this.deps.codes.publicKey(id),
@@ -195,6 +198,13 @@ export class CheckinService {
       checkedIn: lists.checkedIn,
       conflicts,
     };
+  }
+
+  /** Which door a token is and its event: a door screen started with only its token finds its event. */
+  async doorSelf(door: Door): Promise<{ door: { id: string; name: string }; eventId: string; eventName: string }> {
+    const event = await this.deps.withStorage(this.deps.store.getEvent(door.eventId));
+    if (!event) throw Errors.eventNotFound(door.eventId);
+    return { door: { id: door.id, name: door.name }, eventId: event.id, eventName: event.name };
   }
 
   /** The organiser's view: the count, the last 50 scans and every conflict. */

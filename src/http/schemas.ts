@@ -142,8 +142,9 @@ const conflictGroup = {
 
 export const doorListSchema = {
   type: 'object',
-  required: ['eventId', 'eventName', 'publicKey', 'publicKeys', 'offlineAllowed', 'generatedAt', 'cancelled', 'checkedIn', 'conflicts'],
+  required: ['door', 'eventId', 'eventName', 'publicKey', 'publicKeys', 'offlineAllowed', 'generatedAt', 'cancelled', 'checkedIn', 'conflicts'],
   properties: {
+    door: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } }, description: 'The door this list was made for.' },
     eventId: { type: 'string', format: 'uuid' },
     eventName: { type: 'string' },
     publicKey: { type: 'string', description: "The event's Ed25519 public key (32 bytes, base64url): a door verifies ticket codes with it." },
@@ -153,6 +154,17 @@ export const doorListSchema = {
     cancelled: { type: 'array', items: { type: 'string' } },
     checkedIn: { type: 'array', items: { type: 'string' } },
     conflicts: { type: 'array', items: conflictGroup, description: 'Tickets this door scanned that another door admitted too (offline).' },
+  },
+} as const;
+
+/** `GET /door`: which door a token is, and for which event. */
+export const doorSelfSchema = {
+  type: 'object',
+  required: ['door', 'eventId', 'eventName'],
+  properties: {
+    door: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } } },
+    eventId: { type: 'string', format: 'uuid' },
+    eventName: { type: 'string' },
   },
 } as const;
 

@@ -297,6 +297,7 @@ describe('check-in over HTTP', () => {
     await scan(event.id, door, booking.tickets[1]!.code!);
     const list = await call('GET', `/events/${event.id}/door-list`, { token: door.token });
     expect(list.body).toEqual({
+      door: { id: door.id, name: 'Main door' },
       eventId: event.id,
       eventName: 'Night show',
       publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
@@ -312,6 +313,18 @@ describe('check-in over HTTP', () => {
       const bytes = Buffer.from(t.code!.slice(4), 'base64url');
       expect(verify(null, bytes.subarray(0, 32), key, bytes.subarray(32))).toBe(true);
     }
+  });
+
+  it('GET /doors/self tells a door token which door it is and for which event; nothing else opens it', async () => {
+    const event = await createEvent();
+    const door = await createDoor(event.id, 'Side door');
+    const self = await call('GET', '/doors/self', { token: door.token });
+    expect(self.status, self.text).toBe(200);
+    expect(self.body).toEqual({ door: { id: door.id, name: 'Side door' }, eventId: event.id, eventName: 'Night show' });
+    expect((await call('GET', '/doors/self')).status).toBe(401);
+    expect((await call('GET', '/doors/self', { token: admin })).status).toBe(401);
+    await call('DELETE', `/events/${event.id}/doors/${door.id}`, { token: admin });
+    expect((await call('GET', '/doors/self', { token: door.token })).body).toMatchObject({ error: 'door_revoked' });
   });
 
   it('POST /events accepts offlineCheckIn; the event JSON shows it and the checked-in count', async () => {

@@ -28,6 +28,7 @@ const API_ROUTES = [
   ['get', '/events/{id}/checkins'],
   ['post', '/events/{id}/checkins/sync'],
   ['get', '/events/{id}/door-list'],
+  ['get', '/doors/self'],
   ['get', '/events/{id}/attendees.csv'],
 ] as const;
 

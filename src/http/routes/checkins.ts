@@ -7,6 +7,7 @@ import {
   checkinReportSchema,
   doorBody,
   doorListSchema,
+  doorSelfSchema,
   doorParams,
   errorResponses,
   idParams,
@@ -107,6 +108,12 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
       },
     },
     async (request) => checkins.sync(doorOf(request), request.params.id, request.body),
+  );
+
+  app.get(
+    '/doors/self',
+    { onRequest: deps.doors.anyDoor, schema: { operationId: 'doorSelf', summary: 'Which door this token is, and for which event (door token)', tags, security: ADMIN_SECURITY, response: { 200: doorSelfSchema, ...errorResponses(401) } } },
+    async (request) => checkins.doorSelf(doorOf(request)),
   );
 
   app.get<{ Params: { id: string } }>(
