@@ -7,6 +7,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MA
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { runPrimary } from './server/cluster.js';
+import { startedByNpmScript, watchParent } from './server/parent-watch.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
 import { VERSION } from './server/version.js';
@@ -122,6 +123,13 @@ program
   .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
   .action(async (opts: ServeFlags) => {
     const db = opts.db ?? (isPostgresUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined);
+    // Under `npm start`, npm gone (even by SIGKILL) means stop, as a SIGTERM would (workers follow their primary).
+    if (cluster.isPrimary && startedByNpmScript()) {
+      watchParent(() => {
+        process.stderr.write('boxoffice: the npm process that started this server is gone; stopping\n');
+        process.kill(process.pid, 'SIGTERM');
+      });
+    }
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
     if (opts.workers > 1 && cluster.isPrimary) {
       await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles });
