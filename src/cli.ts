@@ -7,6 +7,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MA
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { optionsFromEnvironment, serveOption } from './cli-env.js';
+import { runBackup } from './server/backup.js';
 import { runPrimary } from './server/cluster.js';
 import { startedByNpmScript, watchParent } from './server/parent-watch.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } from './server/logger.js';
@@ -187,6 +188,17 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  });
+
+program
+  .command('backup')
+  .description('copy the SQLite database to <file> while the server runs (SQLite backup API; PostgreSQL: use pg_dump)')
+  .argument('<file>', 'where the copy goes (created with mode 0600)')
+  .addOption(serveOption('--data-dir <dir>', "the server's data dir (the database is <data-dir>/boxoffice.db)", './data'))
+  .addOption(serveOption('--db <file|postgres://…>', "the server's --db, when it is not <data-dir>/boxoffice.db"))
+  .option('--force', 'replace <file> if it exists', false)
+  .action(async (file: string, opts: { dataDir: string; db?: string; force: boolean }) => {
+    process.stdout.write(`${await runBackup({ file, ...opts })}\n`);
   });
 
 function serverUrl(opts: { url?: string; host: string; port: number }): string {
