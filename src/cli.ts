@@ -6,7 +6,10 @@ import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UPLOADS_PER_CLIENT } from './http/app.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
+import { optionsFromEnvironment, serveOption } from './cli-env.js';
+import { runBackup } from './server/backup.js';
 import { runPrimary } from './server/cluster.js';
+import { startedByNpmScript, watchParent } from './server/parent-watch.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
 import { VERSION } from './server/version.js';
@@ -61,6 +64,8 @@ interface ServeFlags {
 }
 
 function trustProxy(raw: string): TrustProxy {
+  // The flag alone means the proxy on this machine; BOXOFFICE_TRUST_PROXY=true says the same.
+  if (raw === 'true') return true;
   try {
     return parseTrustProxy(raw);
   } catch (err) {
@@ -90,38 +95,45 @@ const program = new Command()
     outputError: (text, write) => write(`boxoffice: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),
   });
 
-program
+const serve = program
   .command('serve')
   .description('run the HTTP API (headless: logs go to <data-dir>/logs/server.log and stderr)')
-  .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--port <n>', 'port to listen on (0 picks a free one)', integer('port', 0, 65535), 8080)
-  .option('--data-dir <dir>', 'where the database, admin token and logs live', './data')
-  .option('--db <file|:memory:|postgres://…>', 'SQLite file (default <data-dir>/boxoffice.db), :memory: for a throwaway store, or a PostgreSQL URL (default $DATABASE_URL when it is one)')
-  .option('--db-pool <n>', 'PostgreSQL connections per process', integer('db-pool', 1, 1000), 10)
-  .option('--pg-schema <name>', 'PostgreSQL schema for the tables', 'public')
-  .option('--workers <n>', 'worker processes sharing the port and the database (uses every core)', integer('workers', 1, 64), 1)
-  .option('--max-inflight <n>', 'requests in service at once (per process) before answering 429', integer('max-inflight', 1, 1_000_000), DEFAULT_MAX_IN_FLIGHT)
-  .option('--max-inflight-per-client <n>', 'requests in service at once from one client address (default: an eighth of --max-inflight, at least 8)', integer('max-inflight-per-client', 1, 1_000_000))
-  .option('--max-connections <n>', 'open sockets at once (per process); a socket beyond it is answered 429 and closed', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
-  .option('--max-connections-per-client <n>', 'open sockets from one address (0: no limit; a trusted proxy is exempt); a socket beyond it is answered 429 and closed', integer('max-connections-per-client', 0, 1_000_000), DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
-  .option('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT)
-  .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false)
-  .option('--buyer-rate <n>', 'write requests (book, hold, confirm, release, cancel) a second from one client address before 429; the admin token is exempt (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE)
-  .option('--max-streams <n>', 'live event streams (GET /events/stream) at once, per process; beyond it 429 too_many_streams', integer('max-streams', 1, 1_000_000), DEFAULT_MAX_STREAMS)
-  .option('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT)
-  .option('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000)
-  .option('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin)
-  .option('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000)
-  .option('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH)
-  .option('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false)
-  .option('--bench-routes', 'also serve POST /noop, the benchmark\'s ceiling (never in production)', false)
-  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  .addOption(serveOption('--host <address>', 'address to listen on', '127.0.0.1'))
+  .addOption(serveOption('--port <n>', 'port to listen on (0 picks a free one)', integer('port', 0, 65535), 8080))
+  .addOption(serveOption('--data-dir <dir>', 'where the database, admin token and logs live', './data'))
+  .addOption(serveOption('--db <file|:memory:|postgres://…>', 'SQLite file (default <data-dir>/boxoffice.db), :memory: for a throwaway store, or a PostgreSQL URL (default $DATABASE_URL when it is one)'))
+  .addOption(serveOption('--db-pool <n>', 'PostgreSQL connections per process', integer('db-pool', 1, 1000), 10))
+  .addOption(serveOption('--pg-schema <name>', 'PostgreSQL schema for the tables', 'public'))
+  .addOption(serveOption('--workers <n>', 'worker processes sharing the port and the database (uses every core)', integer('workers', 1, 64), 1))
+  .addOption(serveOption('--max-inflight <n>', 'requests in service at once (per process) before answering 429', integer('max-inflight', 1, 1_000_000), DEFAULT_MAX_IN_FLIGHT))
+  .addOption(serveOption('--max-inflight-per-client <n>', 'requests in service at once from one client address (default: an eighth of --max-inflight, at least 8)', integer('max-inflight-per-client', 1, 1_000_000)))
+  .addOption(serveOption('--max-connections <n>', 'open sockets at once (per process); a socket beyond it is answered 429 and closed', integer('max-connections', 1, 1_000_000), DEFAULT_MAX_CONNECTIONS))
+  .addOption(serveOption('--max-connections-per-client <n>', 'open sockets from one address (0: no limit; a trusted proxy is exempt); a socket beyond it is answered 429 and closed', integer('max-connections-per-client', 0, 1_000_000), DEFAULT_MAX_CONNECTIONS_PER_CLIENT))
+  .addOption(serveOption('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT))
+  .addOption(serveOption('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false))
+  .addOption(serveOption('--buyer-rate <n>', 'write requests (book, hold, confirm, release, cancel) a second from one client address before 429; the admin token is exempt (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE))
+  .addOption(serveOption('--max-streams <n>', 'live event streams (GET /events/stream) at once, per process; beyond it 429 too_many_streams', integer('max-streams', 1, 1_000_000), DEFAULT_MAX_STREAMS))
+  .addOption(serveOption('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT))
+  .addOption(serveOption('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000))
+  .addOption(serveOption('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin))
+  .addOption(serveOption('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000))
+  .addOption(serveOption('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH))
+  .addOption(serveOption('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false))
+  .addOption(serveOption('--bench-routes', 'also serve POST /noop, the benchmark\'s ceiling (never in production)', false))
+  .addOption(serveOption('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   // No parsed default here: commander would print it in bytes. The logger's default applies.
-  .option('--log-max-size <size>', `rotate <data-dir>/logs/server.log when it reaches this size, k, m or g (default: ${DEFAULT_LOG_MAX_SIZE / 1024 / 1024}m)`, byteSize('log-max-size', 16 * 1024))
-  .option('--log-files <n>', 'log files kept in all, the live one included (server.log, server.log.1, …)', integer('log-files', 1, 1000), DEFAULT_LOG_FILES)
-  .option('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false)
-  .action(async (opts: ServeFlags) => {
+  .addOption(serveOption('--log-max-size <size>', `rotate <data-dir>/logs/server.log when it reaches this size, k, m or g (default: ${DEFAULT_LOG_MAX_SIZE / 1024 / 1024}m)`, byteSize('log-max-size', 16 * 1024)))
+  .addOption(serveOption('--log-files <n>', 'log files kept in all, the live one included (server.log, server.log.1, …)', integer('log-files', 1, 1000), DEFAULT_LOG_FILES))
+  .addOption(serveOption('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false));
+optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
     const db = opts.db ?? (isPostgresUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined);
+    // Under `npm start`, npm gone (even by SIGKILL) means stop, as a SIGTERM would (workers follow their primary).
+    if (cluster.isPrimary && startedByNpmScript()) {
+      watchParent(() => {
+        process.stderr.write('boxoffice: the npm process that started this server is gone; stopping\n');
+        process.kill(process.pid, 'SIGTERM');
+      });
+    }
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
     if (opts.workers > 1 && cluster.isPrimary) {
       await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles });
@@ -176,6 +188,17 @@ program
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  });
+
+program
+  .command('backup')
+  .description('copy the SQLite database to <file> while the server runs (SQLite backup API; PostgreSQL: use pg_dump)')
+  .argument('<file>', 'where the copy goes (created with mode 0600)')
+  .addOption(serveOption('--data-dir <dir>', "the server's data dir (the database is <data-dir>/boxoffice.db)", './data'))
+  .addOption(serveOption('--db <file|postgres://…>', "the server's --db, when it is not <data-dir>/boxoffice.db"))
+  .option('--force', 'replace <file> if it exists', false)
+  .action(async (file: string, opts: { dataDir: string; db?: string; force: boolean }) => {
+    process.stdout.write(`${await runBackup({ file, ...opts })}\n`);
   });
 
 function serverUrl(opts: { url?: string; host: string; port: number }): string {

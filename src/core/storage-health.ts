@@ -13,7 +13,8 @@ export const FAILURES_TO_FAIL = 3;
 export const FAILING_FOR_MS = 10_000;
 
 export interface StorageStatus {
-  status: 'ok' | 'failing';
+  /** failing: storage calls keep failing; unreachable: the readiness ping got no answer. */
+  status: 'ok' | 'failing' | 'unreachable';
   /** Why, for an operator: the latest error, or the store's own fault. */
   reason?: string;
 }

@@ -71,6 +71,12 @@ export interface Store {
    */
   fault?(): string | undefined;
 
+  /**
+   * Optional: a cheap read that reaches the database (PostgreSQL: a round trip on the pool), for
+   * /readyz. Rejects when the database cannot answer. Stores without a database leave it out.
+   */
+  ping?(): Promise<void>;
+
   close(): Promise<void>;
 }
 

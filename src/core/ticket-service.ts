@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
 import { presentHold, publicBooking } from './presenting.js';
 import { StorageHealth, type StorageStatus } from './storage-health.js';
+import { StorageProbe } from './storage-probe.js';
 import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
@@ -87,6 +88,7 @@ export class TicketService {
   /** Doors, scans and the organiser's check-in views (issue 14). */
   readonly checkins: CheckinService;
   private readonly health = new StorageHealth();
+  private readonly probe: StorageProbe | undefined;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -95,6 +97,7 @@ export class TicketService {
     const clock = store.clock;
     this.identity = options.identity ?? (clock ? { ...systemIdentity, now: () => clock.now() } : systemIdentity);
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
+    this.probe = store.ping ? new StorageProbe(() => store.ping!()) : undefined;
     this.observers.push(logObserver(this.logger));
     this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
     this.committer = new GroupCommitter<Command, Outcome>(
@@ -249,6 +252,13 @@ export class TicketService {
   /** Whether storage works, for /readyz: failing while writes or reads keep failing, or the store reports a fault. */
   storageStatus(): StorageStatus {
     return this.health.status(this.store.fault?.());
+  }
+
+  /** Readiness: storageStatus, and when that is fine, whether the database answers a cheap read now (cached ≤ 1 s). */
+  async storageReadiness(): Promise<StorageStatus> {
+    const known = this.storageStatus();
+    if (known.status !== 'ok' || !this.probe) return known;
+    return this.probe.check();
   }
 
   expireHolds(): Promise<ExpiryResult> {

@@ -179,7 +179,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     holdRoutes(routes, { service });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
-    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), storage: () => service.storageStatus(), benchRoutes: config.benchRoutes ?? false });
+    opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), storage: () => service.storageReadiness(), benchRoutes: config.benchRoutes ?? false });
     streamRoutes(routes, { service, state, snapshot, metrics, limits: streamLimits });
     webRoutes(routes);
   });

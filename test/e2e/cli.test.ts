@@ -2,10 +2,10 @@
  * The built binary as a user runs it: flag errors, port conflicts, graceful shutdown under load,
  * the generated admin token, the log file, and the throwaway in-memory store.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { killAllProcesses, runCli, startServerProcess, probe } from '../helpers/server-process.js';
+import { freePort, killAllProcesses, runCli, spawnCli, startServerProcess, probe } from '../helpers/server-process.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/tmp.js';
 import { adminHeaders, call, checkAfterRestart, createEvent, runBookingLoad, summarize, type EventJson } from './booking-load.js';
@@ -345,5 +345,44 @@ describe('stream flags reach the server', () => {
   it('a bad --stream-idle-timeout is one clear line', async () => {
     const result = await runCli(['serve', '--data-dir', freshDir(), '--stream-idle-timeout', '0']);
     expectOneLineFailure(result, /stream-idle-timeout must be a whole number from 1 to 86400/);
+  });
+});
+
+describe('environment variables for every serve flag (BOXOFFICE_…; the flag wins)', () => {
+  it('serve --help names a BOXOFFICE_ variable for every flag', async () => {
+    const help = await runCli(['serve', '--help']);
+    expect(help.code).toBe(0);
+    const flags = [...help.stdout.matchAll(/^ {2}(--[a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((flag) => flag !== '--help');
+    expect(flags.length).toBeGreaterThan(20);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    for (const flag of flags) expect(text, flag).toContain(`env: BOXOFFICE_${flag.slice(2).replace(/-/g, '_').toUpperCase()})`);
+  });
+
+  it('BOXOFFICE_PORT, BOXOFFICE_DATA_DIR and BOXOFFICE_BENCH_ROUTES configure a server started with no flags', async () => {
+    const port = await freePort();
+    const dataDir = join(freshDir(), 'from-env');
+    const child = spawnCli(['serve', '--headless'], { env: { BOXOFFICE_PORT: String(port), BOXOFFICE_DATA_DIR: dataDir, BOXOFFICE_BENCH_ROUTES: 'true', BOXOFFICE_BUYER_RATE: '0' } });
+    await expect.poll(() => probe(`http://127.0.0.1:${port}/healthz`), { timeout: 15_000, interval: 50 }).toBe(200);
+    expect(existsSync(join(dataDir, 'boxoffice.db')), child.stderr()).toBe(true);
+    expect((await call(`http://127.0.0.1:${port}`, 'POST', '/noop', { headers: { 'content-type': 'application/json' }, body: { tickets: 1 } })).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await child.waitForExit()).toEqual({ code: 0, signal: null });
+  });
+
+  it('the flag wins over the variable (a bad variable is not even read), and 0 turns an on/off variable off', async () => {
+    const server = await startServerProcess({ dataDir: freshDir(), benchRoutes: false, env: { BOXOFFICE_PORT: 'not-a-port', BOXOFFICE_DATA_DIR: '/proc/nowhere', BOXOFFICE_BENCH_ROUTES: '0' } });
+    expect((await call(server.url, 'POST', '/noop', { headers: { 'content-type': 'application/json' }, body: { tickets: 1 } })).status).toBe(404);
+    expect(existsSync(join(server.dataDir, 'boxoffice.db'))).toBe(true);
+  });
+
+  it('a bad value in a variable is one clear line naming the variable', async () => {
+    const dir = freshDir();
+    // No --headless flag here: the flag would win and BOXOFFICE_HEADLESS would not be read.
+    const bad = (env: Record<string, string>) => runCli(['serve', '--data-dir', dir], { env });
+    expectOneLineFailure(await bad({ BOXOFFICE_PORT: 'abc' }), /BOXOFFICE_PORT.*whole number/);
+    expectOneLineFailure(await bad({ BOXOFFICE_MAX_INFLIGHT: '0' }), /BOXOFFICE_MAX_INFLIGHT.*max-inflight must be a whole number/);
+    expectOneLineFailure(await bad({ BOXOFFICE_LOG_LEVEL: 'loud' }), /'loud' from env 'BOXOFFICE_LOG_LEVEL'.*choices/);
+    expectOneLineFailure(await bad({ BOXOFFICE_HEADLESS: 'maybe' }), /'maybe' from env 'BOXOFFICE_HEADLESS'/);
+    expectOneLineFailure(await bad({ BOXOFFICE_CORS_ORIGIN: 'https://x.example/path' }), /BOXOFFICE_CORS_ORIGIN.*cors-origin must be an origin/);
   });
 });

@@ -21,7 +21,7 @@ export interface OpsDeps {
   /** This node's clock against the shared one, when the storage has one. */
   clock: () => ClockStatus | undefined;
   /** Whether storage works (failing: writes or reads keep failing, or the journal is gone). */
-  storage: () => StorageStatus;
+  storage: () => Promise<StorageStatus>;
   /** Serve the benchmark's no-op route (off in production: it is a free ride past every rule). */
   benchRoutes: boolean;
 }
@@ -35,7 +35,7 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   });
   // Readiness for a load balancer: a node whose every admission slot is taken (or that is
   // stopping) says so, so traffic goes elsewhere instead of collecting 429s from it.
-  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { operationId: 'readyz', summary: 'Readiness: 200 ready, 503 while saturated, stopping or storage is failing', tags: ['operations'] } }, async (_request, reply) => {
+  app.get('/readyz', { config: { alwaysAdmit: true }, schema: { operationId: 'readyz', summary: 'Readiness: 200 ready, 503 while saturated, stopping, or storage is failing or unreachable (a cheap database read, at most once a second)', tags: ['operations'] } }, async (_request, reply) => {
     if (deps.state.shuttingDown) throw Errors.shuttingDown();
     const inFlight = deps.saturation.inFlight();
     const { capacity } = deps.saturation;
@@ -43,10 +43,11 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
     // still serves correctly; the operator is told to fix it.
     const clock = deps.clock();
     // Storage that keeps failing takes the node out of rotation: its bookings would only get 503s.
-    const storage = deps.storage();
+    const storage = await deps.storage();
     if (storage.status !== 'ok') {
       reply.header('retry-after', '5');
-      return reply.code(503).send({ error: 'storage_unavailable', message: `Storage is failing on this node (${storage.reason}); try another node.`, storage: storage.status, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
+      const what = storage.status === 'unreachable' ? 'The database does not answer this node' : 'Storage is failing on this node';
+      return reply.code(503).send({ error: 'storage_unavailable', message: `${what} (${storage.reason}); try another node.`, storage: storage.status, inFlight, maxInFlight: capacity, ...(clock && { clock }) });
     }
     if (inFlight >= capacity) {
       reply.header('retry-after', '1');

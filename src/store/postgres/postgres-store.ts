@@ -174,6 +174,10 @@ export class PostgresStore implements Store {
     return rowCount ?? 0;
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   watchExternalChanges(listener: () => void): () => void {
     return this.feed.watch(listener);
   }

@@ -158,6 +158,11 @@ export class SqliteStore implements Store {
     return this.thread ? this.thread.fault : this.inline!.journal?.fault;
   }
 
+  /** The file still reads: a schema lookup and one row at most. */
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1 FROM events LIMIT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.thread) await this.thread.close();
     if (this.db.open) this.db.close();
