@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
+import { BUYER_BUDGET } from './core/decisions/ledger.js';
 import { DEFAULT_BUYER_RATE } from './http/buyer-rate.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UPLOADS_PER_CLIENT } from './http/app.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
@@ -55,6 +56,8 @@ interface ServeFlags {
   maxUploadsPerClient: number;
   trustProxy: TrustProxy;
   buyerRate: number;
+  buyerGiveBack: number;
+  buyerRefusalsKept: number;
   benchRoutes: boolean;
   corsOrigin?: string;
   maxStreams: number;
@@ -112,6 +115,8 @@ const serve = program
   .addOption(serveOption('--max-uploads-per-client <n>', 'request bodies still arriving at once from one client address before 429', integer('max-uploads-per-client', 1, 1_000_000), DEFAULT_MAX_UPLOADS_PER_CLIENT))
   .addOption(serveOption('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For as written by your proxies: alone, a proxy on this machine (127.0.0.1, ::1); a number of proxy hops; or proxy addresses/CIDRs, comma-separated', trustProxy, false))
   .addOption(serveOption('--buyer-rate <n>', 'write requests (book, hold, confirm, release, cancel) a second from one client address before 429; the admin token is exempt (per process; 0 turns it off)', integer('buyer-rate', 0, 1_000_000), DEFAULT_BUYER_RATE))
+  .addOption(serveOption('--buyer-give-back <n>', 'tickets one client address may give back per event (its own cancels, releases, expired holds) before its new holds and bookings of that event are refused', integer('buyer-give-back', 1, 1_000_000_000), BUYER_BUDGET.givenBack))
+  .addOption(serveOption('--buyer-refusals-kept <n>', 'refusals remembered under one client address\'s Idempotency-Keys per event; beyond it a refusal is answered but not stored (a retry is decided again)', integer('buyer-refusals-kept', 0, 1_000_000_000), BUYER_BUDGET.refusals))
   .addOption(serveOption('--max-streams <n>', 'live event streams (GET /events/stream) at once, per process; beyond it 429 too_many_streams', integer('max-streams', 1, 1_000_000), DEFAULT_MAX_STREAMS))
   .addOption(serveOption('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT))
   .addOption(serveOption('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000))
@@ -159,6 +164,7 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
       trustProxy: opts.trustProxy,
       corsOrigin: opts.corsOrigin,
       buyerRate: opts.buyerRate,
+      buyerBudget: { givenBack: opts.buyerGiveBack, refusals: opts.buyerRefusalsKept },
       maxStreams: opts.maxStreams,
       maxStreamsPerClient: opts.maxStreamsPerClient,
       streamIdleTimeout: opts.streamIdleTimeout,

@@ -50,6 +50,8 @@ export interface WriteBatch {
   /** ISO 8601: the one `now` of every decision in the batch (expiry, createdAt, key age). */
   now: string;
   commands: readonly Command[];
+  /** What one buyer may make the server store per event (default `BUYER_BUDGET`): a server setting the decisions need. */
+  buyerBudget?: { givenBack: number; refusals: number };
 }
 
 /** An event's stock after a change, for caches and live views. */

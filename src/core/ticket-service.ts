@@ -33,6 +33,8 @@ export interface TicketServiceOptions {
   sweepIntervalMs?: number;
   /** Signs and verifies ticket codes; the server builds it from its secret key (default: this process's key). */
   ticketCodes?: TicketCodes;
+  /** What one buyer may make the server store per event (default `BUYER_BUDGET`); sent with every batch. */
+  buyerBudget?: { givenBack: number; refusals: number };
 }
 
 /** An answer that may repeat an earlier one (an idempotent retry or a repeated confirm). */
@@ -102,7 +104,7 @@ export class TicketService {
     this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
     this.committer = new GroupCommitter<Command, Outcome>(
       (commands) =>
-        store.write({ now: this.identity.now().toISOString(), commands }).then(
+        store.write({ now: this.identity.now().toISOString(), commands, ...(options.buyerBudget && { buyerBudget: options.buyerBudget }) }).then(
           (outcomes) => {
             this.health.succeeded('write');
             return outcomes;

@@ -33,6 +33,8 @@ export interface ServeOptions {
   streamIdleTimeout?: number;
   /** Booking and hold requests a second per client address (0: off). */
   buyerRate?: number;
+  /** What one buyer may make the server store per event (`--buyer-give-back`, `--buyer-refusals-kept`). */
+  buyerBudget?: { givenBack: number; refusals: number };
   /** Serve POST /noop for the benchmark. */
   benchRoutes?: boolean;
   cacheSize: number;
@@ -100,7 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
   // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
-  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger, ticketCodes: ticketCodes(...secrets.keys) });
+  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger, ticketCodes: ticketCodes(...secrets.keys), buyerBudget: options.buyerBudget });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,

@@ -36,7 +36,7 @@ function rows(dataDir: string): Record<string, number> {
 describe('what one address can make the server store', () => {
   it('a keyed 409 flood and book/hold churn stop at the buyer budget: rows, database, WAL and log stay small', async () => {
     const dataDir = freshDir();
-    const server = await startServerProcess({ dataDir, args: ['--buyer-rate', '0'], benchRoutes: false });
+    const server = await startServerProcess({ dataDir, args: ['--buyer-rate', '0', '--buyer-give-back', '1000', '--buyer-refusals-kept', '100'], benchRoutes: false });
     const soldOut = await soldOutEvent(server.url);
     const big = await makeEvent(server.url, { totalTickets: 10_000_000, maxTicketsPerBooking: 100, maxTicketsPerBuyer: 10_000_000, maxHeldPerBuyer: 10_000 });
     const before = sizes(dataDir);
@@ -50,7 +50,7 @@ describe('what one address can make the server store', () => {
     server.kill('SIGTERM');
     await server.waitForExit();
     const stored = rows(dataDir);
-    // Budget: 100 refusals remembered per buyer and event; 1,000 tickets given back per buyer and
+    // Budget (set small here with the two flags): 100 refusals remembered per buyer and event; 1,000 tickets given back per buyer and
     // event, plus what the buyer still had when it crossed the budget and gave back after (here at
     // most the churn's 16 bookings of 100, or 16 holds of 1, in flight).
     expect(stored.keys).toBeLessThanOrEqual(100);

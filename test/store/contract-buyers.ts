@@ -80,7 +80,8 @@ export function buyersContract(getStore: () => Store): void {
     it('what a buyer can store is bounded across batches: 1,000 tickets given back, 100 refusals remembered under its keys', async () => {
       const store = getStore();
       const event = newEvent({ totalTickets: 100, maxTicketsPerBooking: 100, maxHeldPerBuyer: 100 });
-      const w = writes(store);
+      // The server's budget, set smaller than the default (--buyer-give-back 1000 --buyer-refusals-kept 100).
+      const w = writes(store, { buyerBudget: { givenBack: 1000, refusals: 100 } });
       await w.createEvent(event);
       for (let i = 0; i < 10; i++) {
         const [held] = await w.commitBookings([{ eventId: event.id, tickets: 100, kind: 'hold', buyer: 'churner' }]);

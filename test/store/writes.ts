@@ -26,8 +26,9 @@ function seen(outcome: Outcome): Seen {
 
 const iso = (now: Date | undefined) => (now ?? new Date()).toISOString();
 
-export function writes(store: Store) {
-  const one = async (command: Command, now?: Date) => (await store.write({ now: iso(now), commands: [command] }))[0]!;
+/** Writes as the service sends them; `settings` go with every batch (a smaller buyer budget, say). */
+export function writes(store: Store, settings: { buyerBudget?: { givenBack: number; refusals: number } } = {}) {
+  const one = async (command: Command, now?: Date) => (await store.write({ now: iso(now), commands: [command], ...settings }))[0]!;
   return {
     async createEvent(event: Event): Promise<void> {
       const outcome = await one({ type: 'createEvent', event });
@@ -43,7 +44,7 @@ export function writes(store: Store) {
           ...(r.buyer ? { buyer: r.buyer } : {}),
         }),
       );
-      return (await store.write({ now: iso(now), commands })).map(seen);
+      return (await store.write({ now: iso(now), commands, ...settings })).map(seen);
     },
     confirmHold: async (holdId: string, now: Date) => seen(await one({ type: 'confirm', holdId }, now)),
     releaseHold: async (holdId: string, now: Date) => seen(await one({ type: 'release', holdId }, now)),

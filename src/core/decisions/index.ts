@@ -24,7 +24,7 @@ export interface Decision {
  * applies `effects` in the same transaction and answers with `outcomes` only after COMMIT.
  */
 export function decide(batch: WriteBatch, rows: LoadedRows, ids: IdSource): Decision {
-  const ledger = new Ledger(batch.now, rows, ids);
+  const ledger = new Ledger(batch.now, rows, ids, batch.buyerBudget);
   const outcomes = batch.commands.map((command) => decideOne(ledger, command));
   return { outcomes, effects: ledger.effects };
 }

@@ -18,7 +18,17 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
  *   beyond it, a keyed refusal is answered but not remembered, and a retry is decided again (it can
  *   still only take tickets on sale). A flood of fresh keys on a sold-out event stops adding rows.
  */
-export const BUYER_BUDGET = { givenBack: 1000, refusals: 100 } as const;
+export interface BuyerBudget {
+  givenBack: number;
+  refusals: number;
+}
+
+/**
+ * The defaults: large enough that many buyers behind one address (an office, a carrier's NAT) do not
+ * reach them in an on-sale, small enough that one address cannot grow the database without bound.
+ * The server may set others (`--buyer-give-back`, `--buyer-refusals-kept`); every batch carries them.
+ */
+export const BUYER_BUDGET: BuyerBudget = { givenBack: 10_000, refusals: 10_000 };
 
 /** The rows a batch touches, as read inside its transaction. */
 export interface LoadedRows {
@@ -64,6 +74,7 @@ export class Ledger {
     nowIso: string,
     readonly rows: LoadedRows,
     readonly ids: IdSource,
+    readonly budget: BuyerBudget = BUYER_BUDGET,
   ) {
     this.nowIso = nowIso;
     this.now = new Date(nowIso);
@@ -182,7 +193,7 @@ export class Ledger {
    */
   rememberRefusal(eventId: string, buyer: string | undefined, key: string, fingerprint: string, result: string): boolean {
     if (buyer !== undefined) {
-      if (this.usage(eventId, buyer).refusals >= BUYER_BUDGET.refusals) return false;
+      if (this.usage(eventId, buyer).refusals >= this.budget.refusals) return false;
       this.moveBuyer(eventId, usageOf(buyer), 1, 0);
     }
     this.remember(key, fingerprint, result);

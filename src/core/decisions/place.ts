@@ -3,7 +3,7 @@ import { BoxofficeError, Errors } from '../errors.js';
 import { hashSecret } from '../identity.js';
 import type { Booking, Hold } from '../types.js';
 import { parseTicketCount } from '../validation.js';
-import { BUYER_BUDGET, type Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
 
 type Placement = Extract<Command, { type: 'book' | 'hold' }>;
 
@@ -38,7 +38,7 @@ export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
     const remembered = remember(outcome);
     if (!remembered) ledger.forget(claim.key);
     else if (remembered.kind !== 'refused') ledger.remember(claim.key, claim.fingerprint, JSON.stringify(remembered));
-    // A refusal took nothing: past the buyer's budget it is not stored (BUYER_BUDGET.refusals).
+    // A refusal took nothing: past the buyer's budget it is not stored (the batch's `buyerBudget`).
     else if (!ledger.rememberRefusal(command.eventId, command.buyer, claim.key, claim.fingerprint, JSON.stringify(remembered))) ledger.forget(claim.key);
   }
   return outcome;
@@ -54,7 +54,7 @@ function place(ledger: Ledger, { type, eventId, tickets, buyer }: Placement): Ou
   }
   if (buyer !== undefined) {
     const { givenBack } = ledger.usage(eventId, buyer);
-    if (givenBack >= BUYER_BUDGET.givenBack) return refusal(Errors.buyerGaveBackTooMany(givenBack));
+    if (givenBack >= ledger.budget.givenBack) return refusal(Errors.buyerGaveBackTooMany(givenBack));
     const mine = ledger.buyer(eventId, buyer);
     if (type === 'hold' && mine.held + tickets > event.maxHeldPerBuyer) return refusal(Errors.buyerHoldLimit(mine.held, tickets, event.maxHeldPerBuyer));
     if (mine.held + mine.bought + tickets > event.maxTicketsPerBuyer) {
