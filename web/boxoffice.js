@@ -1,5 +1,5 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
-import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, plural, say, sortedEvents } from './common.js';
+import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, formatNumber, plural, rememberBooking, rememberedBookings, say, sortedEvents } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -19,6 +19,9 @@ const ui = {
   ticketList: $('ticket-list'),
   secret: $('booking-secret'),
   done: $('done'),
+  bookingLink: $('booking-link'),
+  mine: $('mine'),
+  mineList: $('mine-list'),
   eventsTitle: $('events-title'),
   eventsEmpty: $('events-empty'),
   events: $('events'),
@@ -115,7 +118,7 @@ function updateCard(card, event) {
   card.name.textContent = event.name;
   for (const suffix of card.li.querySelectorAll('.event-suffix')) suffix.textContent = ` for ${event.name}`;
   card.time.dateTime = event.date;
-  card.time.textContent = formatDate(event.date);
+  card.time.textContent = eventDate(event);
   const held = event.heldTickets ?? 0;
   const available = event.availableTickets;
   let text;
@@ -194,7 +197,7 @@ function startHold(data, headers, event, { fresh = true } = {}) {
   const remainingMs = Date.parse(data.expiresAt) - serverNow;
   hold = { ...data, deadline: performance.now() + remainingMs, event, announced: new Set() };
   sessionStorage.setItem(HOLD_KEY, JSON.stringify({ id: data.id, event }));
-  ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}.`;
+  ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${eventDate(event)}.`;
   say(ui.announce, '');
   ui.tickets.hidden = true;
   ui.hold.hidden = false;
@@ -328,7 +331,7 @@ function loadQr() {
 
 function showTickets(booking, event) {
   const count = booking.tickets.length;
-  ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}. Booking number ${booking.id}.`;
+  ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${eventDate(event)}. Booking number ${booking.id}.`;
   ui.ticketList.replaceChildren(
     ...booking.tickets.map((ticket, i) => {
       const li = ui.ticketTemplate.content.firstElementChild.cloneNode(true);
@@ -355,6 +358,21 @@ function showTickets(booking, event) {
       for (const frame of ui.ticketList.querySelectorAll('.qr-frame')) frame.textContent = 'The QR code could not be loaded; the ticket id below is all the door needs.';
     },
   );
+  if (booking.secret) {
+    // Kept on this device, and reachable again from its own page: a reload no longer loses the tickets.
+    rememberBooking({
+      id: booking.id,
+      secret: booking.secret,
+      eventId: event.id,
+      eventName: event.name,
+      date: event.date,
+      timeZone: event.timeZone,
+      tickets: booking.tickets.map((t) => ({ id: t.id, code: t.code })),
+    });
+    ui.bookingLink.href = bookingUrl(booking.id, booking.secret);
+    showMine();
+  }
+  ui.bookingLink.closest('.booking-link').hidden = !booking.secret;
   ui.secret.textContent = booking.secret ?? '';
   ui.secret.closest('.secret').hidden = !booking.secret;
   ui.tickets.hidden = false;
@@ -414,4 +432,29 @@ function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// ---- the buyer's bookings on this device ----
+
+function showMine() {
+  const list = rememberedBookings();
+  ui.mineList.replaceChildren(
+    ...list.map((b) => {
+      const li = document.createElement('li');
+      li.dataset.bookingId = b.id;
+      const a = document.createElement('a');
+      a.href = bookingUrl(b.id, b.secret);
+      a.textContent = `${plural(b.tickets?.length ?? 0, 'ticket', 'tickets')} for ${b.eventName || 'an event'}`;
+      li.append(a);
+      if (b.date) li.append(`, ${eventDate({ date: b.date, timeZone: b.timeZone })}`);
+      return li;
+    }),
+  );
+  ui.mine.hidden = list.length === 0;
+}
+
+// Another tab bought or cancelled: keep this list in step.
+window.addEventListener('storage', (e) => {
+  if (e.key === null || e.key === 'boxoffice.bookings') showMine();
+});
+
+showMine();
 void restoreHold();

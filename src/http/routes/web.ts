@@ -67,6 +67,8 @@ export function webRoutes(app: FastifyInstance): void {
   app.get('/', { schema: HIDDEN }, page('index.html'));
   app.get('/admin', { schema: HIDDEN }, page('admin.html'));
   app.get('/door', { schema: HIDDEN }, page('door.html'));
+  // A buyer's booking: its id and secret travel in the fragment, which never reaches the server.
+  app.get('/booking', { schema: HIDDEN }, page('booking.html'));
 
   app.get(`${ASSETS_PREFIX}vendor/${QR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(QR_FILE, QR_DIR));
   app.get(`${ASSETS_PREFIX}vendor/${JSQR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(JSQR_FILE, JSQR_DIR));
