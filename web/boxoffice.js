@@ -13,6 +13,7 @@ const ui = {
   announce: $('hold-announce'),
   confirm: $('confirm'),
   release: $('release'),
+  holdError: $('hold-error'),
   tickets: $('tickets'),
   ticketsTitle: $('tickets-title'),
   ticketsSummary: $('tickets-summary'),
@@ -42,6 +43,7 @@ let busy = false;
  */
 let unanswered = null;
 const cards = new Map();
+let cardCount = 0;
 let loaded = false;
 
 const feed = followEvents({
@@ -65,6 +67,8 @@ ui.done.addEventListener('click', () => {
 // ---- the event list ----
 
 function render(events, changed) {
+  // The list the server put in the page (for the time before this script ran) gives way to live cards.
+  for (const stale of ui.events.querySelectorAll('li.static')) stale.remove();
   const list = sortedEvents(events);
   list.forEach((event, index) => {
     let card = cards.get(event.id);
@@ -97,11 +101,25 @@ function createCard(event) {
     sold: li.querySelector('.bar-sold'),
     held: li.querySelector('.bar-held'),
     form: li.querySelector('form'),
-    input: li.querySelector('input'),
+    input: li.querySelector('input[name=tickets]'),
     button: li.querySelector('button'),
+    venue: li.querySelector('.event-venue'),
+    state: li.querySelector('.event-state'),
+    limit: li.querySelector('.limit'),
+    error: li.querySelector('.field-error'),
+    buyer: li.querySelector('.buyer-fields'),
+    buyerName: li.querySelector('input[name=name]'),
+    buyerEmail: li.querySelector('input[name=email]'),
   };
+  // The refusal is said right under the control that caused it (on a phone the top of the page is
+  // out of sight), and the fields point at it so a screen reader reads it with them.
+  const key = String(++cardCount);
+  card.error.id = `card-error-${key}`;
+  card.limit.id = `card-limit-${key}`;
+  card.input.setAttribute('aria-describedby', `${card.limit.id} ${card.error.id}`);
+  for (const input of [card.buyerName, card.buyerEmail]) input.setAttribute('aria-describedby', card.error.id);
   // Every card has the same label and button text; the hidden suffix tells them apart for screen readers.
-  for (const el of [li.querySelector('label > span'), card.button]) {
+  for (const el of [li.querySelector('label > span'), li.querySelector('.buyer-name-label'), li.querySelector('.buyer-email-label'), card.button]) {
     const suffix = document.createElement('span');
     suffix.className = 'visually-hidden event-suffix';
     el.append(suffix);
@@ -119,6 +137,8 @@ function updateCard(card, event) {
   for (const suffix of card.li.querySelectorAll('.event-suffix')) suffix.textContent = ` for ${event.name}`;
   card.time.dateTime = event.date;
   card.time.textContent = eventDate(event);
+  card.venue.textContent = event.venue ?? '';
+  card.venue.hidden = !event.venue;
   const held = event.heldTickets ?? 0;
   const available = event.availableTickets;
   let text;
@@ -141,7 +161,33 @@ function updateCard(card, event) {
   card.sold.style.width = `${((event.totalTickets - available - held) / total) * 100}%`;
   card.held.style.width = `${(held / total) * 100}%`;
   card.input.max = String(Math.max(1, Math.min(event.maxTicketsPerBooking, available)));
+  // The limit is said before the buyer reaches it.
+  const limit = Math.min(event.maxTicketsPerBooking, event.maxTicketsPerBuyer ?? Infinity);
+  card.limit.textContent = available < limit
+    ? `Up to ${plural(limit, 'ticket', 'tickets')} per booking; ${formatNumber(available)} left.`
+    : `Up to ${plural(limit, 'ticket', 'tickets')} per booking.`;
+  const asks = event.buyerDetails === 'optional' || event.buyerDetails === 'required';
+  card.buyer.hidden = !asks;
+  for (const input of [card.buyerName, card.buyerEmail]) input.required = event.buyerDetails === 'required';
+  for (const span of [card.li.querySelector('.buyer-name-label'), card.li.querySelector('.buyer-email-label')]) {
+    span.firstChild.textContent = `${span.classList.contains('buyer-name-label') ? 'Your name' : 'Your email'}${event.buyerDetails === 'required' ? '' : ' (optional)'}`;
+  }
+  // Nothing to buy, nothing to fill in: a sold-out, closed, cancelled or past event shows no form.
+  const closed = closedReason(event);
+  card.state.textContent = closed ?? '';
+  card.state.hidden = !closed;
+  card.li.dataset.state = closed ? 'closed' : available === 0 ? 'sold-out' : 'on-sale';
+  const noForm = Boolean(closed) || available === 0;
+  if (noForm && card.form.contains(document.activeElement)) card.name.setAttribute('tabindex', '-1'), card.name.focus();
+  card.form.hidden = noForm;
   updateCardButton(card);
+}
+
+function closedReason(event) {
+  if (event.status === 'cancelled') return 'Cancelled by the organiser.';
+  if (Date.parse(event.date) < Date.now()) return 'This event has taken place.';
+  if (event.salesOpen === false) return 'Sales are closed for now.';
+  return undefined;
 }
 
 function updateCardButton(card) {
@@ -158,19 +204,33 @@ async function holdTickets(card) {
   if (busy || hold) return;
   const event = card.event;
   const tickets = Number(card.input.value);
+  clearMessages();
   if (!Number.isInteger(tickets) || tickets < 1) {
-    say(ui.error, 'Enter how many tickets you want: a whole number, 1 or more.');
-    card.input.focus();
+    cardError(card, 'Enter how many tickets you want: a whole number, 1 or more.', card.input);
     return;
   }
-  clearMessages();
+  const buyer = {};
+  if (!card.buyer.hidden) {
+    const name = card.buyerName.value.trim();
+    const email = card.buyerEmail.value.trim();
+    if (event.buyerDetails === 'required' && (!name || !email)) {
+      cardError(card, 'Enter your name and email: the organiser asks for them with every booking.', name ? card.buyerEmail : card.buyerName);
+      return;
+    }
+    if (email && !card.buyerEmail.checkValidity()) {
+      cardError(card, 'That email address does not look complete: it should be like name@example.org.', card.buyerEmail);
+      return;
+    }
+    if (name) buyer.name = name;
+    if (email) buyer.email = email;
+  }
   const sameAsBefore = unanswered && unanswered.eventId === event.id && unanswered.tickets === tickets;
   const key = sameAsBefore ? unanswered.key : newKey();
   unanswered = { eventId: event.id, tickets, key };
   setBusy(true, card.button, 'Holding…');
   try {
     const { data, headers } = await api('POST', `/events/${event.id}/holds`, {
-      body: { tickets },
+      body: Object.keys(buyer).length > 0 ? { tickets, buyer } : { tickets },
       headers: { 'idempotency-key': key },
       retries: 3,
     });
@@ -179,7 +239,7 @@ async function holdTickets(card) {
   } catch (err) {
     // A clear refusal means no hold was made; only an unanswered request keeps its key for the next try.
     if (!(err.status === 0 || err.status === 429 || err.status >= 500)) unanswered = null;
-    showError(err);
+    cardError(card, errorSentence(err), /email/i.test(err.message) ? card.buyerEmail : /name/i.test(err.message) && !card.buyer.hidden ? card.buyerName : card.input);
   } finally {
     setBusy(false);
   }
@@ -275,9 +335,9 @@ function endHold() {
 }
 
 function expireHold() {
-  endHold();
+  const ended = endHold();
   say(ui.announce, '');
-  say(ui.error, 'Your hold ran out, so the tickets went back on sale. You can hold them again if any are left.');
+  holdEndedError(ended, 'Your hold ran out, so the tickets went back on sale. You can hold them again if any are left.');
   // The stream shows the tickets coming back; reading the list as well covers a stream that is down.
   setTimeout(() => void feed.refresh().catch(() => {}), 1500);
 }
@@ -293,8 +353,8 @@ async function confirmHold() {
     endHold();
     showTickets(data, current.event);
   } catch (err) {
-    if (['hold_expired', 'hold_released', 'not_found'].includes(err.code)) endHold();
-    showError(err);
+    if (['hold_expired', 'hold_released', 'not_found'].includes(err.code)) holdEndedError(endHold(), errorSentence(err));
+    else say(ui.holdError, errorSentence(err));
   } finally {
     setBusy(false);
   }
@@ -310,8 +370,8 @@ async function releaseHold() {
     endHold();
     say(ui.notice, `You released ${plural(current.tickets, 'ticket', 'tickets')} for ${current.event.name}; they are back on sale.`);
   } catch (err) {
-    if (['hold_expired', 'not_found'].includes(err.code)) endHold();
-    showError(err);
+    if (['hold_expired', 'not_found'].includes(err.code)) holdEndedError(endHold(), errorSentence(err));
+    else say(ui.holdError, errorSentence(err));
   } finally {
     setBusy(false);
   }
@@ -393,15 +453,41 @@ const NEXT_STEP = {
   shutting_down: 'Try again in a moment.',
 };
 
-function showError(err) {
+function errorSentence(err) {
   const next = NEXT_STEP[err.code];
   const sentence = /[.!?]$/.test(err.message) ? err.message : `${err.message}.`;
-  say(ui.error, next ? `${sentence} ${next}` : sentence);
+  return next ? `${sentence} ${next}` : sentence;
+}
+
+/** A refusal under the card's form, on the field that caused it. */
+function cardError(card, text, field) {
+  say(card.error, text);
+  for (const input of card.form.querySelectorAll('input')) input.removeAttribute('aria-invalid');
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+}
+
+/** A hold that ended without tickets: said at its event's card, where the buyer would try again. */
+function holdEndedError(ended, text) {
+  const card = ended && cards.get(ended.eventId);
+  if (card && !card.form.hidden) {
+    say(card.error, text);
+    card.error.scrollIntoView({ block: 'nearest' });
+  } else {
+    say(ui.error, text);
+  }
 }
 
 function clearMessages() {
   say(ui.error, '');
   say(ui.notice, '');
+  say(ui.holdError, '');
+  for (const card of cards.values()) {
+    say(card.error, '');
+    for (const input of card.form.querySelectorAll('input')) input.removeAttribute('aria-invalid');
+  }
 }
 
 /** The words of buttons showing "Holding…" and the like, to put back when the answer came. */

@@ -63,7 +63,7 @@ describeBrowser('web booking page in a real browser', () => {
 
   /** Holds and buys `tickets` on the box office page; answers the booking page's address. */
   async function buy(page: Page, eventId: string, tickets: number): Promise<string> {
-    const input = page.locator(`li.event[data-event-id="${eventId}"]`).getByLabel('Tickets');
+    const input = page.locator(`li.event[data-event-id="${eventId}"]`).getByRole('spinbutton');
     await input.fill(String(tickets));
     await input.press('Enter');
     await page.getByRole('button', { name: 'Buy these tickets' }).click();

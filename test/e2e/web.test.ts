@@ -193,7 +193,8 @@ describeBrowser('web box office in a real browser', () => {
 
     // The countdown reaches 0 after about 3 s; the server returns the tickets within about a second of that.
     await buyer.locator('#hold').waitFor({ state: 'hidden', timeout: 6_000 });
-    expect(await buyer.locator('#error').textContent()).toContain('ran out');
+    // Said at the event's card, where the buyer would try again (issue 17: errors next to their control).
+    expect(await card(buyer, event.id).locator('.field-error').textContent()).toContain('ran out');
     await waitForStock(buyer, event.id, 10, 0, 2_500 + LIVE_MS);
     await waitForStock(watcher, event.id, 10, 0, 2_500 + LIVE_MS);
     expect(await card(buyer, event.id).getByRole('button', { name: /Hold tickets/ }).isDisabled()).toBe(false);
@@ -202,8 +203,10 @@ describeBrowser('web box office in a real browser', () => {
     const input = card(buyer, event.id).getByLabel('Tickets');
     await input.fill('9');
     await input.press('Enter');
-    await waitForText(buyer, '#error');
-    expect(await buyer.locator('#error').textContent()).toMatch(/tickets must be a whole number from 1 to 4/);
+    const cardError = card(buyer, event.id).locator('.field-error');
+    await cardError.filter({ hasText: /from 1 to 4/ }).waitFor();
+    expect(await cardError.textContent()).toMatch(/tickets must be a whole number from 1 to 4/);
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
     expect(await buyer.locator('#hold').isHidden()).toBe(true);
 
     expectNoProblems(buyer, /status of 400/);
@@ -253,8 +256,9 @@ describeBrowser('web box office in a real browser', () => {
       status = ((await (await fetch(`${server.url}/holds/${hold.id}`)).json()) as { status: string }).status;
     }
     await page.getByRole('button', { name: 'Buy these tickets' }).click();
-    await waitForText(page, '#error');
-    expect(await page.locator('#error').textContent()).toMatch(/expired at .*; its tickets went back on sale/);
+    const cardError = card(page, event.id).locator('.field-error');
+    await cardError.filter({ hasText: /expired/ }).waitFor();
+    expect(await cardError.textContent()).toMatch(/expired at .*; its tickets went back on sale/);
     expect(await page.locator('#hold').isHidden()).toBe(true);
 
     // The CSP holds in the browser too: an injected inline script does not run.
