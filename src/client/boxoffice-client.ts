@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, describeNetworkError } from './api-error.js';
 import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
 import { abortableSleep, formatSeconds, normaliseBaseUrl, parseRetryAfter, retryCause } from './http-util.js';
-import type { Booking, CheckinReport, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
+import type { AdminBookingsPage, Booking, BookingsQuery, BuyerContact, CheckinReport, EventPatch, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
 
 export { abortableSleep, parseRetryAfter } from './http-util.js';
 
@@ -45,6 +45,8 @@ export interface CallOptions {
  * answer, a timeout) or the server was briefly unavailable (503), not only on 429.
  */
 export interface KeyedCallOptions extends CallOptions {
+  /** The buyer's name and email (`POST` bookings and holds): the organiser sees them, nobody else. */
+  buyer?: BuyerContact;
   /**
    * The key to send (1…200 visible ASCII characters), e.g. to repeat a call across restarts of the
    * caller. Default: a fresh UUID per call. Reusing a key for a different request is refused (422).
@@ -62,7 +64,7 @@ export interface CancelOptions extends CallOptions {
   tickets?: string[];
 }
 
-type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
+type Method = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
 interface RequestOptions extends CallOptions {
   body?: unknown;
@@ -144,7 +146,28 @@ export class BoxofficeClient {
 
   /** `POST /events/:id/bookings`: all `tickets` or none. The answer carries the booking's `secret`. */
   book(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Booking> {
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...options, body: { tickets } });
+    const { buyer, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
+  }
+
+  /** `PATCH /events/:id` (admin): any of the editable fields; `{ salesOpen: false }` closes sales. */
+  updateEvent(eventId: string, patch: EventPatch, options: TokenOptions = {}): Promise<Event> {
+    return this.request('PATCH', eventPath(eventId), { ...options, body: patch, token: options.token ?? this.adminToken });
+  }
+
+  /** `POST /events/:id/cancel` (admin): every booking cancelled, holds released. Repeating it is harmless. */
+  cancelEvent(eventId: string, options: TokenOptions = {}): Promise<Event> {
+    return this.request('POST', `${eventPath(eventId)}/cancel`, { ...options, token: options.token ?? this.adminToken, resendable: true });
+  }
+
+  /** `GET /events/:id/bookings` (admin): bookings with buyers' details, newest first. */
+  listEventBookings(eventId: string, query: BookingsQuery = {}, options: TokenOptions = {}): Promise<AdminBookingsPage> {
+    const params = new URLSearchParams();
+    if (query.search !== undefined) params.set('search', query.search);
+    if (query.offset !== undefined) params.set('offset', String(query.offset));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return this.request('GET', `${eventPath(eventId)}/bookings${qs}`, { ...options, token: options.token ?? this.adminToken });
   }
 
   /** The original protocol, `POST /reserve?eventId=&tickets=`: the ticket ids. */
@@ -155,7 +178,8 @@ export class BoxofficeClient {
 
   /** `POST /events/:id/holds`: sets `tickets` aside until the hold's `expiresAt`. */
   holdTickets(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Hold> {
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...options, body: { tickets } });
+    const { buyer, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
   }
 
   getHold(id: string, options: CallOptions = {}): Promise<Hold> {

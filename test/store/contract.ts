@@ -7,6 +7,7 @@ import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
 import type { Seen } from './writes.js';
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import type { Booking, Event } from '../../src/core/types.js';
 
 export interface StoreHarness {
@@ -34,6 +35,7 @@ export function newEvent(overrides: Partial<Event> = {}): Event {
     holdSeconds: 600,
     maxHeldPerBuyer: overrides.maxTicketsPerBooking ?? 100,
     maxTicketsPerBuyer: total,
+    ...EVENT_LIFECYCLE_DEFAULTS,
     ...overrides,
   };
 }
