@@ -270,3 +270,49 @@ export function forgetBooking(id) {
 export function bookingUrl(id, secret) {
   return new URL(`/booking#${new URLSearchParams({ id, secret })}`, location.origin).href;
 }
+
+// ---- wall-clock times in an event's zone (the admin forms) ----
+
+/** The parts of `date` on the clocks of `timeZone`, as numbers. */
+function zonedParts(date, timeZone) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(date);
+  const get = (type) => Number(parts.find((p) => p.type === type)?.value);
+  return { y: get('year'), m: get('month'), d: get('day'), h: get('hour'), min: get('minute'), s: get('second') };
+}
+
+/** An instant as a datetime-local value ("2027-03-12T20:00") on the clocks of `timeZone`. */
+export function toZonedInput(iso, timeZone) {
+  const p = zonedParts(new Date(iso), timeZone);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${p.y}-${two(p.m)}-${two(p.d)}T${two(p.h)}:${two(p.min)}`;
+}
+
+/**
+ * A datetime-local value read on the clocks of `timeZone`, as an ISO instant: the organiser types the
+ * time printed on the poster, whatever zone their own computer is in. Undefined for an empty value.
+ */
+export function fromZonedInput(value, timeZone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+  if (!m) return undefined;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at that moment, found from a first guess and corrected once (DST edges).
+  let instant = wall;
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(new Date(instant), timeZone);
+    const offset = Date.UTC(p.y, p.m - 1, p.d, p.h, p.min, p.s) - instant;
+    instant = wall - offset;
+  }
+  return new Date(instant).toISOString();
+}
+
+/** Whether this browser knows `timeZone` (the server checks too). */
+export function knownTimeZone(timeZone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return Boolean(timeZone);
+  } catch {
+    return false;
+  }
+}
+
+export const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
