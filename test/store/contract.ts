@@ -3,6 +3,7 @@ import { writes } from './writes.js';
 import { buyersContract } from './contract-buyers.js';
 import { holdsContract } from './contract-holds.js';
 import { checkinContract } from './contract-checkin.js';
+import { lifecycleContract } from './contract-lifecycle.js';
 import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
@@ -204,6 +205,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
     buyersContract(() => store);
 
     checkinContract(() => store);
+
+    lifecycleContract(() => store);
 
     holdsContract(
       () => store,
