@@ -256,6 +256,9 @@ async function loadBookings() {
   }
 }
 
+/** What the last action did, said before the refreshed list's summary. */
+let note = '';
+
 const STATUS_TEXT = { active: 'Active', partly_cancelled: 'Partly cancelled', cancelled: 'Cancelled' };
 
 function showBookings(event, page, search) {
@@ -264,7 +267,8 @@ function showBookings(event, page, search) {
     ? `${plural(page.total, 'booking matches', 'bookings match')} “${search}”.`
     : `${plural(page.total, 'booking', 'bookings')}.`;
   if (shown < page.total) summary += ` Showing the newest ${formatNumber(shown)}.`;
-  say(ui.bookingsSummary, summary);
+  say(ui.bookingsSummary, note ? `${note} ${summary}` : summary);
+  note = '';
   ui.rows.replaceChildren(
     ...page.bookings.map((b) => {
       const tr = document.createElement('tr');
@@ -319,7 +323,7 @@ function cancelControl(booking, buyer) {
     try {
       await api('DELETE', `/bookings/${booking.id}`, { headers: auth() });
       say(ui.lifecycleStatus, '');
-      say(ui.bookingsSummary, `Cancelled booking ${booking.id}: ${plural(booking.validTickets, 'ticket went', 'tickets went')} back on sale.`);
+      note = `Cancelled booking ${booking.id}: ${plural(booking.validTickets, 'ticket went', 'tickets went')} back on sale.`;
       await loadBookings();
     } catch (err) {
       refuse(error, err);
