@@ -103,7 +103,7 @@ async function load() {
       tickets: data.tickets.map((t) => ({ id: t.id, code: t.code })),
     });
   }
-  show(data, event);
+  show(data, event, { unverified: !serverCodes && !local });
 }
 
 function refuseSecret() {
@@ -115,7 +115,7 @@ function refuseSecret() {
 
 const localBooking = (local) => ({ id: local.id, eventId: local.eventId, tickets: local.tickets.map((t) => ({ ...t, eventId: local.eventId, bookingId: local.id, status: 'valid' })) });
 
-function show(data, ev, { offline = false } = {}) {
+function show(data, ev, { offline = false, unverified = false } = {}) {
   booking = data;
   const valid = data.tickets.filter((t) => t.status === 'valid').length;
   const count = data.tickets.length;
@@ -127,6 +127,8 @@ function show(data, ev, { offline = false } = {}) {
   else if (valid === 0) state = 'This booking is cancelled: its tickets are no longer valid.';
   else if (valid < count) state = `${plural(valid, 'ticket is', 'tickets are')} valid; the others were cancelled.`;
   else state = offline ? 'Your tickets (the copy kept on this device).' : `Your ${plural(count, 'ticket is', 'tickets are')} valid. Show the QR codes at the door.`;
+  // A server without the buyer's own view, and no copy here: the secret is checked only when cancelling.
+  if (unverified && valid > 0) state += ' This device has no copy of the booking, so its QR codes hold the ticket addresses; the secret is checked if you cancel.';
   say(ui.state, state);
   ui.body.dataset.valid = String(valid);
   ui.list.replaceChildren(
