@@ -200,7 +200,7 @@ export function formatDate(iso, style = 'full', timeZone) {
   }
   const text = format.format(date);
   // The short label alone can be "GMT+1"; the zone's name says which place's clock it is.
-  return timeZone ? `${text} (${timeZone.replaceAll('_', ' ')})` : text;
+  return timeZone && !text.endsWith(timeZone) ? `${text} (${timeZone.replaceAll("_", " ")})` : text;
 }
 
 /** An event's date as shown everywhere: in its zone, labelled. */

@@ -3,12 +3,17 @@
  * confirmation), the bookings and attendees with search, cancelling a booking, the CSV; and what a
  * buyer then sees. In the machine's Chromium against the built binary (`npm run build` first).
  */
+import { mkdirSync } from 'node:fs';
+import { join as joinPath, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
-import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? joinPath('test-results', 'screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 interface ApiEvent {
   id: string;
@@ -109,6 +114,7 @@ describeBrowser('admin page event lifecycle (issue 17) in a real browser', () =>
     await page.locator('#edit-status', { hasText: 'Saved' }).waitFor();
     expect(await getEvent(event.id)).toMatchObject({ name: 'Organ Recital (late)', date: '2027-06-01T19:30:00.000Z', totalTickets: 30, availableTickets: 27 });
     await page.locator('#sales tbody tr', { hasText: 'Organ Recital (late)' }).waitFor();
+    await page.locator('section:has(#manage-title)').screenshot({ path: joinPath(SCREENSHOTS, 'web-admin-manage.png'), animations: 'disabled' });
 
     // Close sales: the box office shows the card without a form; reopen brings it back.
     await page.getByRole('button', { name: 'Close sales' }).click();

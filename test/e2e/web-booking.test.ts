@@ -3,13 +3,18 @@
  * bookings this device remembers, cancelling from the booking page, a wrong secret. In the machine's
  * Chromium against the built binary (`npm run build` first).
  */
+import { mkdirSync } from 'node:fs';
+import { join as joinPath, resolve } from 'node:path';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
-import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? joinPath('test-results', 'screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 interface ApiEvent {
   id: string;
@@ -105,6 +110,7 @@ describeBrowser('web booking page in a real browser', () => {
       for (let i = 0; i < 2; i++) expect(await tickets.nth(i).locator('svg.qr').getAttribute('data-qr')).toMatch(/^BO1\./);
       expect(await page.locator('#booking-summary').textContent()).toContain('Kept Tickets');
     }
+    await page.screenshot({ path: joinPath(SCREENSHOTS, 'web-booking-page.png'), fullPage: true, animations: 'disabled' });
     // The secret never left the browser: no request carried it, and nothing the server wrote has it.
     expect(requested.filter((u) => u.includes(secret))).toEqual([]);
     expect(server.stdout() + server.stderr() + everythingWritten(dataDir)).not.toContain(secret);

@@ -3,12 +3,17 @@
  * reached, sold-out cards without inputs, times in the event's zone with the browser in another, and
  * the content sent before (or without) the script. In the machine's Chromium against the built binary.
  */
+import { mkdirSync } from 'node:fs';
+import { join as joinPath, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM_PATH, describeBrowser, launchChromium } from '../helpers/browser.js';
-import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? joinPath('test-results', 'screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 interface ApiEvent {
   id: string;
@@ -83,6 +88,7 @@ describeBrowser('web box office pages (issue 17) in a real browser', () => {
     expect(describedBy).toContain(await error.getAttribute('id'));
     // The top-of-page message area stays empty: nothing to scroll up for.
     expect(await page.locator('#error').textContent()).toBe('');
+    await page.screenshot({ path: joinPath(SCREENSHOTS, 'web-phone-error.png'), animations: 'disabled' });
     await context.close();
   });
 

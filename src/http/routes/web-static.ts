@@ -31,7 +31,7 @@ export function staticDate(iso: string, timeZone: string | undefined): string {
   const options: Intl.DateTimeFormatOptions = { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
   try {
     const text = new Intl.DateTimeFormat('en-GB', { ...options, timeZone: timeZone ?? 'UTC' }).format(date);
-    return timeZone ? `${text} (${timeZone.replaceAll('_', ' ')})` : text;
+    return timeZone && !text.endsWith(timeZone) ? `${text} (${timeZone.replaceAll("_", " ")})` : text;
   } catch {
     return new Intl.DateTimeFormat('en-GB', { ...options, timeZone: 'UTC' }).format(date);
   }
