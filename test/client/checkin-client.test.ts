@@ -30,7 +30,7 @@ describe('BoxofficeClient check-in calls', () => {
     expect(await admin.checkins(event.id)).toMatchObject({ checkedIn: 2, conflicts: [] });
     expect(await admin.listDoors(event.id)).toMatchObject([{ id: door.id, admitted: 2 }]);
     const csv = await admin.attendeesCsv(event.id);
-    expect(csv.split('\r\n')[0]).toBe('ticket_id,booking_id,booked_at,status,checked_in_at,door');
+    expect(csv.split('\r\n')[0]).toBe('ticket_id,booking_id,booked_at,status,checked_in_at,door,name,email');
     expect(csv).toContain(`${t3!.id},${booking.id},`);
     expect(await admin.revokeDoor(event.id, door.id)).toMatchObject({ revokedAt: expect.any(String) });
     await expect(atDoor.checkIn(event.id, t3!.code!)).rejects.toMatchObject({ status: 401, code: 'door_revoked' });

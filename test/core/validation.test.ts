@@ -76,6 +76,11 @@ describe('validateNewEvent', () => {
       maxHeldPerBuyer: 100,
       maxTicketsPerBuyer: 100,
       offlineCheckIn: false,
+      // Issue 17: no zone (the server's default applies), sales open, no buyer details asked.
+      description: '',
+      venue: '',
+      salesOpen: true,
+      buyerDetails: 'none',
     });
     expect(validateNewEvent({ ...good, maxTicketsPerBooking: 4 }).maxTicketsPerBooking).toBe(4);
   });

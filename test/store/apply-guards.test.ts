@@ -39,7 +39,7 @@ function guards(name: string, open: () => Promise<Adapter>): void {
     async function setUp() {
       adapter ??= await open();
       const w = writes(adapter.store);
-      const event = newEvent({ totalTickets: 10, holdSeconds: 60 });
+      const event = newEvent({ totalTickets: 10, holdSeconds: 60, date: '2030-06-01T00:00:00.000Z' });
       await w.createEvent(event);
       const [held] = await w.commitBookings([{ eventId: event.id, tickets: 2, kind: 'hold' }], NOW);
       const [booked] = await w.commitBookings([{ eventId: event.id, tickets: 3 }], NOW);

@@ -131,7 +131,7 @@ export function lifecycleContract(getStore: () => Store): void {
         { type: 'cancel', bookingId: a.id, proof: { admin: true } },
       ]);
       expect(code(again!)).toBe('settings');
-      expect(code(confirm!)).toBe('hold_released');
+      expect(code(confirm!)).toBe('event_cancelled');
       expect(code(release!)).toBe('hold');
       expect(code(cancel!)).toBe('already_cancelled');
     });

@@ -19,6 +19,9 @@ function mayLearnSecret(hold: StoredHold, buyer: string | undefined): boolean {
 export function decideConfirm(ledger: Ledger, holdId: string, buyer?: string): Outcome {
   const hold = ledger.hold(holdId);
   if (!hold) return refusal(Errors.notFound('hold', holdId));
+  const event = ledger.event(hold.eventId);
+  // A cancelled event released its holds in bulk (this batch's cancellation included): say why.
+  if (event?.status === 'cancelled' && hold.status !== 'confirmed') return refusal(Errors.eventCancelled(event.name));
   switch (hold.status) {
     case 'confirmed':
       return { ok: true, kind: 'booking', booking: replayConfirmation(ledger, hold, buyer), replayed: true };
@@ -27,8 +30,6 @@ export function decideConfirm(ledger: Ledger, holdId: string, buyer?: string): O
     case 'expired':
       return refusal(Errors.holdExpired(holdId, hold.expiresAt));
     case 'active': {
-      // A cancelled event released its holds in bulk (this batch's cancellation included).
-      if (ledger.event(hold.eventId)?.status === 'cancelled') return refusal(Errors.eventCancelled(ledger.event(hold.eventId)!.name));
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
       const booking = ledger.addBooking(hold.eventId, hold.tickets, hold.buyer, hold.contact);
       const counts = ledger.moveStock(hold.eventId, 0, -hold.tickets);
