@@ -1,6 +1,7 @@
 // The organiser's page: the admin token, creating events, and live sales per event.
 import { showEventChoices } from './admin-checkin.js';
-import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, say, soldTickets, sortedEvents } from './common.js';
+import { choose, setupManage, showManageChoices, tokenChanged } from './admin-events.js';
+import { CONNECTION_TEXT, api, browserTimeZone, eventDate, followEvents, formatNumber, fromZonedInput, knownTimeZone, say, soldTickets, sortedEvents } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -21,28 +22,72 @@ const ui = {
 const TOKEN_KEY = 'boxoffice.adminToken';
 const storedToken = () => sessionStorage.getItem(TOKEN_KEY) ?? '';
 
+/**
+ * Asks the server whether `token` is the admin token, changing nothing: an admin-only read of an event
+ * that does not exist answers 404 to the admin and 401 to anyone else (the token is checked first).
+ */
+const NO_EVENT = '00000000-0000-4000-8000-000000000000';
+async function checkToken(token) {
+  try {
+    // A real event when there is one: the admin's answer is then a plain 200 (no 404 in the console).
+    const known = feed.events.keys().next().value ?? NO_EVENT;
+    await api('GET', `/events/${known}/bookings?limit=1`, { headers: { authorization: `Bearer ${token}` }, retries: 2 });
+    return { ok: true };
+  } catch (err) {
+    if (err.status === 404) return { ok: true };
+    if (err.status === 401 || err.status === 403) return { ok: false, message: err.message };
+    return { ok: undefined, message: err.message };
+  }
+}
+
+function tokenState(text, ok) {
+  if (ok === undefined) delete ui.tokenStatus.dataset.ok;
+  else ui.tokenStatus.dataset.ok = String(ok);
+  say(ui.tokenStatus, text);
+}
+
 showTokenState();
-ui.tokenForm.addEventListener('submit', (e) => {
+ui.tokenForm.addEventListener('submit', async (e) => {
   e.preventDefault();
   const token = ui.token.value.trim();
+  ui.token.removeAttribute('aria-invalid');
   // Anything else cannot travel in an HTTP header; fetch would fail with a confusing error.
   if (!/^[\x21-\x7e]+$/.test(token)) {
-    say(ui.tokenStatus, 'That does not look like a token: it should be letters and digits without spaces.');
+    tokenState('That does not look like a token: it should be letters and digits without spaces.', false);
+    ui.token.setAttribute('aria-invalid', 'true');
+    ui.token.focus();
+    return;
+  }
+  tokenState('Checking the token with the server…');
+  const answer = await checkToken(token);
+  if (answer.ok === false) {
+    // Refused at once, where it was typed, instead of at the first event created.
+    tokenState(`The server does not accept this token: ${answer.message} Nothing was saved.`, false);
+    ui.token.setAttribute('aria-invalid', 'true');
     ui.token.focus();
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
   ui.token.value = '';
-  say(ui.tokenStatus, 'Token saved for this tab. The server checks it when you create an event.');
+  tokenState(answer.ok ? 'Token accepted by the server and kept for this tab.' : `Token kept for this tab, but it could not be checked: ${answer.message}`, answer.ok);
+  tokenChanged();
 });
 ui.forget.addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
-  say(ui.tokenStatus, 'Token forgotten.');
+  tokenState('Token forgotten.');
+  tokenChanged();
 });
 
 function showTokenState() {
-  say(ui.tokenStatus, storedToken() ? 'A token is set for this tab.' : 'No token yet: enter it to create events.');
+  tokenState(storedToken() ? 'A token is set for this tab.' : 'No token yet: enter it to create and manage events.');
 }
+
+// The zone list for the time zone fields; the organiser's own zone is the default for a new event.
+const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+document.getElementById('time-zones').replaceChildren(...zones.map((z) => Object.assign(document.createElement('option'), { value: z })));
+const tzInput = document.getElementById('time-zone');
+tzInput.value = browserTimeZone();
+ui.createForm.addEventListener('reset', () => setTimeout(() => (tzInput.value = browserTimeZone())));
 
 ui.createForm.addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -56,12 +101,24 @@ ui.createForm.addEventListener('submit', async (e) => {
     return;
   }
   const form = new FormData(ui.createForm);
-  const when = new Date(String(form.get('date')));
-  if (Number.isNaN(when.getTime())) {
+  const timeZone = String(form.get('timeZone') ?? '').trim();
+  if (!knownTimeZone(timeZone)) {
+    say(ui.createError, `“${timeZone}” is not a time zone: use a name like Europe/Berlin.`);
+    tzInput.focus();
+    return;
+  }
+  // The date is read on the event's clocks: the time printed on the poster.
+  const date = fromZonedInput(String(form.get('date')), timeZone);
+  if (!date) {
     say(ui.createError, 'Enter the date and time of the event.');
     return;
   }
-  const body = { name: String(form.get('name')).trim(), date: when.toISOString(), totalTickets: Number(form.get('totalTickets')) };
+  const body = { name: String(form.get('name')).trim(), date, timeZone, totalTickets: Number(form.get('totalTickets')) };
+  for (const field of ['venue', 'description']) {
+    const value = String(form.get(field) ?? '').trim();
+    if (value) body[field] = value;
+  }
+  if (form.get('buyerDetails') !== 'none') body.buyerDetails = form.get('buyerDetails');
   // Empty optional fields are left out, so the server's defaults apply.
   for (const field of ['maxTicketsPerBooking', 'holdSeconds']) {
     const value = String(form.get(field) ?? '').trim();
@@ -73,7 +130,7 @@ ui.createForm.addEventListener('submit', async (e) => {
   try {
     // Not retried: creating an event twice would make two events.
     const { data } = await api('POST', '/events', { body, headers: { authorization: `Bearer ${token}` } });
-    say(ui.createStatus, `Created “${data.name}”: ${formatNumber(data.totalTickets)} tickets, ${formatDate(data.date)}.`);
+    say(ui.createStatus, `Created “${data.name}”: ${formatNumber(data.totalTickets)} tickets, ${eventDate(data)}.`);
     ui.createForm.reset();
     ui.name.focus();
   } catch (err) {
@@ -87,7 +144,7 @@ ui.createForm.addEventListener('submit', async (e) => {
 
 const rows = new Map();
 
-followEvents({
+const feed = followEvents({
   onUpdate: (events, changed) => {
     const list = sortedEvents(events);
     list.forEach((event, index) => {
@@ -107,6 +164,7 @@ followEvents({
     }
     ui.empty.hidden = list.length > 0;
     showEventChoices(list);
+    showManageChoices(list);
   },
   onStatus: (state) => {
     ui.connection.dataset.state = state;
@@ -135,6 +193,17 @@ function createRow(event) {
     barCell: cell('td', 'chart'),
   };
   row.name.scope = 'row';
+  row.state = document.createElement('span');
+  row.state.className = 'hint row-state';
+  row.manage = document.createElement('button');
+  row.manage.type = 'button';
+  row.manage.className = 'manage';
+  row.manage.textContent = 'Manage';
+  row.manage.addEventListener('click', () => {
+    choose(event.id);
+    document.getElementById('manage-title').focus();
+  });
+  row.nameText = document.createElement('span');
   row.bar = document.createElement('div');
   row.bar.className = 'bar';
   row.bar.setAttribute('role', 'img');
@@ -151,8 +220,11 @@ function updateRow(row, event) {
   const held = event.heldTickets ?? 0;
   const sold = soldTickets(event);
   const total = Math.max(event.totalTickets, 1);
-  row.name.textContent = event.name;
-  row.date.textContent = formatDate(event.date, 'medium');
+  row.nameText.textContent = event.name;
+  if (!row.name.firstChild) row.name.append(row.nameText, ' ', row.state, ' ', row.manage);
+  row.date.textContent = eventDate(event, 'medium');
+  row.state.textContent = event.status === 'cancelled' ? 'cancelled' : event.salesOpen === false ? 'sales closed' : '';
+  row.manage.setAttribute('aria-label', `Manage ${event.name}`);
   row.total.textContent = formatNumber(event.totalTickets);
   row.available.textContent = formatNumber(event.availableTickets);
   row.held.textContent = formatNumber(held);
@@ -165,3 +237,5 @@ function updateRow(row, event) {
   row.barHeld.style.width = `${heldPct}%`;
   row.bar.setAttribute('aria-label', `${Math.round(soldPct)}% sold, ${Math.round(heldPct)}% held`);
 }
+
+setupManage({ refresh: () => feed.refresh() });

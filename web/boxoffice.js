@@ -1,5 +1,5 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
-import { CONNECTION_TEXT, api, followEvents, formatDate, formatNumber, plural, say, sortedEvents } from './common.js';
+import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, formatNumber, plural, rememberBooking, rememberedBookings, say, sortedEvents } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -13,12 +13,16 @@ const ui = {
   announce: $('hold-announce'),
   confirm: $('confirm'),
   release: $('release'),
+  holdError: $('hold-error'),
   tickets: $('tickets'),
   ticketsTitle: $('tickets-title'),
   ticketsSummary: $('tickets-summary'),
   ticketList: $('ticket-list'),
   secret: $('booking-secret'),
   done: $('done'),
+  bookingLink: $('booking-link'),
+  mine: $('mine'),
+  mineList: $('mine-list'),
   eventsTitle: $('events-title'),
   eventsEmpty: $('events-empty'),
   events: $('events'),
@@ -39,6 +43,7 @@ let busy = false;
  */
 let unanswered = null;
 const cards = new Map();
+let cardCount = 0;
 let loaded = false;
 
 const feed = followEvents({
@@ -62,6 +67,8 @@ ui.done.addEventListener('click', () => {
 // ---- the event list ----
 
 function render(events, changed) {
+  // The list the server put in the page (for the time before this script ran) gives way to live cards.
+  for (const stale of ui.events.querySelectorAll('li.static')) stale.remove();
   const list = sortedEvents(events);
   list.forEach((event, index) => {
     let card = cards.get(event.id);
@@ -94,11 +101,25 @@ function createCard(event) {
     sold: li.querySelector('.bar-sold'),
     held: li.querySelector('.bar-held'),
     form: li.querySelector('form'),
-    input: li.querySelector('input'),
+    input: li.querySelector('input[name=tickets]'),
     button: li.querySelector('button'),
+    venue: li.querySelector('.event-venue'),
+    state: li.querySelector('.event-state'),
+    limit: li.querySelector('.limit'),
+    error: li.querySelector('.field-error'),
+    buyer: li.querySelector('.buyer-fields'),
+    buyerName: li.querySelector('input[name=name]'),
+    buyerEmail: li.querySelector('input[name=email]'),
   };
+  // The refusal is said right under the control that caused it (on a phone the top of the page is
+  // out of sight), and the fields point at it so a screen reader reads it with them.
+  const key = String(++cardCount);
+  card.error.id = `card-error-${key}`;
+  card.limit.id = `card-limit-${key}`;
+  card.input.setAttribute('aria-describedby', `${card.limit.id} ${card.error.id}`);
+  for (const input of [card.buyerName, card.buyerEmail]) input.setAttribute('aria-describedby', card.error.id);
   // Every card has the same label and button text; the hidden suffix tells them apart for screen readers.
-  for (const el of [li.querySelector('label > span'), card.button]) {
+  for (const el of [li.querySelector('label > span'), li.querySelector('.buyer-name-label'), li.querySelector('.buyer-email-label'), card.button]) {
     const suffix = document.createElement('span');
     suffix.className = 'visually-hidden event-suffix';
     el.append(suffix);
@@ -115,7 +136,9 @@ function updateCard(card, event) {
   card.name.textContent = event.name;
   for (const suffix of card.li.querySelectorAll('.event-suffix')) suffix.textContent = ` for ${event.name}`;
   card.time.dateTime = event.date;
-  card.time.textContent = formatDate(event.date);
+  card.time.textContent = eventDate(event);
+  card.venue.textContent = event.venue ?? '';
+  card.venue.hidden = !event.venue;
   const held = event.heldTickets ?? 0;
   const available = event.availableTickets;
   let text;
@@ -138,7 +161,33 @@ function updateCard(card, event) {
   card.sold.style.width = `${((event.totalTickets - available - held) / total) * 100}%`;
   card.held.style.width = `${(held / total) * 100}%`;
   card.input.max = String(Math.max(1, Math.min(event.maxTicketsPerBooking, available)));
+  // The limit is said before the buyer reaches it.
+  const limit = Math.min(event.maxTicketsPerBooking, event.maxTicketsPerBuyer ?? Infinity);
+  card.limit.textContent = available < limit
+    ? `Up to ${plural(limit, 'ticket', 'tickets')} per booking; ${formatNumber(available)} left.`
+    : `Up to ${plural(limit, 'ticket', 'tickets')} per booking.`;
+  const asks = event.buyerDetails === 'optional' || event.buyerDetails === 'required';
+  card.buyer.hidden = !asks;
+  for (const input of [card.buyerName, card.buyerEmail]) input.required = event.buyerDetails === 'required';
+  for (const span of [card.li.querySelector('.buyer-name-label'), card.li.querySelector('.buyer-email-label')]) {
+    span.firstChild.textContent = `${span.classList.contains('buyer-name-label') ? 'Your name' : 'Your email'}${event.buyerDetails === 'required' ? '' : ' (optional)'}`;
+  }
+  // Nothing to buy, nothing to fill in: a sold-out, closed, cancelled or past event shows no form.
+  const closed = closedReason(event);
+  card.state.textContent = closed ?? '';
+  card.state.hidden = !closed;
+  card.li.dataset.state = closed ? 'closed' : available === 0 ? 'sold-out' : 'on-sale';
+  const noForm = Boolean(closed) || available === 0;
+  if (noForm && card.form.contains(document.activeElement)) card.name.setAttribute('tabindex', '-1'), card.name.focus();
+  card.form.hidden = noForm;
   updateCardButton(card);
+}
+
+function closedReason(event) {
+  if (event.status === 'cancelled') return 'Cancelled by the organiser.';
+  if (Date.parse(event.date) < Date.now()) return 'This event has taken place.';
+  if (event.salesOpen === false) return 'Sales are closed for now.';
+  return undefined;
 }
 
 function updateCardButton(card) {
@@ -155,19 +204,33 @@ async function holdTickets(card) {
   if (busy || hold) return;
   const event = card.event;
   const tickets = Number(card.input.value);
+  clearMessages();
   if (!Number.isInteger(tickets) || tickets < 1) {
-    say(ui.error, 'Enter how many tickets you want: a whole number, 1 or more.');
-    card.input.focus();
+    cardError(card, 'Enter how many tickets you want: a whole number, 1 or more.', card.input);
     return;
   }
-  clearMessages();
+  const buyer = {};
+  if (!card.buyer.hidden) {
+    const name = card.buyerName.value.trim();
+    const email = card.buyerEmail.value.trim();
+    if (event.buyerDetails === 'required' && (!name || !email)) {
+      cardError(card, 'Enter your name and email: the organiser asks for them with every booking.', name ? card.buyerEmail : card.buyerName);
+      return;
+    }
+    if (email && !card.buyerEmail.checkValidity()) {
+      cardError(card, 'That email address does not look complete: it should be like name@example.org.', card.buyerEmail);
+      return;
+    }
+    if (name) buyer.name = name;
+    if (email) buyer.email = email;
+  }
   const sameAsBefore = unanswered && unanswered.eventId === event.id && unanswered.tickets === tickets;
   const key = sameAsBefore ? unanswered.key : newKey();
   unanswered = { eventId: event.id, tickets, key };
   setBusy(true, card.button, 'Holding…');
   try {
     const { data, headers } = await api('POST', `/events/${event.id}/holds`, {
-      body: { tickets },
+      body: Object.keys(buyer).length > 0 ? { tickets, buyer } : { tickets },
       headers: { 'idempotency-key': key },
       retries: 3,
     });
@@ -176,7 +239,7 @@ async function holdTickets(card) {
   } catch (err) {
     // A clear refusal means no hold was made; only an unanswered request keeps its key for the next try.
     if (!(err.status === 0 || err.status === 429 || err.status >= 500)) unanswered = null;
-    showError(err);
+    cardError(card, errorSentence(err), /email/i.test(err.message) ? card.buyerEmail : /name/i.test(err.message) && !card.buyer.hidden ? card.buyerName : card.input);
   } finally {
     setBusy(false);
   }
@@ -194,7 +257,7 @@ function startHold(data, headers, event, { fresh = true } = {}) {
   const remainingMs = Date.parse(data.expiresAt) - serverNow;
   hold = { ...data, deadline: performance.now() + remainingMs, event, announced: new Set() };
   sessionStorage.setItem(HOLD_KEY, JSON.stringify({ id: data.id, event }));
-  ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}.`;
+  ui.holdSummary.textContent = `${plural(data.tickets, 'ticket', 'tickets')} for ${event.name}, ${eventDate(event)}.`;
   say(ui.announce, '');
   ui.tickets.hidden = true;
   ui.hold.hidden = false;
@@ -272,9 +335,9 @@ function endHold() {
 }
 
 function expireHold() {
-  endHold();
+  const ended = endHold();
   say(ui.announce, '');
-  say(ui.error, 'Your hold ran out, so the tickets went back on sale. You can hold them again if any are left.');
+  holdEndedError(ended, 'Your hold ran out, so the tickets went back on sale. You can hold them again if any are left.');
   // The stream shows the tickets coming back; reading the list as well covers a stream that is down.
   setTimeout(() => void feed.refresh().catch(() => {}), 1500);
 }
@@ -290,8 +353,8 @@ async function confirmHold() {
     endHold();
     showTickets(data, current.event);
   } catch (err) {
-    if (['hold_expired', 'hold_released', 'not_found'].includes(err.code)) endHold();
-    showError(err);
+    if (['hold_expired', 'hold_released', 'not_found'].includes(err.code)) holdEndedError(endHold(), errorSentence(err));
+    else say(ui.holdError, errorSentence(err));
   } finally {
     setBusy(false);
   }
@@ -307,8 +370,8 @@ async function releaseHold() {
     endHold();
     say(ui.notice, `You released ${plural(current.tickets, 'ticket', 'tickets')} for ${current.event.name}; they are back on sale.`);
   } catch (err) {
-    if (['hold_expired', 'not_found'].includes(err.code)) endHold();
-    showError(err);
+    if (['hold_expired', 'not_found'].includes(err.code)) holdEndedError(endHold(), errorSentence(err));
+    else say(ui.holdError, errorSentence(err));
   } finally {
     setBusy(false);
   }
@@ -328,7 +391,7 @@ function loadQr() {
 
 function showTickets(booking, event) {
   const count = booking.tickets.length;
-  ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${formatDate(event.date)}. Booking number ${booking.id}.`;
+  ui.ticketsSummary.textContent = `${plural(count, 'ticket', 'tickets')} for ${event.name}, ${eventDate(event)}. Booking number ${booking.id}.`;
   ui.ticketList.replaceChildren(
     ...booking.tickets.map((ticket, i) => {
       const li = ui.ticketTemplate.content.firstElementChild.cloneNode(true);
@@ -355,6 +418,21 @@ function showTickets(booking, event) {
       for (const frame of ui.ticketList.querySelectorAll('.qr-frame')) frame.textContent = 'The QR code could not be loaded; the ticket id below is all the door needs.';
     },
   );
+  if (booking.secret) {
+    // Kept on this device, and reachable again from its own page: a reload no longer loses the tickets.
+    rememberBooking({
+      id: booking.id,
+      secret: booking.secret,
+      eventId: event.id,
+      eventName: event.name,
+      date: event.date,
+      timeZone: event.timeZone,
+      tickets: booking.tickets.map((t) => ({ id: t.id, code: t.code })),
+    });
+    ui.bookingLink.href = bookingUrl(booking.id, booking.secret);
+    showMine();
+  }
+  ui.bookingLink.closest('.booking-link').hidden = !booking.secret;
   ui.secret.textContent = booking.secret ?? '';
   ui.secret.closest('.secret').hidden = !booking.secret;
   ui.tickets.hidden = false;
@@ -375,15 +453,41 @@ const NEXT_STEP = {
   shutting_down: 'Try again in a moment.',
 };
 
-function showError(err) {
+function errorSentence(err) {
   const next = NEXT_STEP[err.code];
   const sentence = /[.!?]$/.test(err.message) ? err.message : `${err.message}.`;
-  say(ui.error, next ? `${sentence} ${next}` : sentence);
+  return next ? `${sentence} ${next}` : sentence;
+}
+
+/** A refusal under the card's form, on the field that caused it. */
+function cardError(card, text, field) {
+  say(card.error, text);
+  for (const input of card.form.querySelectorAll('input')) input.removeAttribute('aria-invalid');
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+}
+
+/** A hold that ended without tickets: said at its event's card, where the buyer would try again. */
+function holdEndedError(ended, text) {
+  const card = ended && cards.get(ended.eventId);
+  if (card && !card.form.hidden) {
+    say(card.error, text);
+    card.error.scrollIntoView({ block: 'nearest' });
+  } else {
+    say(ui.error, text);
+  }
 }
 
 function clearMessages() {
   say(ui.error, '');
   say(ui.notice, '');
+  say(ui.holdError, '');
+  for (const card of cards.values()) {
+    say(card.error, '');
+    for (const input of card.form.querySelectorAll('input')) input.removeAttribute('aria-invalid');
+  }
 }
 
 /** The words of buttons showing "Holding…" and the like, to put back when the answer came. */
@@ -414,4 +518,29 @@ function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// ---- the buyer's bookings on this device ----
+
+function showMine() {
+  const list = rememberedBookings();
+  ui.mineList.replaceChildren(
+    ...list.map((b) => {
+      const li = document.createElement('li');
+      li.dataset.bookingId = b.id;
+      const a = document.createElement('a');
+      a.href = bookingUrl(b.id, b.secret);
+      a.textContent = `${plural(b.tickets?.length ?? 0, 'ticket', 'tickets')} for ${b.eventName || 'an event'}`;
+      li.append(a);
+      if (b.date) li.append(`, ${eventDate({ date: b.date, timeZone: b.timeZone })}`);
+      return li;
+    }),
+  );
+  ui.mine.hidden = list.length === 0;
+}
+
+// Another tab bought or cancelled: keep this list in step.
+window.addEventListener('storage', (e) => {
+  if (e.key === null || e.key === 'boxoffice.bookings') showMine();
+});
+
+showMine();
 void restoreHold();

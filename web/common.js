@@ -125,7 +125,8 @@ export function followEvents({ onUpdate, onStatus }) {
         onUpdate(events, undefined);
       } else if (msg.type === 'changes') {
         const changed = new Set();
-        for (const event of msg.created ?? []) {
+        // `updated` carries whole events after an edit, a closing of sales or a cancellation.
+        for (const event of [...(msg.created ?? []), ...(msg.updated ?? [])]) {
           events.set(event.id, event);
           changed.add(event.id);
         }
@@ -175,14 +176,35 @@ export function soldTickets(event) {
 }
 
 const dateFormats = {
-  full: new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }),
-  medium: new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }),
+  full: { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  medium: { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
 };
-/** A date in the reader's own language and time zone. */
-export function formatDate(iso, style = 'full') {
+const formatters = new Map();
+/**
+ * A date in the reader's language, in the event's own time zone with its label (a 20:00 Berlin
+ * concert reads 20:00 to a buyer whose phone is in New York, and says which zone that is). Without a
+ * zone (an older server) it is the reader's zone, still labelled.
+ */
+export function formatDate(iso, style = 'full', timeZone) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateFormats[style].format(date);
+  if (Number.isNaN(date.getTime())) return iso;
+  const key = `${style}|${timeZone ?? ''}`;
+  let format = formatters.get(key);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat(undefined, { ...dateFormats[style], ...(timeZone ? { timeZone } : {}) });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, dateFormats[style]); // a zone this browser does not know
+    }
+    formatters.set(key, format);
+  }
+  const text = format.format(date);
+  // The short label alone can be "GMT+1"; the zone's name says which place's clock it is.
+  return timeZone && !text.endsWith(timeZone) ? `${text} (${timeZone.replaceAll("_", " ")})` : text;
 }
+
+/** An event's date as shown everywhere: in its zone, labelled. */
+export const eventDate = (event, style = 'full') => formatDate(event.date, style, event.timeZone);
 
 const numberFormat = new Intl.NumberFormat();
 export const formatNumber = (n) => numberFormat.format(n);
@@ -204,3 +226,93 @@ export const CONNECTION_TEXT = {
 export function say(element, text) {
   element.textContent = text;
 }
+
+// ---- the buyer's bookings, remembered on this device ----
+
+/**
+ * Bookings bought on this device, so the buyer finds them again after a reload or a closed tab:
+ * localStorage (it outlives the tab), never a cookie (it would travel to the server on every request).
+ * Each entry: { id, secret, eventId, eventName, date, timeZone, tickets: [{ id, code? }], savedAt }.
+ */
+const BOOKINGS_KEY = 'boxoffice.bookings';
+
+export function rememberedBookings() {
+  try {
+    const list = JSON.parse(localStorage.getItem(BOOKINGS_KEY) ?? '[]');
+    return Array.isArray(list) ? list.filter((b) => b && typeof b.id === 'string' && typeof b.secret === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function rememberBooking(entry) {
+  const list = rememberedBookings().filter((b) => b.id !== entry.id);
+  list.unshift({ ...entry, savedAt: new Date().toISOString() });
+  try {
+    localStorage.setItem(BOOKINGS_KEY, JSON.stringify(list.slice(0, 100)));
+  } catch {
+    // Storage full or refused (private mode): the booking page address still works.
+  }
+}
+
+export function forgetBooking(id) {
+  try {
+    localStorage.setItem(BOOKINGS_KEY, JSON.stringify(rememberedBookings().filter((b) => b.id !== id)));
+  } catch {
+    // nothing to do
+  }
+}
+
+/**
+ * The booking page's address. The id and the secret travel in the fragment (after #): browsers never
+ * send it to the server, so it is in no request line, no server log and no Referer.
+ */
+export function bookingUrl(id, secret) {
+  return new URL(`/booking#${new URLSearchParams({ id, secret })}`, location.origin).href;
+}
+
+// ---- wall-clock times in an event's zone (the admin forms) ----
+
+/** The parts of `date` on the clocks of `timeZone`, as numbers. */
+function zonedParts(date, timeZone) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(date);
+  const get = (type) => Number(parts.find((p) => p.type === type)?.value);
+  return { y: get('year'), m: get('month'), d: get('day'), h: get('hour'), min: get('minute'), s: get('second') };
+}
+
+/** An instant as a datetime-local value ("2027-03-12T20:00") on the clocks of `timeZone`. */
+export function toZonedInput(iso, timeZone) {
+  const p = zonedParts(new Date(iso), timeZone);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${p.y}-${two(p.m)}-${two(p.d)}T${two(p.h)}:${two(p.min)}`;
+}
+
+/**
+ * A datetime-local value read on the clocks of `timeZone`, as an ISO instant: the organiser types the
+ * time printed on the poster, whatever zone their own computer is in. Undefined for an empty value.
+ */
+export function fromZonedInput(value, timeZone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+  if (!m) return undefined;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at that moment, found from a first guess and corrected once (DST edges).
+  let instant = wall;
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(new Date(instant), timeZone);
+    const offset = Date.UTC(p.y, p.m - 1, p.d, p.h, p.min, p.s) - instant;
+    instant = wall - offset;
+  }
+  return new Date(instant).toISOString();
+}
+
+/** Whether this browser knows `timeZone` (the server checks too). */
+export function knownTimeZone(timeZone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return Boolean(timeZone);
+  } catch {
+    return false;
+  }
+}
+
+export const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;

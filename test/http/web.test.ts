@@ -109,7 +109,9 @@ describe('web pages', () => {
     for (const path of ['/', '/assets/boxoffice.js', '/assets/common.js', '/assets/qr.js', '/assets/style.css']) {
       total += Buffer.byteLength((await get(path)).body);
     }
-    expect(total).toBeLessThan(40 * 1024);
+    // 40 KB before issue 17; the remembered bookings, zone labels, buyer fields and per-card errors
+    // brought it to about 50 KB (uncompressed): the budget moves to 56 KB, still small.
+    expect(total).toBeLessThan(56 * 1024);
   });
 
   it.each([

@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
+import { renderIndex } from './web-static.js';
 
 /**
  * The pages and their files live in the repository's top-level `web/` folder and are served as they
@@ -64,9 +66,15 @@ export function webRoutes(app: FastifyInstance): void {
 
   const page = (file: string) => (_request: unknown, reply: FastifyReply) =>
     reply.header('content-security-policy', PAGE_CSP).sendFile(file, WEB_ROOT);
-  app.get('/', { schema: HIDDEN }, page('index.html'));
+  // The box office carries the events on sale in its HTML (read per request: the files are served as they are).
+  app.get('/', { schema: HIDDEN }, async (_request, reply) => {
+    const html = await renderIndex(app, await readFile(`${WEB_ROOT}index.html`, 'utf8'));
+    return reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(html);
+  });
   app.get('/admin', { schema: HIDDEN }, page('admin.html'));
   app.get('/door', { schema: HIDDEN }, page('door.html'));
+  // A buyer's booking: its id and secret travel in the fragment, which never reaches the server.
+  app.get('/booking', { schema: HIDDEN }, page('booking.html'));
 
   app.get(`${ASSETS_PREFIX}vendor/${QR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(QR_FILE, QR_DIR));
   app.get(`${ASSETS_PREFIX}vendor/${JSQR_FILE}`, { schema: HIDDEN }, (_request, reply) => reply.sendFile(JSQR_FILE, JSQR_DIR));
