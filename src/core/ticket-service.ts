@@ -1,4 +1,4 @@
-import { refusalError, type CancelProof, type Command, type EventCounts, type Outcome, type Success } from './commands.js';
+import { refusalError, type CancelProof, type Command, type Outcome, type Success } from './commands.js';
 import { CheckinService } from './checkin-service.js';
 import { ticketCodes, type TicketCodes } from './ticket-codes.js';
 import { Errors, isBoxofficeError } from './errors.js';
@@ -8,7 +8,7 @@ import { Housekeeping, type ExpiryResult } from './housekeeping.js';
 import { buyerOf, PROCESS_SECRET_KEY, scopedKey, systemIdentity, type IdentitySource } from './identity.js';
 import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
-import { reportBatch, reportFailure, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
+import { reportFailure, type ChangeListener, type ServiceObserver } from './observers.js';
 import { presentHold, publicBooking } from './presenting.js';
 import { StorageHealth, type StorageStatus } from './storage-health.js';
 import { StorageProbe } from './storage-probe.js';
@@ -16,6 +16,7 @@ import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseBuyerContact, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, systemTimeZone, validateNewEvent } from './validation.js';
 import { EventLifecycle } from './event-lifecycle.js';
+import { ChangeRelay } from './change-relay.js';
 
 export type { Change, ChangeListener, HoldEvent, ServiceObserver } from './observers.js';
 export type { ExpiryResult } from './housekeeping.js';
@@ -64,7 +65,6 @@ export interface CancelRequest {
 }
 
 /** How long outside changes are gathered before caches are dropped; bounds staleness across nodes. */
-export const EXTERNAL_CHANGE_COALESCE_MS = 100;
 
 export const DEFAULT_MAX_BATCH = 1024;
 
@@ -82,14 +82,13 @@ export class TicketService {
   private readonly committer: GroupCommitter<Command, Outcome>;
   private readonly identity: IdentitySource;
   private readonly observers: ServiceObserver[] = [];
-  private readonly listeners = new Set<ChangeListener>();
   private readonly logger: Logger;
   private closed = false;
   /** Writes between parsing and their outcome; close() waits for them. */
   private active = 0;
   private whenIdle: (() => void) | undefined;
   private readonly stopWatching: (() => void) | undefined;
-  private invalidateTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly changes: ChangeRelay;
   private readonly housekeeping: Housekeeping;
   readonly codes: TicketCodes;
   /** Doors, scans and the organiser's check-in views (issue 14). */
@@ -109,7 +108,8 @@ export class TicketService {
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
     this.probe = store.ping ? new StorageProbe(() => store.ping!()) : undefined;
     this.observers.push(logObserver(this.logger));
-    this.stopWatching = store.watchExternalChanges?.(() => this.invalidateSoon());
+    this.changes = new ChangeRelay(this.catalog, this.observers, this.logger);
+    this.stopWatching = store.watchExternalChanges?.(() => this.changes.externalChange());
     this.committer = new GroupCommitter<Command, Outcome>(
       (commands) =>
         store.write({ now: this.identity.now().toISOString(), commands, ...(options.buyerBudget && { buyerBudget: options.buyerBudget }) }).then(
@@ -126,7 +126,7 @@ export class TicketService {
       {
         maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
         defer: options.defer,
-        onBatch: (commands, outcomes, millis) => this.committed(commands, outcomes, millis),
+        onBatch: (commands, outcomes, millis) => this.changes.committed(commands, outcomes, millis),
       },
     );
     this.housekeeping = new Housekeeping(store, {
@@ -318,8 +318,7 @@ export class TicketService {
   }
 
   onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changes.onChange(listener);
   }
 
   /** Finishes every queued write, then closes storage. New writes are refused from now on. */
@@ -328,7 +327,7 @@ export class TicketService {
     this.closed = true;
     await this.housekeeping.stop();
     this.stopWatching?.();
-    clearTimeout(this.invalidateTimer);
+    this.changes.close();
     if (this.active > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     await this.committer.drain();
     await this.store.close();
@@ -360,54 +359,6 @@ export class TicketService {
       return outcome as Success<K>;
     } finally {
       if (--this.active === 0) this.whenIdle?.();
-    }
-  }
-
-  /** Runs before any waiter of the batch resumes: caches and listeners see commits in commit order. */
-  private committed(commands: readonly Command[], outcomes: readonly Outcome[], millis: number): void {
-    for (const outcome of outcomes) {
-      if (outcome.ok && outcome.kind === 'event') {
-        this.catalog.added(outcome.event);
-        this.emit({ eventId: outcome.event.id, created: outcome.event });
-      } else if (outcome.ok && outcome.kind === 'expired') {
-        for (const counts of outcome.counts) this.noteCounts(counts);
-      } else if (outcome.ok && outcome.kind === 'settings') {
-        this.catalog.added(outcome.event);
-        this.emit({ external: true });
-      } else if (outcome.ok && outcome.kind === 'door') {
-        // Nothing cached.
-      } else if (outcome.counts) {
-        this.noteCounts(outcome.counts);
-      }
-    }
-    reportBatch(this.observers, commands, outcomes, millis);
-  }
-
-  /**
-   * Coalesces bursts of outside changes into one invalidation per window, so a busy neighbour
-   * node costs one re-read per window instead of one per commit.
-   */
-  private invalidateSoon(): void {
-    if (this.invalidateTimer) return;
-    this.invalidateTimer = setTimeout(() => {
-      this.invalidateTimer = undefined;
-      this.catalog.invalidateAll();
-      this.emit({ external: true });
-    }, EXTERNAL_CHANGE_COALESCE_MS);
-    this.invalidateTimer.unref?.();
-  }
-
-  private noteCounts(counts: EventCounts): void {
-    if (this.catalog.countsChanged(counts)) this.emit(counts);
-  }
-
-  private emit(change: Change): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.logger.warn({ err }, 'change listener failed');
-      }
     }
   }
 
