@@ -105,6 +105,13 @@ export interface RowAccess {
   /** Active holds with `expiresAt <= now`, at most `limit`, skipping any another transaction holds. */
   dueHolds(now: string, limit: number): StoredHold[];
   /**
+   * Locks the active holds of events a batch cancels, before their events' rows: the cancellation
+   * ends them in bulk after the event's lock, while a confirm elsewhere locks its hold and then the
+   * event. Taken here, at the holds' place in the lock order, the two cannot deadlock. Adapters
+   * without row locks do nothing.
+   */
+  lockActiveHolds(eventIds: string[]): void;
+  /**
    * Tickets by id with their booking and whether they are cancelled. Asked after the events step:
    * where rows are locked, the event's lock is what orders a scan after a cancellation.
    */

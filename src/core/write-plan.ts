@@ -43,6 +43,10 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
     for (const hold of dueHolds) if (!holds.has(hold.id)) holds.set(hold.id, hold);
   }
 
+  // A cancelled event's active holds are ended in bulk; lock them now, at the holds' place in the order.
+  const cancelled = sortedUnique(commands.flatMap((c) => (c.type === 'cancelEvent' ? [c.eventId] : [])));
+  if (cancelled.length > 0) yield* ask('lockActiveHolds', cancelled);
+
   const bookings = new Map<string, StoredBooking>();
   const confirmed = [...holds.values()].filter((h) => h.status === 'confirmed' && h.bookingId);
   const bookingIds = sortedUnique([

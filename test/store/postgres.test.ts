@@ -94,6 +94,29 @@ describePg('PostgreSQL: per-buyer limits across nodes', () => {
     await Promise.all(nodes.map((n) => n.close()));
   });
 
+  // Cancelling an event ends its active holds in bulk, after the event's row lock; a confirm locks its
+  // hold, then the event. Unless the cancellation locks the holds first, the two deadlock.
+  it('confirms racing an event cancellation on other nodes: no deadlock, every hold ends once', async () => {
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 4 })));
+    const failures: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const event = newEvent({ totalTickets: 200, maxTicketsPerBooking: 2, maxHeldPerBuyer: 2 });
+      await writes(nodes[0]!).createEvent(event);
+      const held = await writes(nodes[1]!).commitBookings(Array.from({ length: 40 }, (_, i) => ({ eventId: event.id, tickets: 2, kind: 'hold' as const, buyer: `r${round}-b${i}` })));
+      const holdIds = held.map((h) => (h.ok ? h.hold.id : '')).filter(Boolean);
+      const now = new Date().toISOString();
+      const results = await Promise.allSettled([
+        ...holdIds.map((id, i) => nodes[i % 3]!.write({ now, commands: [{ type: 'confirm', holdId: id }] })),
+        nodes[3]!.write({ now, commands: [{ type: 'cancelEvent', eventId: event.id }] }),
+      ]);
+      for (const r of results) if (r.status === 'rejected') failures.push(String(r.reason));
+      const after = await nodes[0]!.getEvent(event.id);
+      expect(after).toMatchObject({ availableTickets: 0, heldTickets: 0 });
+    }
+    expect(failures).toEqual([]);
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
   it('four nodes racing one buyer’s holds never let it past its limit, and never deadlock', async () => {
     const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: PG_URL!, schema: shared.schema, poolSize: 4 })));
     const event = newEvent({ totalTickets: 1000, maxTicketsPerBooking: 10, maxHeldPerBuyer: 30 });

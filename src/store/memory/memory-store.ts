@@ -178,6 +178,10 @@ export class MemoryStore implements Store, RowAccess {
     return ids.flatMap((id) => (this.holdRows.has(id) ? [{ ...this.holdRows.get(id)! }] : []));
   }
 
+  lockActiveHolds(): void {
+    // One event loop, no row locks.
+  }
+
   dueHolds(now: string, limit: number): StoredHold[] {
     const due: StoredHold[] = [];
     for (const hold of this.holdRows.values()) if (hold.status === 'active' && Date.parse(hold.expiresAt) <= Date.parse(now)) due.push({ ...hold });

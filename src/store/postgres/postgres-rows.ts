@@ -112,6 +112,14 @@ export class PostgresRows implements AsyncRowAccess {
   }
 
   /** SKIP LOCKED: a hold another node is expiring (or a buyer confirming) right now is theirs to end. */
+  async lockActiveHolds(eventIds: string[]): Promise<void> {
+    await this.client.query({
+      name: 'lock-event-holds',
+      text: "SELECT 1 FROM holds WHERE event_id = ANY($1::uuid[]) AND status = 'active' ORDER BY id FOR UPDATE",
+      values: [eventIds],
+    });
+  }
+
   async dueHolds(now: string, limit: number): Promise<StoredHold[]> {
     const { rows } = await this.client.query<HoldRow>({
       name: 'lock-due-holds',

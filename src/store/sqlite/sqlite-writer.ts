@@ -238,6 +238,10 @@ export class SqliteWriter implements RowAccess {
     return ids.flatMap((id) => this.reads.getStoredHold(id) ?? []);
   }
 
+  lockActiveHolds(): void {
+    // BEGIN IMMEDIATE already holds the database's one write lock.
+  }
+
   dueHolds(now: string, limit: number): StoredHold[] {
     return this.stmt.dueHolds.all(now, limit).map(toStoredHold);
   }
