@@ -136,14 +136,17 @@ describe('ClientApp', () => {
     press(r, KEYS.escape);
     await frame(r, 'Main menu');
     press(r, KEYS.down, KEYS.enter);
-    // Both fields hold the booking just made, and the button has the focus.
-    let form = await frame(r, '›  Cancel booking');
+    // Both fields hold the booking just made; the focus is on the first field, not on the button.
+    let form = await frame(r, '› Booking id');
     expect(form).toMatch(new RegExp(`Booking id\\s+${bookingId}`));
     expect(form).toContain(secret);
+    expect(form).not.toContain('›  Cancel booking');
     // A wrong secret first: the server's refusal, in red, on the form.
-    press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.endsWith('x') ? 'y' : 'x', KEYS.tab);
+    press(r, KEYS.down, KEYS.end, KEYS.backspace, secret.endsWith('x') ? 'y' : 'x', KEYS.tab);
     await frame(r, '›  Cancel booking');
     press(r, KEYS.enter);
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, 'y');
     form = await frame(r, (f) => f.includes('✘ That secret does not match') && f.includes('Cancel a booking'));
     expect(statusLine(form)).toMatch(/^✘ That secret does not match this booking/);
     expect((await admin().getEvent(event.id)).availableTickets).toBe(7);
@@ -151,6 +154,14 @@ describe('ClientApp', () => {
     press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.at(-1)!, KEYS.tab);
     await frame(r, '›  Cancel booking');
     press(r, KEYS.enter);
+    // Enter on the prompt's default ("No, keep it") changes nothing.
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, KEYS.enter);
+    await frame(r, (f) => !f.includes('⚠ Cancel booking') && f.includes('›  Cancel booking'));
+    expect((await admin().getEvent(event.id)).availableTickets).toBe(7);
+    press(r, KEYS.enter);
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, KEYS.right, KEYS.enter);
     const done = await frame(r, (f) => f.includes('Main menu') && f.includes('Cancelled booking'));
     expect(statusLine(done)).toBe(`✔ Cancelled booking ${bookingId} · 3 tickets back on sale`);
     expect((await admin().getEvent(event.id)).availableTickets).toBe(10);

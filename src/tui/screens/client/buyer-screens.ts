@@ -24,6 +24,6 @@ export const BUYER_HINTS: Record<BuyerScreen['name'], string> = {
   hold: 'Enter buy the held tickets · Esc give them back',
   booking: 'please wait…',
   receipt: 'Enter or Esc back to the events',
-  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button cancels · Esc back',
+  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button asks first · Esc back',
   logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
 };
