@@ -76,4 +76,20 @@ describe('CancelBookingForm', () => {
     r.rerender(<CancelBookingForm onSubmit={onSubmit} onCancel={() => {}} error="That secret does not match this booking." initial={{ bookingId: ID, secret: 's' }} />);
     await frame(r, '✘ That secret does not match this booking.');
   });
+
+  it('hides the server’s refusal once a field is edited (it was about what was sent), and shows the next one', async () => {
+    const onSubmit = vi.fn();
+    const props = { onSubmit, onCancel: () => {}, initial: { bookingId: ID, secret: 'wrong' } };
+    const r = renderUi(<CancelBookingForm {...props} error="That secret does not match this booking." />);
+    await frame(r, '✘ That secret does not match this booking.');
+    press(r, KEYS.down, KEYS.backspace);
+    await frame(r, (f) => !f.includes('✘ That secret') && /Secret\s+wron\b/.test(f));
+    press(r, 'g', KEYS.enter, KEYS.enter);
+    await frame(r, '⚠ Cancel booking');
+    press(r, 'y');
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ bookingId: ID, secret: 'wrong' }));
+    // The same refusal again, for the new request: shown.
+    r.rerender(<CancelBookingForm {...props} error="That secret does not match this booking." />);
+    await frame(r, '✘ That secret does not match this booking.');
+  });
 });

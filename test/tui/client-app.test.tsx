@@ -250,6 +250,12 @@ describe('ClientApp', () => {
     await pick(r, 'Open Show');
     press(r, KEYS.escape);
     expect(statusLine(await frame(r, 'No tickets selected'))).toBe('⚠ No tickets selected');
+    // Picking again: the warning was about the last visit, so the selector does not repeat it.
+    press(r, KEYS.enter);
+    const again = await frame(r, 'How many tickets?');
+    expect(statusLine(again)).toBe('');
+    press(r, KEYS.escape);
+    await frame(r, 'No tickets selected');
     press(r, KEYS.backspace.repeat(9), ...'Gone Show');
     await frame(r, '› Gone Show');
     press(r, KEYS.enter);

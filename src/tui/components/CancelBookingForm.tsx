@@ -41,6 +41,8 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
   const [tried, setTried] = useState(false);
   // Enter on the button only asks; the prompt's own "Yes" cancels.
   const [confirming, setConfirming] = useState(false);
+  // The server's refusal is about what was sent: once the buyer edits a field it is stale, and hidden.
+  const [edited, setEdited] = useState(false);
   const active = !busy && !confirming;
   const missing = FIELDS.findIndex((f) => values[f.name].trim() === '');
 
@@ -75,7 +77,10 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
           label={field.label}
           value={values[field.name]}
           placeholder={field.placeholder}
-          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+          onChange={(value) => {
+            setEdited(true);
+            setValues((v) => ({ ...v, [field.name]: value }));
+          }}
           focused={focus === i}
           active={active}
           message={tried && values[field.name].trim() === '' ? `${field.label} is required.` : undefined}
@@ -83,7 +88,7 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
           fieldWidth={FIELD_WIDTH}
         />
       ))}
-      <FormFooter error={confirming ? undefined : error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT && !confirming} />
+      <FormFooter error={confirming || edited ? undefined : error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT && !confirming} />
       {confirming && !busy && (
         <ConfirmPrompt
           question={`Cancel booking ${values.bookingId.trim()}?`}
@@ -93,6 +98,7 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
           onKeep={() => setConfirming(false)}
           onConfirm={() => {
             setConfirming(false);
+            setEdited(false);
             onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() });
           }}
         />
