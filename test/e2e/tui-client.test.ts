@@ -124,6 +124,22 @@ describe('boxoffice client in a terminal', () => {
     }
   });
 
+  it('client, admin and door take the server as --url or as --host/--port, and refuse both at once', async () => {
+    for (const command of ['client', 'admin', 'door']) {
+      const both = await runCli([command, '--url', 'http://127.0.0.1:9', '--port', '9', '--data-dir', `${tmp.dir}/no-tty`]);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toBe('boxoffice: give either --url or --host/--port, not both (got --url and --port).\n');
+      const badPort = await runCli([command, '--port', 'eighty', '--data-dir', `${tmp.dir}/no-tty`]);
+      expect(badPort.code).toBe(1);
+      expect(badPort.stderr).toContain('port must be a whole number from 1 to 65535.');
+      // Either form alone gets as far as the terminal check.
+      for (const address of [['--url', 'http://127.0.0.1:9'], ['--host', '127.0.0.1', '--port', '9']]) {
+        const ok = await runCli([command, ...address, ...(command === 'door' ? ['--token', 'a-door-token'] : []), '--data-dir', `${tmp.dir}/no-tty`]);
+        expect(ok.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
+      }
+    }
+  });
+
   it('says plainly when nothing is listening, and offers Retry / Quit', async () => {
     const port = await freePort();
     const term = tmux.open(['client', '--url', `http://127.0.0.1:${port}`, '--connect-timeout', '2', '--data-dir', `${tmp.dir}/client2`]);
