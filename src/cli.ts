@@ -15,6 +15,7 @@ import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } fr
 import { StartupError, startServer } from './server/serve.js';
 import { VERSION } from './server/version.js';
 import { isPostgresUrl } from './store/index.js';
+import { validateTimeZone } from './core/validation.js';
 
 function integer(name: string, min: number, max: number) {
   return (raw: string): number => {
@@ -45,6 +46,7 @@ interface ServeFlags {
   workers: number;
   maxInflight: number;
   cacheSize: number;
+  timeZone?: string;
   maxBatch: number;
   logLevel: LogLevel;
   logMaxSize?: number;
@@ -117,6 +119,7 @@ const serve = program
   .addOption(serveOption('--max-streams-per-client <n>', 'live event streams at once from one client address (0: no limit); beyond it 429 too_many_streams', integer('max-streams-per-client', 0, 1_000_000), DEFAULT_MAX_STREAMS_PER_CLIENT))
   .addOption(serveOption('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000))
   .addOption(serveOption('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin))
+  .addOption(serveOption('--time-zone <zone>', "IANA time zone of events created without one, e.g. Europe/Berlin (default: this machine's)", ianaZone))
   .addOption(serveOption('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000))
   .addOption(serveOption('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH))
   .addOption(serveOption('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false))
@@ -149,6 +152,7 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
       dbPool: opts.dbPool,
       maxInFlight: opts.maxInflight,
       cacheSize: opts.cacheSize,
+      timeZone: opts.timeZone,
       maxBatch: opts.maxBatch,
       logLevel: opts.logLevel,
       logMaxSize: opts.logMaxSize,
@@ -241,3 +245,12 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`boxoffice: ${message}\n`);
   process.exit(1);
 });
+
+/** `--time-zone`: refused at start when Intl does not know it, like every other bad flag. */
+function ianaZone(raw: string): string {
+  try {
+    return validateTimeZone(raw);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}

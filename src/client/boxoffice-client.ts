@@ -2,67 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, describeNetworkError } from './api-error.js';
 import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
 import { abortableSleep, formatSeconds, normaliseBaseUrl, parseRetryAfter, retryCause } from './http-util.js';
-import type { Booking, CheckinReport, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
+import type { AdminBookingsPage, Booking, BookingsQuery, BuyerContact, CheckinReport, EventPatch, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
 
 export { abortableSleep, parseRetryAfter } from './http-util.js';
 
-export interface ClientOptions {
-  /** `http://host:port` of the server. */
-  baseUrl: string;
-  /** Sent as `Authorization: Bearer …` on admin requests. */
-  adminToken?: string;
-  /** A door token (`bod_…`), sent on the door calls: checkIn, doorList, syncScans. */
-  doorToken?: string;
-  /** How long one request may take before it fails with code `timeout` (default 10 s). */
-  timeoutMs?: number;
-  /**
-   * How many times a failed request is retried before the failure is reported (default 4): a 429
-   * always; a 503, a timeout or no answer only when the call is safe to repeat (see `KeyedCallOptions`).
-   */
-  maxRetries?: number;
-  /** First backoff when the server gives no Retry-After; doubles per retry (default 500 ms). */
-  baseRetryDelayMs?: number;
-  /** Longest wait between retries; a longer Retry-After is reported instead of waited for (default 10 s). */
-  maxRetryDelayMs?: number;
-  /** Hears every wait before a retry, e.g. to show "Server busy, retrying in 1 s…". */
-  onRetry?: (notice: RetryNotice) => void;
-  /** Replaces `fetch` (tests). */
-  fetch?: typeof fetch;
-  /** Replaces the timer used for backoff (tests). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
+export type { CallOptions, CancelOptions, ClientOptions, KeyedCallOptions, TokenOptions } from './call-options.js';
+import type { CallOptions, CancelOptions, ClientOptions, KeyedCallOptions, TokenOptions } from './call-options.js';
 
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Overrides the client's `onRetry` for this call. */
-  onRetry?: (notice: RetryNotice) => void;
-}
-
-/**
- * For the calls that take something (bookings, holds). Each call sends an `Idempotency-Key`, the
- * same on every retry of that call, so the server answers a repeat with the first answer instead of
- * booking again. That is what makes it safe to retry these calls when the answer was lost (no
- * answer, a timeout) or the server was briefly unavailable (503), not only on 429.
- */
-export interface KeyedCallOptions extends CallOptions {
-  /**
-   * The key to send (1…200 visible ASCII characters), e.g. to repeat a call across restarts of the
-   * caller. Default: a fresh UUID per call. Reusing a key for a different request is refused (422).
-   */
-  idempotencyKey?: string;
-}
-
-/** A call made with a credential other than the client's own (admin or door token). */
-export type TokenOptions = CallOptions & { token?: string };
-
-export interface CancelOptions extends CallOptions {
-  /** The booking's secret (from the answer that created it). Default: the client's admin token. */
-  secret?: string;
-  /** Cancel only these tickets of the booking. Default: all of them. */
-  tickets?: string[];
-}
-
-type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
+type Method = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 
 interface RequestOptions extends CallOptions {
   body?: unknown;
@@ -144,7 +91,28 @@ export class BoxofficeClient {
 
   /** `POST /events/:id/bookings`: all `tickets` or none. The answer carries the booking's `secret`. */
   book(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Booking> {
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...options, body: { tickets } });
+    const { buyer, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
+  }
+
+  /** `PATCH /events/:id` (admin): any of the editable fields; `{ salesOpen: false }` closes sales. */
+  updateEvent(eventId: string, patch: EventPatch, options: TokenOptions = {}): Promise<Event> {
+    return this.request('PATCH', eventPath(eventId), { ...options, body: patch, token: options.token ?? this.adminToken });
+  }
+
+  /** `POST /events/:id/cancel` (admin): every booking cancelled, holds released. Repeating it is harmless. */
+  cancelEvent(eventId: string, options: TokenOptions = {}): Promise<Event> {
+    return this.request('POST', `${eventPath(eventId)}/cancel`, { ...options, token: options.token ?? this.adminToken, resendable: true });
+  }
+
+  /** `GET /events/:id/bookings` (admin): bookings with buyers' details, newest first. */
+  listEventBookings(eventId: string, query: BookingsQuery = {}, options: TokenOptions = {}): Promise<AdminBookingsPage> {
+    const params = new URLSearchParams();
+    if (query.search !== undefined) params.set('search', query.search);
+    if (query.offset !== undefined) params.set('offset', String(query.offset));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return this.request('GET', `${eventPath(eventId)}/bookings${qs}`, { ...options, token: options.token ?? this.adminToken });
   }
 
   /** The original protocol, `POST /reserve?eventId=&tickets=`: the ticket ids. */
@@ -155,7 +123,8 @@ export class BoxofficeClient {
 
   /** `POST /events/:id/holds`: sets `tickets` aside until the hold's `expiresAt`. */
   holdTickets(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Hold> {
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...options, body: { tickets } });
+    const { buyer, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
   }
 
   getHold(id: string, options: CallOptions = {}): Promise<Hold> {

@@ -12,6 +12,13 @@ export {
 } from './boxoffice-client.js';
 export { readEventStream, subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
 export type {
+  AdminBooking,
+  AdminBookingsPage,
+  BookingsQuery,
+  BuyerContact,
+  BuyerDetailsSetting,
+  EventPatch,
+  EventStatus,
   AvailabilityChange,
   Booking,
   CheckinReport,

@@ -1,6 +1,41 @@
-import type { Booking, Door, DoorSummary, Event, FirstCheckIn, Hold, HoldStatus, ScanRecord, ScanResult, Ticket, TicketStatus } from '../core/types.js';
+import type {
+  AdminBooking,
+  AdminBookingsPage,
+  Booking,
+  BuyerContact,
+  BuyerDetailsSetting,
+  Door,
+  DoorSummary,
+  Event,
+  EventPatch,
+  EventStatus,
+  FirstCheckIn,
+  Hold,
+  HoldStatus,
+  ScanRecord,
+  ScanResult,
+  Ticket,
+  TicketStatus,
+} from '../core/types.js';
 
-export type { Booking, Door, DoorSummary, Event, FirstCheckIn, Hold, HoldStatus, ScanRecord, Ticket, TicketStatus };
+export type {
+  AdminBooking,
+  AdminBookingsPage,
+  Booking,
+  BuyerContact,
+  BuyerDetailsSetting,
+  Door,
+  DoorSummary,
+  Event,
+  EventPatch,
+  EventStatus,
+  FirstCheckIn,
+  Hold,
+  HoldStatus,
+  ScanRecord,
+  Ticket,
+  TicketStatus,
+};
 
 /** `POST /events/:id/doors`: the door with its token, shown only in this answer. */
 export interface NewDoor extends Door {
@@ -71,6 +106,25 @@ export interface NewEventInput {
   maxTicketsPerBuyer?: number;
   /** Whether doors may admit offline (default false). */
   offlineCheckIn?: boolean;
+  /** 0–2000 characters. */
+  description?: string;
+  /** 0–200 characters. */
+  venue?: string;
+  /** IANA name (Europe/Berlin); default: the server's `--time-zone`. */
+  timeZone?: string;
+  /** Default true. */
+  salesOpen?: boolean;
+  /** Whether buyers are asked for name and email (default `none`). */
+  buyerDetails?: BuyerDetailsSetting;
+}
+
+/** `GET /events/:id/bookings` query. */
+export interface BookingsQuery {
+  /** Part of the buyer's name or email (any case), or the start of a booking id. */
+  search?: string;
+  offset?: number;
+  /** 1–1000, default 100. */
+  limit?: number;
 }
 
 /** One event's new counts in a `changes` message. */

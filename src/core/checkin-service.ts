@@ -291,17 +291,21 @@ export function groupConflicts(records: readonly ScanRecord[]): ConflictGroup[] 
   return [...groups.values()];
 }
 
-const CSV_HEADER = 'ticket_id,booking_id,booked_at,status,checked_in_at,door';
+const CSV_HEADER = 'ticket_id,booking_id,booked_at,status,checked_in_at,door,name,email';
 
-/** RFC 4180 fields; a door name a spreadsheet would run as a formula is prefixed with '. */
+/**
+ * RFC 4180 (CRLF, quotes doubled), UTF-8 with a byte order mark so a spreadsheet reads accents
+ * right. A text a spreadsheet would run as a formula (it starts with = + - @, a tab or a CR: a
+ * buyer's name, an email, a door name) is prefixed with ' (OWASP "CSV injection").
+ */
 export function toCsv(rows: readonly AttendeeRow[]): string {
   const field = (value: string | undefined) => {
     if (value === undefined) return '';
     const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
     return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
   };
-  const lines = rows.map((r) => [r.ticketId, r.bookingId, r.bookedAt, r.status, field(r.checkedInAt), field(r.door)].join(','));
-  return `${[CSV_HEADER, ...lines].join('\r\n')}\r\n`;
+  const lines = rows.map((r) => [r.ticketId, r.bookingId, r.bookedAt, r.status, field(r.checkedInAt), field(r.door), field(r.name), field(r.email)].join(','));
+  return `\ufeff${[CSV_HEADER, ...lines].join('\r\n')}\r\n`;
 }
 
 export { publicDoor };

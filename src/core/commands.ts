@@ -1,6 +1,6 @@
 import { BoxofficeError, type ErrorCode } from './errors.js';
 import type { StoredDoor } from './effects.js';
-import type { Booking, Door, Event, FirstCheckIn, Hold, ScanResult } from './types.js';
+import type { Booking, BuyerContact, Door, Event, EventPatch, FirstCheckIn, Hold, ScanResult } from './types.js';
 
 /**
  * The write path's vocabulary: every write is a command (plain data), and every answer an outcome
@@ -25,8 +25,9 @@ export type CancelProof = { admin: true } | { admin: false; secret?: string };
 
 export type Command =
   | { type: 'createEvent'; event: Event }
-  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
-  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string }
+  /** `contact`: the buyer's own name and email, kept with the booking for the organiser (never logged). */
+  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact }
+  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact }
   /** `buyer`: who confirms; only the hold's own buyer is told the booking's secret. */
   | { type: 'confirm'; holdId: string; buyer?: string }
   | { type: 'release'; holdId: string }
@@ -41,7 +42,11 @@ export type Command =
   | { type: 'checkin'; eventId: string; ticketId: string; doorId: string; key: KeyClaim; scannedAt?: string }
   | { type: 'createDoor'; door: StoredDoor }
   | { type: 'revokeDoor'; eventId: string; doorId: string }
-  | { type: 'checkinSettings'; eventId: string; offlineCheckIn: boolean };
+  | { type: 'checkinSettings'; eventId: string; offlineCheckIn: boolean }
+  /** The organiser corrects an event (validated fields; whether they fit the stock is decided). */
+  | { type: 'updateEvent'; eventId: string; patch: EventPatch }
+  /** The organiser cancels an event: every ticket cancelled, active holds released, stock zeroed. */
+  | { type: 'cancelEvent'; eventId: string };
 
 export type CommandType = Command['type'];
 
@@ -86,7 +91,7 @@ export type Outcome =
   | { ok: true; kind: 'expired'; expired: number; counts: EventCounts[] }
   /** From `checkin`: admitted, or an offline scan in conflict with an earlier admission. */
   | { ok: true; kind: 'checkin'; scan: ScanResult; counts?: EventCounts; replayed?: boolean }
-  /** From `checkinSettings`: the event with its new setting. */
+  /** From `checkinSettings`, `updateEvent` and `cancelEvent`: the event as it is now. */
   | { ok: true; kind: 'settings'; event: Event }
   /** From `createDoor` and `revokeDoor`. */
   | { ok: true; kind: 'door'; door: Door }

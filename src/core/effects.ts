@@ -1,4 +1,4 @@
-import type { Booking, Door, Event, Hold, ScanRecord } from './types.js';
+import type { Booking, BuyerContact, Door, Event, Hold, ScanRecord } from './types.js';
 
 /**
  * What a decision asks storage to do, as plain data. An adapter applies all of it in the batch's
@@ -40,6 +40,53 @@ export interface Effects {
   scans: StoredScan[];
   /** Per event, a new offline check-in setting. */
   eventSettings: Map<string, { offlineCheckIn: boolean }>;
+  /**
+   * Per event, every editable field as the batch leaves it. Always paired with an entry in `stock`
+   * (zero when nothing moved): the adapter writes both in one statement, so a new total and the
+   * availability it frees or takes change together and `available + held <= total` holds throughout.
+   */
+  eventUpdates: Map<string, EventFields>;
+  /**
+   * Events cancelled: every ticket not yet cancelled is cancelled and every active hold released, in
+   * bulk (the decision does not read them one by one; the stock is zeroed by `stock`).
+   */
+  cancelledEvents: Array<{ eventId: string; at: string }>;
+}
+
+/** The columns of an event an organiser's change or cancellation may write. */
+export type EventFields = Pick<
+  Event,
+  | 'name'
+  | 'date'
+  | 'description'
+  | 'venue'
+  | 'timeZone'
+  | 'totalTickets'
+  | 'maxTicketsPerBooking'
+  | 'holdSeconds'
+  | 'maxHeldPerBuyer'
+  | 'maxTicketsPerBuyer'
+  | 'buyerDetails'
+  | 'salesOpen'
+  | 'status'
+>;
+
+export function eventFields(e: Event): EventFields {
+  return {
+    name: e.name,
+    date: e.date,
+    description: e.description,
+    venue: e.venue,
+    timeZone: e.timeZone,
+    totalTickets: e.totalTickets,
+    maxTicketsPerBooking: e.maxTicketsPerBooking,
+    holdSeconds: e.holdSeconds,
+    maxHeldPerBuyer: e.maxHeldPerBuyer,
+    maxTicketsPerBuyer: e.maxTicketsPerBuyer,
+    buyerDetails: e.buyerDetails,
+    salesOpen: e.salesOpen,
+    status: e.status,
+  };
 }
 
 /** A door as stored: with the SHA-256 hash of its token, never the token. */
@@ -105,11 +152,15 @@ export interface TicketCancellation {
 export interface StoredBooking extends Booking {
   secretHash?: string;
   buyer?: string;
+  /** The buyer's name and email, if given: for the organiser only. */
+  contact?: BuyerContact;
 }
 
 /** A hold as stored, with its buyer (never shown to clients). */
 export interface StoredHold extends Hold {
   buyer?: string;
+  /** Passed on to the booking a confirmation makes. */
+  contact?: BuyerContact;
 }
 
 /** What one buyer has of one event: tickets held at once, and tickets bought (not cancelled). */
@@ -161,6 +212,8 @@ export function noEffects(): Effects {
     admissions: [],
     scans: [],
     eventSettings: new Map(),
+    eventUpdates: new Map(),
+    cancelledEvents: [],
   };
 }
 
@@ -180,6 +233,8 @@ export function isEmpty(effects: Effects): boolean {
     effects.revokedDoors.length === 0 &&
     effects.admissions.length === 0 &&
     effects.scans.length === 0 &&
-    effects.eventSettings.size === 0
+    effects.eventSettings.size === 0 &&
+    effects.eventUpdates.size === 0 &&
+    effects.cancelledEvents.length === 0
   );
 }

@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_code: 400,
+  buyer_details_required: 400,
   unauthorized: 401,
   door_revoked: 401,
   forbidden: 403,
@@ -21,6 +22,10 @@ export const ERROR_STATUS = {
   hold_confirmed: 409,
   already_cancelled: 409,
   already_checked_in: 409,
+  sales_closed: 409,
+  event_cancelled: 409,
+  event_past: 409,
+  invalid_stock: 409,
   hold_expired: 410,
   hold_released: 410,
   ticket_cancelled: 410,
@@ -186,6 +191,21 @@ export const Errors = {
     new BoxofficeError('unauthorized', 'Scanning needs a door token of this event: send "Authorization: Bearer <door token>".'),
   offlineNotAllowed: () =>
     new BoxofficeError('offline_not_allowed', 'The organiser does not allow offline check-in for this event; scans must be made online.'),
+  salesClosed: (name: string) =>
+    new BoxofficeError('sales_closed', `Sales for ${truncate(name, 80)} are closed by the organiser; nothing was booked or held.`),
+  eventCancelled: (name: string) =>
+    new BoxofficeError('event_cancelled', `${truncate(name, 80)} was cancelled by the organiser; nothing more is sold or changed.`),
+  eventPast: (name: string, date: string) =>
+    new BoxofficeError('event_past', `${truncate(name, 80)} took place on ${date.replace(/\.\d+Z$/, 'Z')}; its tickets are no longer sold.`),
+  pastDate: (date: string) =>
+    new BoxofficeError('invalid_request', `date ${date.replace(/\.\d+Z$/, 'Z')} is in the past; an event must be created with a date still to come.`),
+  stockBelowTaken: (requested: number, sold: number, held: number) =>
+    new BoxofficeError(
+      'invalid_stock',
+      `totalTickets cannot be ${requested}: ${sold} tickets are sold and ${held} held, so the event needs at least ${sold + held}. Nothing was changed.`,
+    ),
+  buyerDetailsRequired: (missing: string) =>
+    new BoxofficeError('buyer_details_required', `The organiser asks for the buyer's name and email for this event: send buyer.${missing}.`),
   internal: () => new BoxofficeError('internal_error', 'Something went wrong on our side; nothing was booked.'),
 };
 

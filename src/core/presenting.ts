@@ -13,12 +13,12 @@ export function presentHold(hold: Hold, now: Date): Hold {
 
 /** A stored booking without its secret hash or buyer, as answers show it. */
 export function publicBooking(booking: StoredBooking): Booking {
-  const { secretHash: _hidden, buyer: _buyer, ...rest } = booking;
+  const { secretHash: _hidden, buyer: _buyer, contact: _contact, ...rest } = booking;
   return rest;
 }
 
 /** A stored hold without its buyer, as answers show it. */
 export function publicHold(hold: StoredHold): Hold {
-  const { buyer: _buyer, ...rest } = hold;
+  const { buyer: _buyer, contact: _contact, ...rest } = hold;
   return rest;
 }

@@ -1,6 +1,6 @@
 import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
 import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from './effects.js';
-import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
+import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
 
 /**
  * The storage port. Core depends on this interface only; adapters live in src/store and must pass
@@ -54,6 +54,12 @@ export interface Store {
   scans(eventId: string, limit: number): Promise<{ recent: ScanRecord[]; conflicts: ScanRecord[] }>;
   /** Every ticket of the event with its booking and admission, ordered by booking time then ticket id. */
   attendees(eventId: string): Promise<AttendeeRow[]>;
+  /**
+   * The event's bookings for the organiser, newest first (`createdAt` desc, then id), with their
+   * tickets, buyer's details and admitted tickets. `search` (already trimmed): a case-insensitive
+   * substring of the buyer's name or email, or a prefix of the booking id. `total` counts every match.
+   */
+  eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): Promise<{ total: number; bookings: AdminBooking[] }>;
 
   /** Forgets idempotency keys recorded before `before`; returns how many. */
   purgeIdempotencyKeys(before: Date): Promise<number>;

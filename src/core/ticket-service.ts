@@ -14,7 +14,8 @@ import { StorageHealth, type StorageStatus } from './storage-health.js';
 import { StorageProbe } from './storage-probe.js';
 import type { ClockStatus, Store } from './store.js';
 import type { Booking, Event, Hold, Ticket } from './types.js';
-import { LIMITS, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, validateNewEvent } from './validation.js';
+import { LIMITS, parseBuyerContact, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, systemTimeZone, validateNewEvent } from './validation.js';
+import { EventLifecycle } from './event-lifecycle.js';
 
 export type { Change, ChangeListener, HoldEvent, ServiceObserver } from './observers.js';
 export type { ExpiryResult } from './housekeeping.js';
@@ -33,6 +34,8 @@ export interface TicketServiceOptions {
   sweepIntervalMs?: number;
   /** Signs and verifies ticket codes; the server builds it from its secret key (default: this process's key). */
   ticketCodes?: TicketCodes;
+  /** The time zone of events created without one (`--time-zone`; default: this machine's). */
+  defaultTimeZone?: string;
 }
 
 /** An answer that may repeat an earlier one (an idempotent retry or a repeated confirm). */
@@ -46,6 +49,8 @@ export interface PlaceOptions {
   idempotencyKey?: unknown;
   /** Who asks: the client's address. The event's per-buyer limits count against it. */
   buyer?: string;
+  /** The buyer's `{ name?, email? }` from the body, unvalidated; kept for the organiser. */
+  contact?: unknown;
 }
 
 /** Who asks to cancel: the admin, or a buyer presenting the booking's secret. */
@@ -89,6 +94,9 @@ export class TicketService {
   readonly checkins: CheckinService;
   private readonly health = new StorageHealth();
   private readonly probe: StorageProbe | undefined;
+  private readonly defaultTimeZone: string;
+  /** Editing, closing and cancelling events; the organiser's list of bookings (issue 17). */
+  readonly lifecycle: EventLifecycle;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -131,6 +139,8 @@ export class TicketService {
     });
     this.housekeeping.start();
     this.codes = options.ticketCodes ?? ticketCodes(PROCESS_SECRET_KEY);
+    this.defaultTimeZone = options.defaultTimeZone ?? systemTimeZone();
+    this.lifecycle = new EventLifecycle({ store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,
       codes: this.codes,
@@ -144,6 +154,8 @@ export class TicketService {
 
   async createEvent(input: unknown): Promise<Event> {
     const fields = validateNewEvent(input);
+    // Only a new event must lie ahead; PATCH may still correct a past one.
+    if (Date.parse(fields.date) <= this.identity.now().getTime()) throw Errors.pastDate(fields.date);
     const event: Event = {
       id: this.identity.newId(),
       name: fields.name,
@@ -157,6 +169,12 @@ export class TicketService {
       maxTicketsPerBuyer: fields.maxTicketsPerBuyer,
       offlineCheckIn: fields.offlineCheckIn,
       checkedInTickets: 0,
+      description: fields.description,
+      venue: fields.venue,
+      timeZone: fields.timeZone ?? this.defaultTimeZone,
+      salesOpen: fields.salesOpen,
+      status: 'scheduled',
+      buyerDetails: fields.buyerDetails,
     };
     return (await this.write<'event'>({ type: 'createEvent', event })).event;
   }
@@ -200,6 +218,8 @@ export class TicketService {
       throw await this.explainTicketCount(id, tickets, err);
     }
     const command: Extract<Command, { type: 'book' | 'hold' }> = { type, eventId: id, tickets: count };
+    const contact = parseBuyerContact(options.contact);
+    if (contact !== undefined) command.contact = contact;
     const buyer = options.buyer === undefined ? undefined : buyerOf(options.buyer);
     // A key is the asker's own: stored under a hash of (buyer, key), so another client sending the
     // same key makes a new request of its own and learns nothing of the first.
@@ -285,7 +305,9 @@ export class TicketService {
     const bookingId = parseId(id, 'booking id');
     const booking = await this.withStorage(this.store.getBooking(bookingId));
     if (!booking) throw Errors.notFound('booking', bookingId);
-    return publicBooking(booking);
+    // Whether the event still takes place, so the buyer's page can say it was cancelled.
+    const event = await this.withStorage(this.catalog.get(booking.eventId, { allowStale: true }));
+    return event ? { ...publicBooking(booking), eventStatus: event.status } : publicBooking(booking);
   }
 
   /** Registers hooks run after each committed batch, on the booking path: keep them cheap. */

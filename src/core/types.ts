@@ -22,6 +22,63 @@ export interface Event {
   offlineCheckIn: boolean;
   /** Tickets admitted at the door so far (each ticket counts once). */
   checkedInTickets: number;
+  /** What the event is, for buyers (0–2000 characters). */
+  description: string;
+  /** Where it takes place (0–200 characters). */
+  venue: string;
+  /** The IANA time zone screens show `date` in, with its label (`Europe/Berlin`). */
+  timeZone: string;
+  /** Whether buyers may book and hold now (the organiser closes and reopens sales). */
+  salesOpen: boolean;
+  /** `cancelled`: every booking was cancelled and nothing more is sold. */
+  status: EventStatus;
+  /** Whether booking and hold forms ask for the buyer's name and email. */
+  buyerDetails: BuyerDetailsSetting;
+}
+
+export type EventStatus = 'scheduled' | 'cancelled';
+export type BuyerDetailsSetting = 'none' | 'optional' | 'required';
+
+/** Who the buyer says they are: stored with the booking, shown to the organiser only, never logged. */
+export interface BuyerContact {
+  name?: string;
+  email?: string;
+}
+
+/** What an organiser may change of an event (`PATCH /events/:id`), validated by `validateEventPatch`. */
+export interface EventPatch {
+  name?: string;
+  date?: string;
+  description?: string;
+  venue?: string;
+  timeZone?: string;
+  totalTickets?: number;
+  maxTicketsPerBooking?: number;
+  holdSeconds?: number;
+  maxHeldPerBuyer?: number;
+  maxTicketsPerBuyer?: number;
+  buyerDetails?: BuyerDetailsSetting;
+  salesOpen?: boolean;
+}
+
+/** One booking of an event as the organiser's list shows it (admin only). */
+export interface AdminBooking {
+  id: string;
+  eventId: string;
+  createdAt: string;
+  tickets: Ticket[];
+  validTickets: number;
+  cancelledTickets: number;
+  checkedIn: number;
+  status: 'active' | 'partly_cancelled' | 'cancelled';
+  buyer?: BuyerContact;
+}
+
+export interface AdminBookingsPage {
+  total: number;
+  offset: number;
+  limit: number;
+  bookings: AdminBooking[];
 }
 
 export type TicketStatus = 'valid' | 'cancelled';
@@ -45,6 +102,8 @@ export interface Booking {
    * answer that created the booking (and its idempotent replays); never readable afterwards.
    */
   secret?: string;
+  /** `GET /bookings/:id` only: whether the event still takes place (`cancelled`: every ticket was cancelled with it). */
+  eventStatus?: EventStatus;
 }
 
 export type HoldStatus = 'active' | 'confirmed' | 'released' | 'expired';
@@ -72,6 +131,12 @@ export interface NewEvent {
   maxHeldPerBuyer: number;
   maxTicketsPerBuyer: number;
   offlineCheckIn: boolean;
+  description: string;
+  venue: string;
+  /** Undefined: the server's default zone. */
+  timeZone?: string;
+  salesOpen: boolean;
+  buyerDetails: BuyerDetailsSetting;
 }
 
 export const DEFAULT_MAX_TICKETS_PER_BOOKING = 100;
@@ -130,4 +195,16 @@ export interface AttendeeRow {
   status: TicketStatus;
   checkedInAt?: string;
   door?: string;
+  name?: string;
+  email?: string;
 }
+
+/** The issue-17 fields of an event that sets none of them (tests and older callers build events with it). */
+export const EVENT_LIFECYCLE_DEFAULTS = {
+  description: '',
+  venue: '',
+  timeZone: 'UTC',
+  salesOpen: true,
+  status: 'scheduled',
+  buyerDetails: 'none',
+} as const satisfies Pick<Event, 'description' | 'venue' | 'timeZone' | 'salesOpen' | 'status' | 'buyerDetails'>;

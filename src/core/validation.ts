@@ -1,9 +1,14 @@
 import { Errors, truncate } from './errors.js';
-import { DEFAULT_HOLD_SECONDS, DEFAULT_MAX_TICKETS_PER_BOOKING, type NewEvent } from './types.js';
+import { DEFAULT_HOLD_SECONDS, DEFAULT_MAX_TICKETS_PER_BOOKING, type BuyerContact, type BuyerDetailsSetting, type EventPatch, type NewEvent } from './types.js';
 
 /** Every rule about what input is acceptable lives here, shared by the API and the terminal UIs. */
 export const LIMITS = {
   nameMaxLength: 200,
+  descriptionMaxLength: 2000,
+  venueMaxLength: 200,
+  buyerNameMaxLength: 200,
+  emailMaxLength: 254,
+  searchMaxLength: 200,
   totalTicketsMax: 10_000_000,
   maxTicketsPerBookingMax: 10_000,
   holdSecondsMax: 86_400,
@@ -73,11 +78,7 @@ export function validateNewEvent(input: unknown): NewEvent {
     throw Errors.invalidRequest('The event must be a JSON object with name, date and totalTickets.');
   }
   const body = input as Record<string, unknown>;
-  const name = typeof body.name === 'string' ? body.name.trim() : undefined;
-  if (!name || name.length > LIMITS.nameMaxLength) {
-    throw Errors.invalidRequest(`name must be text of 1 to ${LIMITS.nameMaxLength} characters, got ${describe(body.name)}.`);
-  }
-  checkDisplayable(name, 'name');
+  const name = validateName(body.name);
   const date = validateDate(body.date);
   const totalTickets = wholeNumber(body.totalTickets, 'totalTickets', 1, LIMITS.totalTicketsMax);
   const maxTicketsPerBooking =
@@ -90,11 +91,172 @@ export function validateNewEvent(input: unknown): NewEvent {
       : wholeNumber(body.holdSeconds, 'holdSeconds', 1, LIMITS.holdSecondsMax);
   const maxHeldPerBuyer = optionalWhole(body.maxHeldPerBuyer, 'maxHeldPerBuyer', LIMITS.totalTicketsMax) ?? maxTicketsPerBooking;
   const maxTicketsPerBuyer = optionalWhole(body.maxTicketsPerBuyer, 'maxTicketsPerBuyer', LIMITS.totalTicketsMax) ?? totalTickets;
-  if (body.offlineCheckIn !== undefined && body.offlineCheckIn !== null && typeof body.offlineCheckIn !== 'boolean') {
-    throw Errors.invalidRequest(`offlineCheckIn must be true or false, got ${describe(body.offlineCheckIn)}.`);
+  const offlineCheckIn = optionalBoolean(body.offlineCheckIn, 'offlineCheckIn') ?? false;
+  const event: NewEvent = {
+    name,
+    date,
+    totalTickets,
+    maxTicketsPerBooking,
+    holdSeconds,
+    maxHeldPerBuyer,
+    maxTicketsPerBuyer,
+    offlineCheckIn,
+    description: optionalText(body.description, 'description', LIMITS.descriptionMaxLength) ?? '',
+    venue: optionalText(body.venue, 'venue', LIMITS.venueMaxLength) ?? '',
+    salesOpen: optionalBoolean(body.salesOpen, 'salesOpen') ?? true,
+    buyerDetails: optionalBuyerDetails(body.buyerDetails) ?? 'none',
+  };
+  if (body.timeZone !== undefined && body.timeZone !== null) event.timeZone = validateTimeZone(body.timeZone);
+  return event;
+}
+
+/** The fields `PATCH /events/:id` may change. */
+export const PATCHABLE_FIELDS = [
+  'name',
+  'date',
+  'description',
+  'venue',
+  'timeZone',
+  'totalTickets',
+  'maxTicketsPerBooking',
+  'holdSeconds',
+  'maxHeldPerBuyer',
+  'maxTicketsPerBuyer',
+  'buyerDetails',
+  'salesOpen',
+] as const;
+
+/**
+ * A change to an event: any of `PATCHABLE_FIELDS`, at least one, each validated as on creation (a
+ * date in the past is allowed: the organiser may correct a past event). Whether the new numbers
+ * fit what is already sold and held is the decision's to say, on the locked row.
+ */
+export function validateEventPatch(input: unknown): EventPatch {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw Errors.invalidRequest(`The change must be a JSON object with one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
   }
-  const offlineCheckIn = body.offlineCheckIn === true;
-  return { name, date, totalTickets, maxTicketsPerBooking, holdSeconds, maxHeldPerBuyer, maxTicketsPerBuyer, offlineCheckIn };
+  const body = input as Record<string, unknown>;
+  const unknown = Object.keys(body).find((k) => !(PATCHABLE_FIELDS as readonly string[]).includes(k));
+  if (unknown !== undefined) {
+    throw Errors.invalidRequest(`${truncate(unknown, 60)} cannot be changed; send one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
+  }
+  const patch: EventPatch = {};
+  if (body.name !== undefined) patch.name = validateName(body.name);
+  if (body.date !== undefined) patch.date = validateDate(body.date);
+  if (body.description !== undefined) patch.description = validateText(body.description, 'description', LIMITS.descriptionMaxLength);
+  if (body.venue !== undefined) patch.venue = validateText(body.venue, 'venue', LIMITS.venueMaxLength);
+  if (body.timeZone !== undefined) patch.timeZone = validateTimeZone(body.timeZone);
+  if (body.totalTickets !== undefined) patch.totalTickets = wholeNumber(body.totalTickets, 'totalTickets', 1, LIMITS.totalTicketsMax);
+  if (body.maxTicketsPerBooking !== undefined) {
+    patch.maxTicketsPerBooking = wholeNumber(body.maxTicketsPerBooking, 'maxTicketsPerBooking', 1, LIMITS.maxTicketsPerBookingMax);
+  }
+  if (body.holdSeconds !== undefined) patch.holdSeconds = wholeNumber(body.holdSeconds, 'holdSeconds', 1, LIMITS.holdSecondsMax);
+  if (body.maxHeldPerBuyer !== undefined) patch.maxHeldPerBuyer = wholeNumber(body.maxHeldPerBuyer, 'maxHeldPerBuyer', 1, LIMITS.totalTicketsMax);
+  if (body.maxTicketsPerBuyer !== undefined) patch.maxTicketsPerBuyer = wholeNumber(body.maxTicketsPerBuyer, 'maxTicketsPerBuyer', 1, LIMITS.totalTicketsMax);
+  if (body.buyerDetails !== undefined) patch.buyerDetails = optionalBuyerDetails(body.buyerDetails ?? 'null');
+  if (body.salesOpen !== undefined) patch.salesOpen = optionalBoolean(body.salesOpen ?? 'null', 'salesOpen');
+  if (Object.keys(patch).length === 0) {
+    throw Errors.invalidRequest(`The change must name one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
+  }
+  return patch;
+}
+
+// An IANA name: Area/Location (Europe/Berlin, America/Argentina/Buenos_Aires), or UTC and the like.
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+){0,2}$/;
+
+/**
+ * An IANA time zone name, as Intl knows it (so every screen can format dates in it), in its
+ * canonical spelling. Offsets (`+01:00`) and abbreviations (`CET` aside, which IANA has) are not zones.
+ */
+export function validateTimeZone(value: unknown): string {
+  const fail = () =>
+    Errors.invalidRequest(`timeZone must be an IANA time zone like Europe/Berlin or America/New_York, got ${describe(value)}.`);
+  if (typeof value !== 'string' || value.length > 64 || !TIME_ZONE_NAME.test(value)) throw fail();
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    throw fail();
+  }
+}
+
+/** This machine's own time zone, the default when neither the flag nor the variable names one. */
+export function systemTimeZone(): string {
+  return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+// Deliberately loose (the only real check is a mail that arrives): one @, something before it, a
+// dot in the domain, no spaces or angle brackets.
+const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:.]{2,}$/u;
+
+/**
+ * The buyer's `{ name?, email? }` of a booking or hold body: undefined when absent. Names are shown
+ * on the organiser's screens and in the CSV, so they must be displayable like event names.
+ */
+export function parseBuyerContact(value: unknown): BuyerContact | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw Errors.invalidRequest(`buyer must be an object like {"name": "Ada Lovelace", "email": "ada@example.org"}, got ${describe(value)}.`);
+  }
+  const body = value as Record<string, unknown>;
+  const unknown = Object.keys(body).find((k) => k !== 'name' && k !== 'email');
+  if (unknown !== undefined) throw Errors.invalidRequest(`buyer may have only name and email, got ${truncate(unknown, 60)}.`);
+  const contact: BuyerContact = {};
+  if (body.name !== undefined && body.name !== null) {
+    const name = typeof body.name === 'string' ? body.name.trim() : undefined;
+    if (!name || name.length > LIMITS.buyerNameMaxLength) {
+      throw Errors.invalidRequest(`buyer.name must be text of 1 to ${LIMITS.buyerNameMaxLength} characters, got ${describe(body.name)}.`);
+    }
+    checkDisplayable(name, 'buyer.name');
+    contact.name = name;
+  }
+  if (body.email !== undefined && body.email !== null) {
+    const email = typeof body.email === 'string' ? body.email.trim() : undefined;
+    if (!email || email.length > LIMITS.emailMaxLength || !EMAIL.test(email)) {
+      throw Errors.invalidRequest(`buyer.email must be an email address like ada@example.org (at most ${LIMITS.emailMaxLength} characters), got ${describe(body.email)}.`);
+    }
+    contact.email = email;
+  }
+  return contact.name === undefined && contact.email === undefined ? undefined : contact;
+}
+
+function validateName(value: unknown): string {
+  const name = typeof value === 'string' ? value.trim() : undefined;
+  if (!name || name.length > LIMITS.nameMaxLength) {
+    throw Errors.invalidRequest(`name must be text of 1 to ${LIMITS.nameMaxLength} characters, got ${describe(value)}.`);
+  }
+  checkDisplayable(name, 'name');
+  return name;
+}
+
+/** Free text that may be empty (description, venue): displayable, newlines allowed in a description. */
+function validateText(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string' || value.length > max) {
+    throw Errors.invalidRequest(`${field} must be text of at most ${max} characters, got ${describe(value)}.`);
+  }
+  const text = value.trim();
+  if (text === '') return '';
+  checkDisplayable(field === 'description' ? text.replace(/\r?\n/g, ' ') : text, field);
+  return text;
+}
+
+function optionalText(value: unknown, field: string, max: number): string | undefined {
+  return value === undefined || value === null ? undefined : validateText(value, field, max);
+}
+
+function optionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw Errors.invalidRequest(`${field} must be true or false, got ${describe(value)}.`);
+  return value;
+}
+
+const BUYER_DETAILS: readonly BuyerDetailsSetting[] = ['none', 'optional', 'required'];
+
+function optionalBuyerDetails(value: unknown): BuyerDetailsSetting | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !(BUYER_DETAILS as readonly string[]).includes(value)) {
+    throw Errors.invalidRequest(`buyerDetails must be "none", "optional" or "required", got ${describe(value)}.`);
+  }
+  return value as BuyerDetailsSetting;
 }
 
 // C0 and C1 controls (ESC starts terminal colour codes, NUL and newlines break logs and lists),

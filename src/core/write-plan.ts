@@ -53,7 +53,7 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
 
   const events = new Map<string, Event>();
   const eventIds = sortedUnique([
-    ...commands.flatMap((c) => (c.type === 'book' || c.type === 'hold' || c.type === 'checkin' || c.type === 'checkinSettings' ? [c.eventId] : [])),
+    ...commands.flatMap((c) => ('eventId' in c ? [c.eventId] : [])),
     ...commands.flatMap((c) => (c.type === 'createDoor' ? [c.door.eventId] : [])),
     ...[...holds.values()].map((h) => h.eventId),
     ...[...bookings.values()].map((b) => b.eventId),

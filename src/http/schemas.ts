@@ -17,6 +17,12 @@ export const eventSchema = {
     maxTicketsPerBuyer: { type: 'integer', description: 'Tickets one buyer may have in all, bought and held together.' },
     offlineCheckIn: { type: 'boolean', description: 'Whether door devices may admit offline and upload their scans later.' },
     checkedInTickets: { type: 'integer', description: 'Tickets admitted at the door so far.' },
+    description: { type: 'string', description: 'What the event is (0 to 2000 characters).' },
+    venue: { type: 'string', description: 'Where it takes place (0 to 200 characters).' },
+    timeZone: { type: 'string', description: 'IANA time zone (Europe/Berlin): show `date` in it, with its label.' },
+    salesOpen: { type: 'boolean', description: 'Whether buyers may book and hold now.' },
+    status: { type: 'string', enum: ['scheduled', 'cancelled'] },
+    buyerDetails: { type: 'string', enum: ['none', 'optional', 'required'], description: "Whether booking and hold forms ask for the buyer's name and email." },
   },
 } as const;
 
@@ -46,6 +52,7 @@ export const bookingSchema = {
       type: 'string',
       description: 'Only in the answer that created the booking: send it as "Authorization: Bearer <secret>" to cancel.',
     },
+    eventStatus: { type: 'string', enum: ['scheduled', 'cancelled'], description: 'GET /bookings/:id only: cancelled when the organiser cancelled the event.' },
   },
 } as const;
 
@@ -232,14 +239,83 @@ export const newEventBody = {
     maxHeldPerBuyer: { type: 'integer' },
     maxTicketsPerBuyer: { type: 'integer' },
     offlineCheckIn: { type: 'boolean' },
+    description: { type: 'string' },
+    venue: { type: 'string' },
+    timeZone: { type: 'string' },
+    salesOpen: { type: 'boolean' },
+    buyerDetails: { type: 'string' },
   },
+} as const;
+
+/** `PATCH /events/:id`: shapes here; values (and unknown fields, worded) are checked by core. */
+export const eventPatchBody = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    date: { type: 'string' },
+    description: { type: 'string' },
+    venue: { type: 'string' },
+    timeZone: { type: 'string' },
+    totalTickets: { type: 'integer' },
+    maxTicketsPerBooking: { type: 'integer' },
+    holdSeconds: { type: 'integer' },
+    maxHeldPerBuyer: { type: 'integer' },
+    maxTicketsPerBuyer: { type: 'integer' },
+    buyerDetails: { type: 'string', enum: ['none', 'optional', 'required'] },
+    salesOpen: { type: 'boolean' },
+  },
+} as const;
+
+/** The buyer's own details in a booking or hold body: kept for the organiser, never shown publicly. */
+const buyerContact = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { name: { type: 'string' }, email: { type: 'string' } },
+  description: "Optional (required when the event's buyerDetails is required): name 1–200 characters, email an address.",
 } as const;
 
 export const bookingBody = {
   type: 'object',
   required: ['tickets'],
   additionalProperties: false,
-  properties: { tickets: { type: 'integer' } },
+  properties: { tickets: { type: 'integer' }, buyer: buyerContact },
+} as const;
+
+const adminBookingSchema = {
+  type: 'object',
+  required: ['id', 'eventId', 'createdAt', 'tickets', 'validTickets', 'cancelledTickets', 'checkedIn', 'status'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    eventId: { type: 'string', format: 'uuid' },
+    createdAt: { type: 'string', format: 'date-time' },
+    tickets: { type: 'array', items: { $ref: 'Ticket#' } },
+    validTickets: { type: 'integer' },
+    cancelledTickets: { type: 'integer' },
+    checkedIn: { type: 'integer', description: 'Tickets of this booking admitted at the door.' },
+    status: { type: 'string', enum: ['active', 'partly_cancelled', 'cancelled'] },
+    buyer: { type: 'object', properties: { name: { type: 'string' }, email: { type: 'string' } } },
+  },
+} as const;
+
+/** `GET /events/:id/bookings` (admin). */
+export const bookingsPageSchema = {
+  type: 'object',
+  required: ['total', 'offset', 'limit', 'bookings'],
+  properties: {
+    total: { type: 'integer', description: 'Bookings matching the search, in all.' },
+    offset: { type: 'integer' },
+    limit: { type: 'integer' },
+    bookings: { type: 'array', items: adminBookingSchema },
+  },
+} as const;
+
+export const bookingsQuery = {
+  type: 'object',
+  properties: {
+    search: { type: 'string', description: "Part of the buyer's name or email (any case), or the start of a booking id." },
+    offset: { type: 'string', description: 'Bookings to skip (default 0).' },
+    limit: { type: 'string', description: 'Bookings per page, 1 to 1000 (default 100).' },
+  },
 } as const;
 
 /** Optional body of `DELETE /bookings/:id`: which tickets to cancel (all when absent). */
@@ -274,11 +350,11 @@ export function errorResponses(...statuses: number[]): Record<number, { $ref: 'E
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'invalid_request (the input is not acceptable) or invalid_code (not a genuine ticket code); nothing changed',
+  400: 'invalid_request (the input is not acceptable), buyer_details_required, or invalid_code (not a genuine ticket code); nothing changed',
   401: 'unauthorized (credentials missing or wrong) or door_revoked',
   403: 'forbidden (the secret does not match), cross_site_request (sent by a page on another site), wrong_event or offline_not_allowed',
   404: 'not_found / event_not_found / ticket_not_found',
-  409: 'not_enough_tickets, hold_confirmed, already_cancelled or already_checked_in (with firstCheckIn)',
+  409: 'not_enough_tickets, hold_confirmed, already_cancelled, already_checked_in (with firstCheckIn), sales_closed, event_cancelled, event_past or invalid_stock',
   410: 'hold_expired or hold_released (the tickets went back on sale), or ticket_cancelled',
   422: 'idempotency_key_reused: the key was used for a different request',
   429: 'too_many_requests (too_many_streams on the stream): retry after Retry-After seconds',

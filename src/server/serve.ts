@@ -37,6 +37,8 @@ export interface ServeOptions {
   benchRoutes?: boolean;
   cacheSize: number;
   maxBatch: number;
+  /** The time zone of events created without one (default: this machine's). */
+  timeZone?: string;
   /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
   skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
@@ -100,7 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
   // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
-  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, logger, ticketCodes: ticketCodes(...secrets.keys) });
+  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, defaultTimeZone: options.timeZone, logger, ticketCodes: ticketCodes(...secrets.keys) });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,

@@ -1,5 +1,5 @@
 import type { Admission, StoredDoor, StoredHold } from '../core/effects.js';
-import type { AttendeeRow, Event, Hold, HoldStatus, ScanRecord } from '../core/types.js';
+import type { AdminBooking, AttendeeRow, BuyerContact, BuyerDetailsSetting, Event, EventStatus, Hold, HoldStatus, ScanRecord } from '../core/types.js';
 
 /**
  * Rows as both SQL adapters read them (snake_case columns). SQLite returns dates as the ISO text it
@@ -22,6 +22,13 @@ export interface EventRow {
   /** 0/1 on SQLite, boolean on PostgreSQL. */
   offline_checkin: number | boolean;
   checked_in_tickets: number;
+  description: string;
+  venue: string;
+  time_zone: string;
+  /** 0/1 on SQLite, boolean on PostgreSQL. */
+  sales_open: number | boolean;
+  status: EventStatus;
+  buyer_details: BuyerDetailsSetting;
 }
 
 export interface HoldRow {
@@ -33,11 +40,13 @@ export interface HoldRow {
   expires_at: SqlDate;
   booking_id: string | null;
   buyer: string | null;
+  buyer_name: string | null;
+  buyer_email: string | null;
 }
 
 export const EVENT_COLUMNS =
-  'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer, offline_checkin, checked_in_tickets';
-export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id, buyer';
+  'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer, offline_checkin, checked_in_tickets, description, venue, time_zone, sales_open, status, buyer_details';
+export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id, buyer, buyer_name, buyer_email';
 
 export const iso = (value: SqlDate): string => (typeof value === 'string' ? value : value.toISOString());
 
@@ -55,7 +64,22 @@ export function toEvent(row: EventRow): Event {
     maxTicketsPerBuyer: row.max_tickets_per_buyer ?? row.total_tickets,
     offlineCheckIn: row.offline_checkin === true || row.offline_checkin === 1,
     checkedInTickets: row.checked_in_tickets,
+    description: row.description,
+    venue: row.venue,
+    timeZone: row.time_zone,
+    salesOpen: row.sales_open === true || row.sales_open === 1,
+    status: row.status,
+    buyerDetails: row.buyer_details,
   };
+}
+
+/** The buyer's details from two nullable columns (undefined when neither was given). */
+export function toContact(name: string | null | undefined, email: string | null | undefined): BuyerContact | undefined {
+  if (!name && !email) return undefined;
+  const contact: BuyerContact = {};
+  if (name) contact.name = name;
+  if (email) contact.email = email;
+  return contact;
 }
 
 export function toHold(row: HoldRow): Hold {
@@ -75,6 +99,8 @@ export function toHold(row: HoldRow): Hold {
 export function toStoredHold(row: HoldRow): StoredHold {
   const hold: StoredHold = toHold(row);
   if (row.buyer) hold.buyer = row.buyer;
+  const contact = toContact(row.buyer_name, row.buyer_email);
+  if (contact) hold.contact = contact;
   return hold;
 }
 
@@ -131,6 +157,8 @@ export interface AttendeeSqlRow {
   cancelled: number | boolean;
   checked_in_at: SqlDate | null;
   door_name: string | null;
+  buyer_name: string | null;
+  buyer_email: string | null;
 }
 
 export function toAttendee(row: AttendeeSqlRow): AttendeeRow {
@@ -142,5 +170,42 @@ export function toAttendee(row: AttendeeSqlRow): AttendeeRow {
   };
   if (row.checked_in_at) attendee.checkedInAt = iso(row.checked_in_at);
   if (row.door_name !== null) attendee.door = row.door_name;
+  if (row.buyer_name) attendee.name = row.buyer_name;
+  if (row.buyer_email) attendee.email = row.buyer_email;
   return attendee;
+}
+
+/** One booking of the organiser's list: its tickets (ids, cancelled flags) and admissions aggregated. */
+export interface AdminBookingRow {
+  id: string;
+  event_id: string;
+  created_at: SqlDate;
+  buyer_name: string | null;
+  buyer_email: string | null;
+  ticket_ids: string[];
+  cancelled: boolean[];
+  checked_in: number;
+}
+
+export function toAdminBooking(row: AdminBookingRow): AdminBooking {
+  const tickets = row.ticket_ids.map((id, i) => ({ id, eventId: row.event_id, bookingId: row.id, status: row.cancelled[i] ? ('cancelled' as const) : ('valid' as const) }));
+  const cancelledTickets = tickets.filter((t) => t.status === 'cancelled').length;
+  const booking: AdminBooking = {
+    id: row.id,
+    eventId: row.event_id,
+    createdAt: iso(row.created_at),
+    tickets,
+    validTickets: tickets.length - cancelledTickets,
+    cancelledTickets,
+    checkedIn: Number(row.checked_in),
+    status: cancelledTickets === 0 ? 'active' : cancelledTickets === tickets.length ? 'cancelled' : 'partly_cancelled',
+  };
+  const contact = toContact(row.buyer_name, row.buyer_email);
+  if (contact) booking.buyer = contact;
+  return booking;
+}
+
+/** `search` as a LIKE pattern: %, _ and the escape character taken literally (ESCAPE '\\'). */
+export function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

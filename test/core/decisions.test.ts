@@ -9,6 +9,7 @@ import { decide, type LoadedRows } from '../../src/core/decisions/index.js';
 import { BUYER_BUDGET } from '../../src/core/decisions/ledger.js';
 import { buyerKey, usageOf, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey } from '../../src/core/effects.js';
 import { hashSecret, type IdSource } from '../../src/core/identity.js';
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import type { Event } from '../../src/core/types.js';
 
 const NOW = '2030-01-01T12:00:00.000Z';
@@ -33,7 +34,7 @@ function ids(): IdSource {
 function event(over: Partial<Event> = {}): Event {
   return {
     id: EVENT, name: 'Gig', date: '2030-06-01T19:30:00.000Z', totalTickets: 10, availableTickets: 10, heldTickets: 0,
-    maxTicketsPerBooking: 4, holdSeconds: 600, maxHeldPerBuyer: 4, maxTicketsPerBuyer: 10, offlineCheckIn: false, checkedInTickets: 0, ...over,
+    maxTicketsPerBooking: 4, holdSeconds: 600, maxHeldPerBuyer: 4, maxTicketsPerBuyer: 10, offlineCheckIn: false, checkedInTickets: 0, ...EVENT_LIFECYCLE_DEFAULTS, ...over,
   };
 }
 const hold = (over: Partial<StoredHold> = {}): StoredHold => ({ id: HOLD, eventId: EVENT, tickets: 2, status: 'active', createdAt: EARLIER, expiresAt: LATER, buyer: BUYER, ...over });

@@ -26,6 +26,7 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     doorList: (id) => store.doorList(id),
     scans: (id, limit) => store.scans(id, limit),
     attendees: (id) => store.attendees(id),
+    eventBookings: (id, query) => store.eventBookings(id, query),
     close: () => store.close(),
   };
 }

@@ -45,6 +45,13 @@ describe('HTTP API', () => {
       maxTicketsPerBuyer: 250,
       offlineCheckIn: false,
       checkedInTickets: 0,
+      description: '',
+      venue: '',
+      // The server's default zone (no --time-zone here): this machine's.
+      timeZone: new Intl.DateTimeFormat().resolvedOptions().timeZone,
+      salesOpen: true,
+      status: 'scheduled',
+      buyerDetails: 'none',
     });
     expect(res.headers.location).toBe(`/events/${event.id}`);
     const read = await inject({ method: 'GET', url: `/events/${event.id}` });
@@ -54,7 +61,7 @@ describe('HTTP API', () => {
 
   it('lists events as a JSON array ordered by date', async () => {
     const late = await createEvent({ name: 'Late', date: '2030-01-01T00:00:00Z' });
-    const early = await createEvent({ name: 'Early', date: '2026-12-01T00:00:00Z' });
+    const early = await createEvent({ name: 'Early', date: '2027-01-01T00:00:00Z' });
     const res = await inject({ method: 'GET', url: '/events' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -83,7 +90,7 @@ describe('HTTP API', () => {
     // The codes are in the booking answer; a read by id shows the tickets without them.
     const { secret: _secret, ...answered } = booking;
     const readable = { ...answered, tickets: answered.tickets.map(({ code: _code, ...t }: { code: string }) => t) };
-    expect((await inject({ method: 'GET', url: `/bookings/${booking.id}` })).json()).toEqual(readable);
+    expect((await inject({ method: 'GET', url: `/bookings/${booking.id}` })).json()).toEqual({ ...readable, eventStatus: 'scheduled' });
     const ticket = readable.tickets[0];
     const t = await inject({ method: 'GET', url: `/tickets/${ticket.id}` });
     expect(t.statusCode).toBe(200);

@@ -30,6 +30,9 @@ const API_ROUTES = [
   ['get', '/events/{id}/door-list'],
   ['get', '/doors/self'],
   ['get', '/events/{id}/attendees.csv'],
+  ['patch', '/events/{id}'],
+  ['post', '/events/{id}/cancel'],
+  ['get', '/events/{id}/bookings'],
 ] as const;
 
 type Operation = { summary?: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: Array<{ in: string; name: string }> };

@@ -3,10 +3,12 @@ import { writes } from './writes.js';
 import { buyersContract } from './contract-buyers.js';
 import { holdsContract } from './contract-holds.js';
 import { checkinContract } from './contract-checkin.js';
+import { lifecycleContract } from './contract-lifecycle.js';
 import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
 import type { Seen } from './writes.js';
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import type { Booking, Event } from '../../src/core/types.js';
 
 export interface StoreHarness {
@@ -34,6 +36,7 @@ export function newEvent(overrides: Partial<Event> = {}): Event {
     holdSeconds: 600,
     maxHeldPerBuyer: overrides.maxTicketsPerBooking ?? 100,
     maxTicketsPerBuyer: total,
+    ...EVENT_LIFECYCLE_DEFAULTS,
     ...overrides,
   };
 }
@@ -202,6 +205,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
     buyersContract(() => store);
 
     checkinContract(() => store);
+
+    lifecycleContract(() => store);
 
     holdsContract(
       () => store,

@@ -3,6 +3,7 @@
  * passes a size, without waiting for a reader that holds an old snapshot, and truncates it as soon
  * as that reader lets go.
  */
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -29,7 +30,7 @@ function setup(): { writer: SqliteWriter; path: string; eventId: string } {
   open.push(db);
   const writer = new SqliteWriter(db, undefined, { walTruncateBytes: LIMIT });
   const eventId = randomUUID();
-  const event = { id: eventId, name: 'WAL', date: '2030-06-01T19:30:00.000Z', totalTickets: 10_000_000, availableTickets: 10_000_000, heldTickets: 0, maxTicketsPerBooking: 100, holdSeconds: 600, maxHeldPerBuyer: 100, maxTicketsPerBuyer: 10_000_000, offlineCheckIn: false, checkedInTickets: 0 };
+  const event = { id: eventId, name: 'WAL', date: '2030-06-01T19:30:00.000Z', totalTickets: 10_000_000, availableTickets: 10_000_000, heldTickets: 0, maxTicketsPerBooking: 100, holdSeconds: 600, maxHeldPerBuyer: 100, maxTicketsPerBuyer: 10_000_000, offlineCheckIn: false, checkedInTickets: 0, ...EVENT_LIFECYCLE_DEFAULTS };
   writer.write({ now: new Date().toISOString(), commands: [{ type: 'createEvent', event }] });
   return { writer, path, eventId };
 }

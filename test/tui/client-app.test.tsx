@@ -2,6 +2,7 @@
  * The buyer's app against a real server in this process: connect, browse, book, live updates, the
  * server's refusals in its own words, retries on 429, and an unreachable server.
  */
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import { vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -318,6 +319,7 @@ describe('ClientApp', () => {
       maxTicketsPerBuyer: 100,
       offlineCheckIn: false,
       checkedInTickets: 0,
+      ...EVENT_LIFECYCLE_DEFAULTS,
     };
     let bookingCalls = 0;
     const busy = createServer((req, res) => {
@@ -384,6 +386,7 @@ describe('ClientApp', () => {
       maxTicketsPerBuyer: 100,
       offlineCheckIn: false,
       checkedInTickets: 0,
+      ...EVENT_LIFECYCLE_DEFAULTS,
     };
     const keys: Array<string | undefined> = [];
     const lossy = createServer((req, res) => {

@@ -1,3 +1,4 @@
+import { EVENT_LIFECYCLE_DEFAULTS } from '../../src/core/types.js';
 import { render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
 import { expect } from 'vitest';
@@ -74,6 +75,7 @@ export function makeEvent(fields: Partial<Event> = {}): Event {
     heldTickets: 0,
     offlineCheckIn: false,
     checkedInTickets: 0,
+    ...EVENT_LIFECYCLE_DEFAULTS,
     maxTicketsPerBooking: 100,
     holdSeconds: 600,
     maxHeldPerBuyer: 100,

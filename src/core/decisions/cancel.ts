@@ -14,6 +14,8 @@ export function decideCancel(ledger: Ledger, bookingId: string, requested: reado
   const booking = ledger.booking(bookingId);
   if (!booking) return refusal(Errors.notFound('booking', bookingId));
   if (!proof.admin && !secretMatches(proof.secret!, booking.secretHash)) return refusal(Errors.forbidden('booking'));
+  // Every ticket of a cancelled event was cancelled with it (in bulk, perhaps by this very batch).
+  if (ledger.event(booking.eventId)?.status === 'cancelled') return refusal(Errors.alreadyCancelled(`Every ticket of booking ${bookingId} is`));
   const valid = new Set(booking.tickets.filter((t) => t.status === 'valid').map((t) => t.id));
   let ticketIds: string[];
   if (requested === undefined) {

@@ -19,6 +19,9 @@ function mayLearnSecret(hold: StoredHold, buyer: string | undefined): boolean {
 export function decideConfirm(ledger: Ledger, holdId: string, buyer?: string): Outcome {
   const hold = ledger.hold(holdId);
   if (!hold) return refusal(Errors.notFound('hold', holdId));
+  const event = ledger.event(hold.eventId);
+  // A cancelled event released its holds in bulk (this batch's cancellation included): say why.
+  if (event?.status === 'cancelled' && hold.status !== 'confirmed') return refusal(Errors.eventCancelled(event.name));
   switch (hold.status) {
     case 'confirmed':
       return { ok: true, kind: 'booking', booking: replayConfirmation(ledger, hold, buyer), replayed: true };
@@ -28,7 +31,7 @@ export function decideConfirm(ledger: Ledger, holdId: string, buyer?: string): O
       return refusal(Errors.holdExpired(holdId, hold.expiresAt));
     case 'active': {
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
-      const booking = ledger.addBooking(hold.eventId, hold.tickets, hold.buyer);
+      const booking = ledger.addBooking(hold.eventId, hold.tickets, hold.buyer, hold.contact);
       const counts = ledger.moveStock(hold.eventId, 0, -hold.tickets);
       ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, hold.tickets);
       ledger.endHold(hold, 'confirmed', booking.id);
@@ -50,6 +53,8 @@ export function decideRelease(ledger: Ledger, holdId: string): Outcome {
     case 'expired':
       return refusal(Errors.holdExpired(holdId, hold.expiresAt));
     case 'active': {
+      // Released with its cancelled event (in bulk, perhaps by this very batch): nothing moves.
+      if (ledger.event(hold.eventId)?.status === 'cancelled') return { ok: true, kind: 'hold', hold: publicHold({ ...hold, status: 'released' }) };
       if (isPastExpiry(hold, ledger.now)) return expireOnTouch(ledger, hold);
       const counts = ledger.moveStock(hold.eventId, hold.tickets, -hold.tickets);
       ledger.moveBuyer(hold.eventId, hold.buyer, -hold.tickets, 0);
@@ -67,6 +72,7 @@ export function decideExpiry(ledger: Ledger): Outcome {
     // An earlier command of this batch may have confirmed or released it already.
     const hold = ledger.hold(due.id)!;
     if (!isPastExpiry(hold, ledger.now)) continue;
+    if (ledger.event(hold.eventId)?.status === 'cancelled') continue;
     touched.set(hold.eventId, endExpired(ledger, hold));
     expired++;
   }

@@ -6,6 +6,7 @@ import { decideCheckin, decideCheckinSettings, decideCreateDoor, decideRevokeDoo
 import { decideConfirm, decideExpiry, decideRelease } from './holds.js';
 import { Ledger, type LoadedRows } from './ledger.js';
 import { decidePlacement } from './place.js';
+import { decideCancelEvent, decideUpdateEvent } from './lifecycle.js';
 
 export { IDEMPOTENCY_KEY_TTL_MS, type LoadedRows } from './ledger.js';
 export type { RememberedResult } from './place.js';
@@ -53,5 +54,9 @@ function decideOne(ledger: Ledger, command: Command): Outcome {
       return decideRevokeDoor(ledger, command.eventId, command.doorId);
     case 'checkinSettings':
       return decideCheckinSettings(ledger, command.eventId, command.offlineCheckIn);
+    case 'updateEvent':
+      return decideUpdateEvent(ledger, command.eventId, command.patch);
+    case 'cancelEvent':
+      return decideCancelEvent(ledger, command.eventId);
   }
 }

@@ -1,7 +1,7 @@
 import type { EventCounts, Outcome } from '../commands.js';
-import { buyerKey, noEffects, usageOf, type Admission, type BuyerTickets, type Effects, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
+import { buyerKey, eventFields, noEffects, usageOf, type Admission, type BuyerTickets, type Effects, type EventFields, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
 import { hashSecret, secretsOf, type BookingSecrets, type IdSource } from '../identity.js';
-import type { Booking, Event } from '../types.js';
+import type { Booking, BuyerContact, Event } from '../types.js';
 
 /** How long an idempotency key (and a confirmation's first answer) is remembered. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -141,6 +141,34 @@ export class Ledger {
     return event;
   }
 
+  /**
+   * Changes an event's editable fields; a new total moves `available` by the same amount (the
+   * decision checked it stays at or above zero). Written with the event's stock move, in one statement.
+   */
+  updateEvent(eventId: string, change: Partial<EventFields>): Event {
+    const before = this.event(eventId)!;
+    const delta = change.totalTickets === undefined ? 0 : change.totalTickets - before.totalTickets;
+    if (delta !== 0) this.moveStock(eventId, delta, 0);
+    const event = { ...this.event(eventId)!, ...change };
+    this.events.set(eventId, event);
+    const created = this.created.get(eventId);
+    if (created !== undefined) this.effects.newEvents[created] = { ...event };
+    else {
+      if (!this.effects.stock.has(eventId)) this.effects.stock.set(eventId, { available: 0, held: 0 });
+      this.effects.eventUpdates.set(eventId, eventFields(event));
+    }
+    return event;
+  }
+
+  /** Cancels an event: its tickets and active holds in bulk, its stock to zero, its status. */
+  cancelEvent(eventId: string): Event {
+    const before = this.event(eventId)!;
+    this.moveStock(eventId, -before.availableTickets, -before.heldTickets);
+    const event = this.updateEvent(eventId, { status: 'cancelled', salesOpen: false });
+    this.effects.cancelledEvents.push({ eventId, at: this.nowIso });
+    return event;
+  }
+
   /** A remembered idempotency row, if still live. */
   key(key: string): StoredKey | undefined {
     const row = this.rows.keys.get(key);
@@ -217,7 +245,7 @@ export class Ledger {
   }
 
   /** A new booking of `count` fresh tickets (ids sorted, so every store reads it back in this order). */
-  addBooking(eventId: string, count: number, buyer?: string): Booking {
+  addBooking(eventId: string, count: number, buyer?: string, contact?: BuyerContact): Booking {
     const bookingId = this.ids.newId();
     const ticketIds: string[] = [];
     for (let i = 0; i < count; i++) ticketIds.push(this.ids.newId());
@@ -227,6 +255,7 @@ export class Ledger {
     const booking: Booking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secret };
     const stored: StoredBooking = { id: bookingId, eventId, createdAt: this.nowIso, tickets, secretHash: hashSecret(secret) };
     if (buyer !== undefined) stored.buyer = buyer;
+    if (contact !== undefined) stored.contact = contact;
     this.bookings.set(bookingId, stored);
     this.effects.newBookings.push(stored);
     return booking;

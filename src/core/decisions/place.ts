@@ -4,6 +4,7 @@ import { hashSecret } from '../identity.js';
 import type { Booking, Hold } from '../types.js';
 import { parseTicketCount } from '../validation.js';
 import { BUYER_BUDGET, type Ledger } from './ledger.js';
+import { salesRefusal } from './lifecycle.js';
 
 type Placement = Extract<Command, { type: 'book' | 'hold' }>;
 
@@ -44,9 +45,14 @@ export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
   return outcome;
 }
 
-function place(ledger: Ledger, { type, eventId, tickets, buyer }: Placement): Outcome {
+function place(ledger: Ledger, { type, eventId, tickets, buyer, contact }: Placement): Outcome {
   const event = ledger.event(eventId);
   if (!event) return refusal(Errors.eventNotFound(eventId));
+  const closed = salesRefusal(event, ledger.now);
+  if (closed) return closed;
+  if (event.buyerDetails === 'required' && (contact?.name === undefined || contact.email === undefined)) {
+    return refusal(Errors.buyerDetailsRequired(contact?.name === undefined ? 'name' : 'email'));
+  }
   const badCount = tooMany(tickets, event.maxTicketsPerBooking);
   if (badCount) return badCount;
   if (tickets > event.availableTickets) {
@@ -72,12 +78,12 @@ function place(ledger: Ledger, { type, eventId, tickets, buyer }: Placement): Ou
       createdAt: ledger.nowIso,
       expiresAt: new Date(ledger.now.getTime() + event.holdSeconds * 1000).toISOString(),
     };
-    ledger.addHold(buyer === undefined ? hold : { ...hold, buyer });
+    ledger.addHold({ ...hold, ...(buyer === undefined ? {} : { buyer }), ...(contact === undefined ? {} : { contact }) });
     return { ok: true, kind: 'hold', hold, counts };
   }
   const counts = ledger.moveStock(eventId, -tickets, 0);
   ledger.moveBuyer(eventId, buyer, 0, tickets);
-  return { ok: true, kind: 'booking', booking: ledger.addBooking(eventId, tickets, buyer), counts };
+  return { ok: true, kind: 'booking', booking: ledger.addBooking(eventId, tickets, buyer, contact), counts };
 }
 
 /** The event's own per-booking maximum, worded exactly as the edge words the absolute one. */

@@ -3,7 +3,7 @@ import { Errors } from '../../core/errors.js';
 import type { TicketService } from '../../core/ticket-service.js';
 import { acceptsGzip, type ListSnapshot } from '../list-snapshot.js';
 import { sendPlaced } from '../replies.js';
-import { ADMIN_SECURITY, bookingBody, errorResponses, idempotencyHeaders, idParams, newEventBody } from '../schemas.js';
+import { ADMIN_SECURITY, bookingBody, bookingsPageSchema, bookingsQuery, errorResponses, eventPatchBody, idempotencyHeaders, idParams, newEventBody } from '../schemas.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 export const MAX_PAGE = 1000;
@@ -88,7 +88,58 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     async (request) => service.getEvent(request.params.id),
   );
 
-  app.post<{ Params: { id: string }; Body: { tickets: number } }>(
+  app.patch<{ Params: { id: string }; Body: unknown }>(
+    '/events/:id',
+    {
+      onRequest: deps.adminOnly,
+      schema: {
+        operationId: 'updateEvent',
+        summary: 'Change an event: name, date, description, venue, time zone, limits, buyer details, open or close sales (admin)',
+        description: 'Any subset of the fields; totalTickets may not go below what is sold and held (409 invalid_stock). A past event may be edited.',
+        tags: ['events'],
+        security: ADMIN_SECURITY,
+        params: idParams,
+        body: eventPatchBody,
+        response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => service.lifecycle.updateEvent(request.params.id, request.body),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/events/:id/cancel',
+    {
+      onRequest: deps.adminOnly,
+      schema: {
+        operationId: 'cancelEvent',
+        summary: 'Cancel an event: every booking cancelled, holds released, nothing more sold (admin; repeating it is harmless)',
+        tags: ['events'],
+        security: ADMIN_SECURITY,
+        params: idParams,
+        response: { 200: { $ref: 'Event#' }, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => service.lifecycle.cancelEvent(request.params.id),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>(
+    '/events/:id/bookings',
+    {
+      onRequest: deps.adminOnly,
+      schema: {
+        operationId: 'listEventBookings',
+        summary: "The event's bookings with buyers' details and check-ins, newest first, with search (admin)",
+        tags: ['bookings'],
+        security: ADMIN_SECURITY,
+        params: idParams,
+        querystring: bookingsQuery,
+        response: { 200: bookingsPageSchema, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => service.lifecycle.bookings(request.params.id, request.query),
+  );
+
+  app.post<{ Params: { id: string }; Body: { tickets: number; buyer?: unknown } }>(
     '/events/:id/bookings',
     {
       schema: {
@@ -102,7 +153,11 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
       },
     },
     async (request, reply) => {
-      const placed = await service.book(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'], buyer: request.ip });
+      const placed = await service.book(request.params.id, request.body.tickets, {
+        idempotencyKey: request.headers['idempotency-key'],
+        buyer: request.ip,
+        contact: request.body.buyer,
+      });
       return sendPlaced(reply, placed, '/bookings');
     },
   );

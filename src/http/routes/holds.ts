@@ -10,7 +10,7 @@ import { bookingBody, errorResponses, idempotencyHeaders, idParams } from '../sc
 export function holdRoutes(app: FastifyInstance, deps: { service: TicketService }): void {
   const { service } = deps;
 
-  app.post<{ Params: { id: string }; Body: { tickets: number } }>(
+  app.post<{ Params: { id: string }; Body: { tickets: number; buyer?: unknown } }>(
     '/events/:id/holds',
     {
       schema: {
@@ -24,7 +24,11 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
       },
     },
     async (request, reply) => {
-      const placed = await service.holdTickets(request.params.id, request.body.tickets, { idempotencyKey: request.headers['idempotency-key'], buyer: request.ip });
+      const placed = await service.holdTickets(request.params.id, request.body.tickets, {
+        idempotencyKey: request.headers['idempotency-key'],
+        buyer: request.ip,
+        contact: request.body.buyer,
+      });
       return sendPlaced(reply, placed, '/holds');
     },
   );
@@ -44,7 +48,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
         summary: 'Confirm a hold: its tickets become a booking (200 with the same booking when repeated)',
         tags: ['holds'],
         params: idParams,
-        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404, 410, 503) },
+        response: { 200: { $ref: 'Booking#' }, 201: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404, 409, 410, 503) },
       },
     },
     async (request, reply) => {

@@ -5,7 +5,7 @@ import { publicHold } from '../../core/presenting.js';
 import { compareEvents } from '../../core/event-catalog.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess, Store } from '../../core/store.js';
-import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
+import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
 
 /**
@@ -109,6 +109,8 @@ export class MemoryStore implements Store, RowAccess {
         const ticket = this.ticketRows.get(ticketId)!;
         const admission = this.admissionRows.get(ticketId);
         const row: AttendeeRow = { ticketId, bookingId: booking.id, bookedAt: booking.createdAt, status: ticket.status };
+        if (booking.contact?.name) row.name = booking.contact.name;
+        if (booking.contact?.email) row.email = booking.contact.email;
         if (admission) {
           row.checkedInAt = admission.at;
           row.door = this.doorRows.get(admission.doorId)?.name ?? '';
@@ -117,6 +119,35 @@ export class MemoryStore implements Store, RowAccess {
       }
     }
     return rows;
+  }
+
+  async eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): Promise<{ total: number; bookings: AdminBooking[] }> {
+    const needle = query.search?.toLowerCase();
+    const matches = (b: { id: string; contact?: { name?: string; email?: string } }) =>
+      needle === undefined ||
+      b.id.startsWith(needle) ||
+      (b.contact?.name ?? '').toLowerCase().includes(needle) ||
+      (b.contact?.email ?? '').toLowerCase().includes(needle);
+    const found = [...this.bookingRows.values()]
+      .filter((b) => b.eventId === eventId && matches(b))
+      .sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id < b.id ? 1 : -1));
+    const bookings = found.slice(query.offset, query.offset + query.limit).map((b): AdminBooking => {
+      const tickets = [...b.ticketIds].sort().map((id) => ({ ...this.ticketRows.get(id)! }));
+      const cancelledTickets = tickets.filter((t) => t.status === 'cancelled').length;
+      const row: AdminBooking = {
+        id: b.id,
+        eventId: b.eventId,
+        createdAt: b.createdAt,
+        tickets,
+        validTickets: tickets.length - cancelledTickets,
+        cancelledTickets,
+        checkedIn: tickets.filter((t) => this.admissionRows.has(t.id)).length,
+        status: cancelledTickets === 0 ? 'active' : cancelledTickets === tickets.length ? 'cancelled' : 'partly_cancelled',
+      };
+      if (b.contact) row.buyer = { ...b.contact };
+      return row;
+    });
+    return { total: found.length, bookings };
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {
@@ -191,6 +222,8 @@ export class MemoryStore implements Store, RowAccess {
       event.availableTickets += move.available;
       event.heldTickets += move.held;
       event.checkedInTickets += move.checkedIn ?? 0;
+      const fields = effects.eventUpdates.get(eventId);
+      if (fields) Object.assign(event, fields);
     }
     for (const [eventId, settings] of effects.eventSettings) this.eventRows.get(eventId)!.offlineCheckIn = settings.offlineCheckIn;
     for (const door of effects.newDoors) this.doorRows.set(door.id, { ...door });
@@ -212,6 +245,10 @@ export class MemoryStore implements Store, RowAccess {
       this.holdRows.set(ending.id, ending.bookingId ? { ...hold, status: ending.status, bookingId: ending.bookingId } : { ...hold, status: ending.status });
     }
     for (const cancellation of effects.cancelledTickets) for (const id of cancellation.ticketIds) this.ticketRows.get(id)!.status = 'cancelled';
+    for (const c of effects.cancelledEvents) {
+      for (const ticket of this.ticketRows.values()) if (ticket.eventId === c.eventId) ticket.status = 'cancelled';
+      for (const hold of this.holdRows.values()) if (hold.eventId === c.eventId && hold.status === 'active') hold.status = 'released';
+    }
     for (const key of effects.rememberKeys) this.keyRows.set(key.key, { ...key });
   }
 
@@ -221,7 +258,8 @@ export class MemoryStore implements Store, RowAccess {
     for (const [eventId, move] of effects.stock) {
       const event = this.eventRows.get(eventId) ?? effects.newEvents.find((e) => e.id === eventId);
       if (!event || event.availableTickets + move.available < 0 || event.heldTickets + move.held < 0) throw new Error(`stock of event ${eventId} would go below zero`);
-      if (event.availableTickets + move.available + event.heldTickets + move.held > event.totalTickets) throw new Error(`stock of event ${eventId} would exceed its total`);
+      const total = effects.eventUpdates.get(eventId)?.totalTickets ?? event.totalTickets;
+      if (event.availableTickets + move.available + event.heldTickets + move.held > total) throw new Error(`stock of event ${eventId} would exceed its total`);
     }
     for (const [key, move] of effects.buyers) {
       const row = this.buyerRows.get(key);
@@ -231,6 +269,7 @@ export class MemoryStore implements Store, RowAccess {
     for (const c of effects.cancelledTickets) {
       for (const id of c.ticketIds) if (this.ticketRows.get(id)?.status !== 'valid' || this.ticketRows.get(id)?.bookingId !== c.bookingId) throw new Error(`ticket ${id} cannot be cancelled`);
     }
+    for (const [eventId] of effects.eventUpdates) if (!effects.stock.has(eventId)) throw new Error(`event ${eventId} changed without its stock row`);
     for (const [eventId] of effects.eventSettings) if (!this.eventRows.has(eventId)) throw new Error(`event ${eventId} does not exist`);
     for (const door of effects.newDoors) if (this.doorRows.has(door.id) || !this.eventRows.has(door.eventId)) throw new Error(`door ${door.id} cannot be created`);
     for (const r of effects.revokedDoors) if (!this.doorRows.has(r.id) || this.doorRows.get(r.id)!.revokedAt) throw new Error(`door ${r.id} is not active`);

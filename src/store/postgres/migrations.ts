@@ -133,4 +133,26 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX scans_conflicts ON scans (event_id) WHERE outcome = 'conflict';
     `,
   },
+  {
+    version: 6,
+    description: 'event lifecycle, time zone and buyers\' details (issue 17)',
+    sql: `
+      ALTER TABLE events ADD COLUMN description text NOT NULL DEFAULT '' CHECK (length(description) <= 2000);
+      ALTER TABLE events ADD COLUMN venue text NOT NULL DEFAULT '' CHECK (length(venue) <= 200);
+      -- Events made before zones existed were stored and shown in UTC.
+      ALTER TABLE events ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
+      ALTER TABLE events ADD COLUMN sales_open boolean NOT NULL DEFAULT true;
+      ALTER TABLE events ADD COLUMN status text NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'cancelled'));
+      ALTER TABLE events ADD COLUMN buyer_details text NOT NULL DEFAULT 'none' CHECK (buyer_details IN ('none', 'optional', 'required'));
+      -- What the buyer typed: shown to the organiser only.
+      ALTER TABLE bookings ADD COLUMN buyer_name text;
+      ALTER TABLE bookings ADD COLUMN buyer_email text;
+      ALTER TABLE holds ADD COLUMN buyer_name text;
+      ALTER TABLE holds ADD COLUMN buyer_email text;
+      -- The organiser's list of bookings, and cancelling an event's tickets and holds in bulk.
+      CREATE INDEX bookings_by_event ON bookings (event_id, created_at);
+      CREATE INDEX tickets_by_event ON tickets (event_id);
+      CREATE INDEX holds_active_by_event ON holds (event_id) WHERE status = 'active';
+    `,
+  },
 ];

@@ -1,9 +1,26 @@
 import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
-import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
+import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
+
+/** The order of the event fields the `moved` step writes ($75 to $87). */
+const UPDATE_FIELDS = [
+  'name',
+  'date',
+  'description',
+  'venue',
+  'timeZone',
+  'totalTickets',
+  'maxTicketsPerBooking',
+  'holdSeconds',
+  'maxHeldPerBuyer',
+  'maxTicketsPerBuyer',
+  'buyerDetails',
+  'salesOpen',
+  'status',
+] as const satisfies ReadonlyArray<keyof EventFields>;
 
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -198,10 +215,18 @@ export class PostgresRows implements AsyncRowAccess {
       name: 'apply-effects',
       text: `WITH new_events AS (
                INSERT INTO events (${EVENT_COLUMNS})
-               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[])),
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[],
+                                $69::text[], $70::text[], $71::text[], $72::boolean[], $73::text[], $74::text[])),
              moved AS (
-               UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h, checked_in_tickets = e.checked_in_tickets + d.c
-               FROM unnest($11::uuid[], $12::int[], $13::int[], $48::int[]) AS d(id, a, h, c)
+               UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h, checked_in_tickets = e.checked_in_tickets + d.c,
+                 name = coalesce(d.name, e.name), date = coalesce(d.date, e.date), description = coalesce(d.descr, e.description),
+                 venue = coalesce(d.venue, e.venue), time_zone = coalesce(d.tz, e.time_zone), total_tickets = coalesce(d.total, e.total_tickets),
+                 max_tickets_per_booking = coalesce(d.mtpb, e.max_tickets_per_booking), hold_seconds = coalesce(d.hs, e.hold_seconds),
+                 max_held_per_buyer = coalesce(d.mhpb, e.max_held_per_buyer), max_tickets_per_buyer = coalesce(d.mtpu, e.max_tickets_per_buyer),
+                 buyer_details = coalesce(d.bd, e.buyer_details), sales_open = coalesce(d.so, e.sales_open), status = coalesce(d.st, e.status)
+               FROM unnest($11::uuid[], $12::int[], $13::int[], $48::int[], $75::text[], $76::timestamptz[], $77::text[], $78::text[], $79::text[],
+                           $80::int[], $81::int[], $82::int[], $83::int[], $84::int[], $85::text[], $86::boolean[], $87::text[])
+                    AS d(id, a, h, c, name, date, descr, venue, tz, total, mtpb, hs, mhpb, mtpu, bd, so, st)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
              buyers AS (
@@ -210,14 +235,14 @@ export class PostgresRows implements AsyncRowAccess {
                WHERE t.event_id = d.e AND t.buyer = d.buyer
                RETURNING 1),
              new_bookings AS (
-               INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer)
-               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[])),
+               INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer, buyer_name, buyer_email)
+               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[], $88::text[], $89::text[])),
              new_tickets AS (
                INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($24::uuid[], $25::uuid[], $26::uuid[])),
              new_holds AS (
-               INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer)
-               SELECT d.id, d.e, d.n, 'active', d.c, d.x, d.b
-               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[]) AS d(id, e, n, c, x, b)),
+               INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer, buyer_name, buyer_email)
+               SELECT d.id, d.e, d.n, 'active', d.c, d.x, d.b, d.bn, d.be
+               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[], $90::text[], $91::text[]) AS d(id, e, n, c, x, b, bn, be)),
              ended AS (
                UPDATE holds h SET status = d.s, booking_id = d.b
                FROM unnest($33::uuid[], $34::text[], $35::uuid[]) AS d(id, s, b)
@@ -321,6 +346,17 @@ export class PostgresRows implements AsyncRowAccess {
         e.scans.map((v) => v.recordedAt),
         e.scans.map((v) => v.outcome),
         e.scans.map((v) => v.offline),
+        e.newEvents.map((v) => v.description),
+        e.newEvents.map((v) => v.venue),
+        e.newEvents.map((v) => v.timeZone),
+        e.newEvents.map((v) => v.salesOpen),
+        e.newEvents.map((v) => v.status),
+        e.newEvents.map((v) => v.buyerDetails),
+        ...UPDATE_FIELDS.map((field) => stock.map(([id]) => e.eventUpdates.get(id)?.[field] ?? null)),
+        e.newBookings.map((b) => b.contact?.name ?? null),
+        e.newBookings.map((b) => b.contact?.email ?? null),
+        e.newHolds.map((h) => h.contact?.name ?? null),
+        e.newHolds.map((h) => h.contact?.email ?? null),
       ],
     });
     const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number };
@@ -333,6 +369,12 @@ export class PostgresRows implements AsyncRowAccess {
       done.admitted !== e.admissions.length
     ) {
       throw new Error('a conditional write found its row changed: the batch was rolled back');
+    }
+    // After the statement above (one statement may not change a row twice): what is left of a
+    // cancelled event's tickets and holds goes with it. Its row is locked by this transaction.
+    for (const c of e.cancelledEvents) {
+      await this.client.query({ name: 'cancel-event-tickets', text: 'UPDATE tickets SET cancelled_at = $1 WHERE event_id = $2 AND cancelled_at IS NULL', values: [c.at, c.eventId] });
+      await this.client.query({ name: 'release-event-holds', text: "UPDATE holds SET status = 'released' WHERE event_id = $1 AND status = 'active'", values: [c.eventId] });
     }
   }
 }

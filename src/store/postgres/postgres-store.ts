@@ -5,11 +5,11 @@ import { publicDoor } from '../../core/decisions/index.js';
 import { systemIdentity, type IdSource } from '../../core/identity.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
-import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
+import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWriteAsync } from '../../core/write-plan.js';
 import { publicHold } from '../../core/presenting.js';
 import { pendingMigrations } from '../migration.js';
-import { DOOR_COLUMNS, EVENT_COLUMNS, toAttendee, toEvent, toScanRecord, toStoredDoor, type AttendeeSqlRow, type DoorRow, type EventRow, type ScanRow } from '../rows.js';
+import { DOOR_COLUMNS, EVENT_COLUMNS, likePattern, toAdminBooking, toAttendee, toEvent, toScanRecord, toStoredDoor, type AdminBookingRow, type AttendeeSqlRow, type DoorRow, type EventRow, type ScanRow } from '../rows.js';
 import { ChangeFeed } from './change-feed.js';
 import { DatabaseClock, type DatabaseClockOptions } from './database-clock.js';
 import { createPool, inTransaction } from './connection.js';
@@ -161,12 +161,33 @@ export class PostgresStore implements Store {
   async attendees(eventId: string): Promise<AttendeeRow[]> {
     const { rows } = await this.pool.query<AttendeeSqlRow>({
       name: 'attendees',
-      text: `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name
+      text: `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name,
+                    b.buyer_name, b.buyer_email
              FROM bookings b JOIN tickets t ON t.booking_id = b.id LEFT JOIN checkins c ON c.ticket_id = t.id LEFT JOIN doors d ON d.id = c.door_id
              WHERE b.event_id = $1 ORDER BY b.created_at, b.id, t.id`,
       values: [eventId],
     });
     return rows.map(toAttendee);
+  }
+
+  async eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): Promise<{ total: number; bookings: AdminBooking[] }> {
+    const pattern = query.search === undefined ? null : likePattern(query.search);
+    const prefix = pattern === null ? null : `${pattern.slice(1, -1)}%`;
+    const filter = `b.event_id = $1 AND ($2::text IS NULL OR lower(coalesce(b.buyer_name, '')) LIKE $2 OR lower(coalesce(b.buyer_email, '')) LIKE $2 OR b.id::text LIKE $3)`;
+    const [count, page] = await Promise.all([
+      this.pool.query<{ total: number }>({ name: 'event-bookings-count', text: `SELECT count(*)::int AS total FROM bookings b WHERE ${filter}`, values: [eventId, pattern, prefix] }),
+      this.pool.query<AdminBookingRow>({
+        name: 'event-bookings',
+        text: `SELECT b.id, b.event_id, b.created_at, b.buyer_name, b.buyer_email,
+                      array_agg(t.id::text ORDER BY t.id::text) AS ticket_ids,
+                      array_agg(t.cancelled_at IS NOT NULL ORDER BY t.id::text) AS cancelled,
+                      count(c.ticket_id)::int AS checked_in
+               FROM bookings b JOIN tickets t ON t.booking_id = b.id LEFT JOIN checkins c ON c.ticket_id = t.id
+               WHERE ${filter} GROUP BY b.id ORDER BY b.created_at DESC, b.id DESC LIMIT $4 OFFSET $5`,
+        values: [eventId, pattern, prefix, query.limit, query.offset],
+      }),
+    ]);
+    return { total: count.rows[0]!.total, bookings: page.rows.map(toAdminBooking) };
   }
 
   async purgeIdempotencyKeys(before: Date): Promise<number> {

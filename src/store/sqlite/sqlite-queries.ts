@@ -1,9 +1,24 @@
 import type Database from 'better-sqlite3';
 import type { StoredBooking } from '../../core/effects.js';
-import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
-import { DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAttendee, toEvent, toHold, toScanRecord, toStoredDoor, toStoredHold, type AttendeeSqlRow, type DoorRow, type EventRow, type HoldRow, type ScanRow } from '../rows.js';
+import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
+import { DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, likePattern, toAdminBooking, toAttendee, toEvent, toHold, toScanRecord, toStoredDoor, toStoredHold, type AttendeeSqlRow, type DoorRow, type EventRow, type HoldRow, type ScanRow } from '../rows.js';
 import type { StoredDoor, StoredHold } from '../../core/effects.js';
 import { publicDoor } from '../../core/decisions/index.js';
+
+interface BookingsFilter {
+  eventId: string;
+  search: string | null;
+  pattern: string | null;
+  prefix: string | null;
+  limit: number;
+  offset: number;
+}
+
+// SQLite's lower() folds ASCII only: a search for "é" matches "é", not "É".
+const BOOKINGS_FILTER = `b.event_id = @eventId AND (@search IS NULL
+  OR lower(coalesce(b.buyer_name, '')) LIKE @pattern ESCAPE '\\'
+  OR lower(coalesce(b.buyer_email, '')) LIKE @pattern ESCAPE '\\'
+  OR b.id LIKE @prefix ESCAPE '\\')`;
 
 /**
  * The reads of the SQLite adapter, prepared on one connection. The HTTP thread's reader connection
@@ -44,10 +59,19 @@ export class SqliteQueries {
          ORDER BY s.seq`,
       ),
       attendees: db.prepare<[string], AttendeeSqlRow>(
-        `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name
+        `SELECT t.id AS ticket_id, b.id AS booking_id, b.created_at AS booked_at, t.cancelled_at IS NOT NULL AS cancelled, c.at AS checked_in_at, d.name AS door_name,
+                b.buyer_name, b.buyer_email
          FROM bookings b JOIN tickets t ON t.booking_seq = b.seq LEFT JOIN checkins c ON c.ticket_id = t.id LEFT JOIN doors d ON d.id = c.door_id
          WHERE b.event_id = ? ORDER BY b.seq, t.id`,
       ),
+      bookingsPage: db.prepare<[BookingsFilter], { seq: number; id: string; event_id: string; created_at: string; buyer_name: string | null; buyer_email: string | null }>(
+        `SELECT seq, id, event_id, created_at, buyer_name, buyer_email FROM bookings b WHERE ${BOOKINGS_FILTER}
+         ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+      ),
+      bookingsCount: db.prepare<[BookingsFilter], number>(`SELECT count(*) FROM bookings b WHERE ${BOOKINGS_FILTER}`).pluck(),
+      checkedInOfBooking: db.prepare<[number], number>(
+        'SELECT count(*) FROM checkins c JOIN tickets t ON t.id = c.ticket_id WHERE t.booking_seq = ?',
+      ).pluck(),
     };
   }
 
@@ -118,6 +142,28 @@ export class SqliteQueries {
 
   scans(eventId: string, limit: number): { recent: ScanRecord[]; conflicts: ScanRecord[] } {
     return { recent: this.stmt.recentScans.all(eventId, limit).map(toScanRecord), conflicts: this.stmt.conflictScans.all(eventId).map(toScanRecord) };
+  }
+
+  eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): { total: number; bookings: AdminBooking[] } {
+    const filter: BookingsFilter = {
+      eventId,
+      search: query.search ?? null,
+      pattern: query.search === undefined ? null : likePattern(query.search),
+      prefix: query.search === undefined ? null : `${likePattern(query.search).slice(1, -1)}%`,
+      limit: query.limit,
+      offset: query.offset,
+    };
+    const total = this.stmt.bookingsCount.get(filter) ?? 0;
+    const bookings = this.stmt.bookingsPage.all(filter).map((row) => {
+      const tickets = this.stmt.ticketsOfBooking.all(row.seq);
+      return toAdminBooking({
+        ...row,
+        ticket_ids: tickets.map((t) => t.id),
+        cancelled: tickets.map((t) => t.cancelled_at !== null),
+        checked_in: this.stmt.checkedInOfBooking.get(row.seq) ?? 0,
+      });
+    });
+    return { total, bookings };
   }
 
   attendees(eventId: string): AttendeeRow[] {

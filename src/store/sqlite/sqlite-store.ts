@@ -3,7 +3,7 @@ import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
 import { keyedSecrets, PROCESS_SECRET_KEY, type IdSource } from '../../core/identity.js';
 import type { Store } from '../../core/store.js';
-import type { AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
+import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { openDatabase, SqliteWriter, type WriterMethod } from './sqlite-writer.js';
 import { WriterThread } from './writer-thread.js';
@@ -129,6 +129,10 @@ export class SqliteStore implements Store {
 
   async attendees(eventId: string): Promise<AttendeeRow[]> {
     return this.reads.attendees(eventId);
+  }
+
+  async eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): Promise<{ total: number; bookings: AdminBooking[] }> {
+    return this.reads.eventBookings(eventId, query);
   }
 
   purgeIdempotencyKeys(before: Date): Promise<number> {

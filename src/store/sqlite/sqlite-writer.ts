@@ -119,18 +119,30 @@ export class SqliteWriter implements RowAccess {
     this.reads = new SqliteQueries(db);
     this.stmt = {
       insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets)`,
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets, @description, @venue, @timeZone, @salesOpenInt, @status, @buyerDetails)`,
       ),
+      // An organiser's change, with the event's stock move of the batch in the same statement: a new
+      // total and the availability it frees or takes change together (the CHECK sees both at once).
+      updateEvent: db.prepare(
+        `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held,
+           checked_in_tickets = checked_in_tickets + @checkedIn, name = @name, date = @date, description = @description, venue = @venue,
+           time_zone = @timeZone, total_tickets = @totalTickets, max_tickets_per_booking = @maxTicketsPerBooking, hold_seconds = @holdSeconds,
+           max_held_per_buyer = @maxHeldPerBuyer, max_tickets_per_buyer = @maxTicketsPerBuyer, buyer_details = @buyerDetails,
+           sales_open = @salesOpenInt, status = @status
+         WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
+      ),
+      cancelEventTickets: db.prepare('UPDATE tickets SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL'),
+      releaseEventHolds: db.prepare("UPDATE holds SET status = 'released' WHERE event_id = ? AND status = 'active'"),
       // Neither counter may go below zero, whatever the decision computed; the CHECK bounds the sum.
       moveStock: db.prepare(
         `UPDATE events SET available_tickets = available_tickets + @available, held_tickets = held_tickets + @held,
            checked_in_tickets = checked_in_tickets + @checkedIn
          WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
       ),
-      insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertBooking: db.prepare('INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer, buyer_name, buyer_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       insertTicket: db.prepare('INSERT INTO tickets (id, booking_seq, event_id) VALUES (?, ?, ?)'),
       insertHold: db.prepare(
-        "INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer) VALUES (@id, @eventId, @tickets, 'active', @createdAt, @expiresAt, @buyer)",
+        "INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer, buyer_name, buyer_email) VALUES (@id, @eventId, @tickets, 'active', @createdAt, @expiresAt, @buyer, @buyerName, @buyerEmail)",
       ),
       // Only an active hold changes state: the WHERE makes "expired twice" impossible.
       endHold: db.prepare("UPDATE holds SET status = ?, booking_id = ? WHERE id = ? AND status = 'active'"),
@@ -265,25 +277,34 @@ export class SqliteWriter implements RowAccess {
 
   /** Each write conditional; one that changes no row throws, and the whole batch rolls back. */
   apply(effects: Effects): void {
-    for (const event of effects.newEvents) this.stmt.insertEvent.run({ ...event, offline: event.offlineCheckIn ? 1 : 0 });
+    for (const event of effects.newEvents) this.stmt.insertEvent.run({ ...event, offline: event.offlineCheckIn ? 1 : 0, salesOpenInt: event.salesOpen ? 1 : 0 });
     for (const [eventId, move] of effects.stock) {
-      expectOne(this.stmt.moveStock.run({ eventId, checkedIn: 0, ...move }).changes, `stock of event ${eventId} changed under the write lock`);
+      const fields = effects.eventUpdates.get(eventId);
+      const changes = fields
+        ? this.stmt.updateEvent.run({ eventId, checkedIn: 0, ...move, ...fields, salesOpenInt: fields.salesOpen ? 1 : 0 }).changes
+        : this.stmt.moveStock.run({ eventId, checkedIn: 0, ...move }).changes;
+      expectOne(changes, `stock of event ${eventId} changed under the write lock`);
     }
     for (const [eventId, settings] of effects.eventSettings) expectOne(this.stmt.setOffline.run(settings.offlineCheckIn ? 1 : 0, eventId).changes, `event ${eventId} is gone`);
     for (const door of effects.newDoors) this.stmt.insertDoor.run(door);
     for (const r of effects.revokedDoors) expectOne(this.stmt.revokeDoor.run(r.at, r.id).changes, `door ${r.id} changed under the write lock`);
     for (const booking of effects.newBookings) {
-      const { id, eventId, tickets, createdAt, secretHash, buyer } = booking;
-      const seq = this.stmt.insertBooking.run(id, eventId, tickets.length, createdAt, secretHash ?? null, buyer ?? null).lastInsertRowid;
+      const { id, eventId, tickets, createdAt, secretHash, buyer, contact } = booking;
+      const seq = this.stmt.insertBooking.run(id, eventId, tickets.length, createdAt, secretHash ?? null, buyer ?? null, contact?.name ?? null, contact?.email ?? null).lastInsertRowid;
       for (const ticket of booking.tickets) this.stmt.insertTicket.run(ticket.id, seq, ticket.eventId);
     }
     for (const move of effects.buyers.values()) if (this.stmt.moveBuyer.run(move).changes === 0) this.stmt.newBuyer.run(move);
-    for (const hold of effects.newHolds) this.stmt.insertHold.run({ buyer: null, ...hold });
+    for (const { contact, ...hold } of effects.newHolds) this.stmt.insertHold.run({ buyer: null, ...hold, buyerName: contact?.name ?? null, buyerEmail: contact?.email ?? null });
     for (const ending of effects.endedHolds) {
       expectOne(this.stmt.endHold.run(ending.status, ending.bookingId ?? null, ending.id).changes, `hold ${ending.id} changed under the write lock`);
     }
     for (const c of effects.cancelledTickets) {
       for (const ticketId of c.ticketIds) expectOne(this.stmt.cancelTicket.run(c.at, ticketId).changes, `ticket ${ticketId} changed under the write lock`);
+    }
+    // After the batch's own cancellations and hold endings: what is left goes with the event.
+    for (const c of effects.cancelledEvents) {
+      this.stmt.cancelEventTickets.run(c.at, c.eventId);
+      this.stmt.releaseEventHolds.run(c.eventId);
     }
     for (const a of effects.admissions) expectOne(this.stmt.admit.run({ ...a, offline: a.offline ? 1 : 0 }).changes, `ticket ${a.ticketId} is already admitted`);
     for (const scan of effects.scans) this.stmt.insertScan.run({ ...scan, offline: scan.offline ? 1 : 0 });
