@@ -8,6 +8,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_MA
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './http/routes/stream.js';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.js';
 import { optionsFromEnvironment, serveOption } from './cli-env.js';
+import { addServerAddressOptions, serverUrl } from './cli-server-address.js';
 import { runBackup } from './server/backup.js';
 import { runPrimary } from './server/cluster.js';
 import { startedByNpmScript, watchParent } from './server/parent-watch.js';
@@ -211,47 +212,38 @@ program
     process.stdout.write(`${await runBackup({ file, ...opts })}\n`);
   });
 
-function serverUrl(opts: { url?: string; host: string; port: number }): string {
-  if (opts.url) return opts.url;
-  return `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
-}
-
-program
-  .command('client')
-  .description("the buyer's terminal UI: browse events live and book tickets")
-  .option('--host <address>', 'server host', 'localhost')
-  .option('--port <n>', 'server port', integer('port', 1, 65535), 8080)
-  .option('--url <url>', 'server URL (instead of --host and --port), e.g. http://tickets.example:8080')
+addServerAddressOptions(program.command('client').description("the buyer's terminal UI: browse events live, hold tickets and confirm them"))
   .option('--data-dir <dir>', 'where the client log goes (<data-dir>/logs/client.log)', './data')
   .option('--connect-timeout <seconds>', 'how long to keep trying to reach the server at start', integer('connect-timeout', 1, 3600), 10)
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-  .action(async (opts: { host: string; port: number; url?: string; dataDir: string; connectTimeout: number; logLevel: LogLevel }) => {
+  .action(async (opts: { dataDir: string; connectTimeout: number; logLevel: LogLevel }, command: Command) => {
+    const url = serverUrl(command);
     const { runClientUi } = await import('./tui/run.js');
-    process.exit(await runClientUi({ url: serverUrl(opts), dataDir: opts.dataDir, logLevel: opts.logLevel, connectTimeoutMs: opts.connectTimeout * 1000 }));
+    process.exit(await runClientUi({ url, dataDir: opts.dataDir, logLevel: opts.logLevel, connectTimeoutMs: opts.connectTimeout * 1000 }));
   });
 
-program
-  .command('admin')
-  .description("the organiser's screens (events, add event, logs) against a running server over HTTP")
-  .option('--url <url>', 'server URL', 'http://localhost:8080')
+addServerAddressOptions(program.command('admin').description("the organiser's screens (events, add event, logs) against a running server over HTTP"))
   .option('--token <token>', 'admin token (default $BOXOFFICE_ADMIN_TOKEN, then <data-dir>/admin-token)')
   .option('--data-dir <dir>', 'where to look for admin-token, and where the admin log goes', './data')
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-  .action(async (opts: { url: string; token?: string; dataDir: string; logLevel: LogLevel }) => {
+  .action(async (opts: { token?: string; dataDir: string; logLevel: LogLevel }, command: Command) => {
+    const url = serverUrl(command);
     const { runAdminUi } = await import('./tui/run.js');
-    process.exit(await runAdminUi({ url: opts.url, token: opts.token, dataDir: opts.dataDir, logLevel: opts.logLevel }));
+    process.exit(await runAdminUi({ url, token: opts.token, dataDir: opts.dataDir, logLevel: opts.logLevel }));
   });
 
-program
-  .command('door')
-  .description('the door screen: scan tickets (a USB scanner types the code and Enter); keeps admitting offline when the organiser allows it')
-  .option('--url <url>', 'server URL', 'http://localhost:8080')
+addServerAddressOptions(
+  program
+    .command('door')
+    .description('the door screen: scan tickets (a USB scanner types the code and Enter); keeps admitting offline when the organiser allows it'),
+)
   .option('--token <token>', 'door token (default $BOXOFFICE_DOOR_TOKEN); the organiser creates one per door')
   .option('--event <id>', "the door's event (default: found from the token)")
   .option('--data-dir <dir>', 'where the offline queue is kept between runs', './data')
-  .action(async (opts: { url: string; token?: string; event?: string; dataDir: string }) => {
+  .action(async (opts: { token?: string; event?: string; dataDir: string }, command: Command) => {
+    const url = serverUrl(command);
     const { runDoorUi } = await import('./tui/run.js');
-    process.exit(await runDoorUi({ url: opts.url, token: opts.token, eventId: opts.event, dataDir: opts.dataDir }));
+    process.exit(await runDoorUi({ url, token: opts.token, eventId: opts.event, dataDir: opts.dataDir }));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

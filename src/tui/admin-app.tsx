@@ -9,6 +9,9 @@ import { KeyboardProvider } from './keys.js';
 import type { LogTail } from './log-tail.js';
 import { useScreenMachine, type ExitResult } from './screen-machine.js';
 import { AddEvent } from './screens/admin/AddEvent.js';
+import { BookingsScreen } from './screens/admin/BookingsScreen.js';
+import { EditEvent } from './screens/admin/EditEvent.js';
+import { EventActions } from './screens/admin/EventActions.js';
 import { CheckinScreen } from './screens/admin/CheckinScreen.js';
 import { EventsOverview } from './screens/admin/EventsOverview.js';
 import { ORGANISER_HINTS, type OrganiserScreen } from './screens/admin/organiser-screens.js';
@@ -78,6 +81,15 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
       break;
     case 'events':
       content = <EventsOverview nav={nav} events={model.list()} position={position} height={body} width={width} />;
+      break;
+    case 'event':
+      content = <EventActions nav={nav} ops={backend.lifecycle} event={model.get(screen.event.id) ?? screen.event} busy={screen.busy} confirming={screen.confirming} width={width} />;
+      break;
+    case 'edit':
+      content = <EditEvent nav={nav} ops={backend.lifecycle} event={screen.event} busy={screen.busy} error={screen.error} />;
+      break;
+    case 'bookings':
+      content = <BookingsScreen nav={nav} ops={backend.lifecycle} event={model.get(screen.event.id) ?? screen.event} height={body} width={width} />;
       break;
     case 'add':
       content = <AddEvent nav={nav} backend={backend} busy={screen.busy} error={screen.error} onCreated={showCreated} />;

@@ -1,4 +1,4 @@
-import type { CheckinReport, Door, DoorSummary, Event, NewDoor, NewEventInput } from '../client/types.js';
+import type { AdminBookingsPage, Booking, CheckinReport, Door, DoorSummary, Event, EventPatch, NewDoor, NewEventInput } from '../client/types.js';
 import type { Status } from './components/StatusLine.js';
 import type { EventsModel } from './events-model.js';
 
@@ -29,6 +29,8 @@ export interface AdminBackend {
   createEvent(input: NewEventInput): Promise<Event>;
   /** Doors and scans of one event (issue 14). */
   readonly checkin: CheckinOps;
+  /** Correct, close, reopen and cancel an event; its bookings (issue 17). */
+  readonly lifecycle: LifecycleOps;
   /** Quit: shuts the local server down gracefully, or closes the remote subscription. */
   stop(): Promise<void>;
 }
@@ -41,4 +43,16 @@ export interface CheckinOps {
   revokeDoor(eventId: string, doorId: string): Promise<Door>;
   setOfflineCheckIn(eventId: string, allowed: boolean): Promise<Event>;
   report(eventId: string): Promise<CheckinReport>;
+}
+
+/** The organiser's side of an event's life, the same against the local service or a remote server. */
+export interface LifecycleOps {
+  /** Edits, closes or reopens sales (`salesOpen`); the answer is the event as it is now. */
+  updateEvent(eventId: string, patch: EventPatch): Promise<Event>;
+  /** Every booking cancelled, holds released, stock zeroed. */
+  cancelEvent(eventId: string): Promise<Event>;
+  /** Newest first; `search` matches name, email or the start of a booking id. */
+  bookings(eventId: string, query: { search?: string; offset?: number; limit?: number }): Promise<AdminBookingsPage>;
+  /** As the organiser (admin): every ticket of the booking still valid. */
+  cancelBooking(bookingId: string): Promise<Booking>;
 }

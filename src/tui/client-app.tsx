@@ -15,6 +15,7 @@ import { BUYER_HINTS, type BuyerScreen } from './screens/client/buyer-screens.js
 import { BuyerMenu } from './screens/client/BuyerMenu.js';
 import { CancelBooking } from './screens/client/CancelBooking.js';
 import { ChooseTickets } from './screens/client/ChooseTickets.js';
+import { ConfirmHold } from './screens/client/ConfirmHold.js';
 import { FailedScreen, StartingScreen } from './screens/StartupScreens.js';
 import { WaitScreen } from './screens/WaitScreen.js';
 import { useStartup } from './startup.js';
@@ -27,11 +28,13 @@ export interface ClientAppProps {
   connectTimeoutMs?: number;
   /** Once, when the user quits: code 1 (with the reason) when they gave up connecting. */
   onExit?: (result: ExitResult) => void;
+  /** The clock the hold's countdown reads (tests pass their own). */
+  now?: () => number;
 }
 
 /**
  * The buyer's terminal UI: connect (with a progress bar), then Events (live list → pick → how many →
- * book → the receipt with the booking's secret), Cancel a booking, Logs and Quit, with the last
+ * hold, with its countdown → confirm → the receipt with the booking's secret), Cancel a booking, Logs and Quit, with the last
  * outcome in a status line.
  *
  * Keys go through one KeyboardProvider, so keys typed ahead reach the screen they were meant for.
@@ -44,7 +47,7 @@ export function ClientApp(props: ClientAppProps) {
   );
 }
 
-function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit }: ClientAppProps) {
+function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit, now }: ClientAppProps) {
   const { width, height, body } = useFrameSize();
   const nav = useScreenMachine<BuyerScreen>({
     initial: { name: 'starting' },
@@ -87,7 +90,23 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
       content = <BrowseEvents nav={nav} events={model.list()} position={position} height={body} width={width} />;
       break;
     case 'select':
-      content = <ChooseTickets nav={nav} client={client} logger={logger} event={screen.event} live={(id) => model.get(id)} onBooked={setLastBooking} />;
+      content = <ChooseTickets nav={nav} client={client} logger={logger} event={screen.event} live={(id) => model.get(id)} now={now} />;
+      break;
+    case 'hold':
+      content = (
+        <ConfirmHold
+          key={screen.hold.id}
+          nav={nav}
+          client={client}
+          logger={logger}
+          hold={screen.hold}
+          event={model.get(screen.event.id) ?? screen.event}
+          deadline={screen.deadline}
+          busy={screen.busy}
+          onBooked={setLastBooking}
+          now={now}
+        />
+      );
       break;
     case 'booking':
       content = <WaitScreen label={screen.label} />;

@@ -4,11 +4,44 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number) => String(n).padStart(2, '0');
 
-/** `Sat 31 Dec 2026 20:00` in the machine's local time zone; the same shape in every locale. */
-export function formatEventDate(iso: string): string {
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per zone (building one costs far more than using it); undefined for a zone this runtime does not know. */
+function zoneFormat(timeZone: string): Intl.DateTimeFormat | undefined {
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        weekday: 'short',
+        day: '2-digit',
+        month: 'short',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      });
+    } catch {
+      return undefined;
+    }
+    zoneFormats.set(timeZone, format);
+  }
+  return format;
+}
+
+/**
+ * `Sat 31 Dec 2026 20:00 CET`: the time where the event happens (its `timeZone`), with the zone's
+ * label, so an organiser or buyer in another zone is not misled. Without a zone (a server older than
+ * time zones), the machine's local time without a label. The same shape in every locale.
+ */
+export function formatEventDate(iso: string, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${WEEKDAYS[d.getDay()]} ${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  const format = timeZone ? zoneFormat(timeZone) : undefined;
+  if (!format) return `${WEEKDAYS[d.getDay()]} ${two(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  const part = Object.fromEntries(format.formatToParts(d).map((p) => [p.type, p.value]));
+  return `${part.weekday} ${part.day} ${part.month} ${part.year} ${part.hour}:${part.minute} ${part.timeZoneName}`;
 }
 
 /** `12:34:56.789` local time, for log lines. */

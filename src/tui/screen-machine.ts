@@ -30,7 +30,7 @@ export interface ScreenMachineOptions<S extends ScreenState> {
  */
 export interface ScreenMachine<S extends ScreenState> {
   readonly screen: S;
-  /** Opens `next` above the current screen; `back` returns here. */
+  /** Opens `next` above the current screen; `back` returns here. Clears a warning or refusal about the screen left. */
   go(next: S): void;
   /** Swaps the current screen for `next` (a step of the same task: busy, done, refused). */
   replace(next: S): void;
@@ -62,7 +62,16 @@ export function useScreenMachine<S extends ScreenState>(options: ScreenMachineOp
   const navigate = useCallback((change: (stack: readonly S[]) => readonly S[]) => {
     if (!done.current) setStack(change);
   }, []);
-  const go = useCallback((next: S) => navigate((s) => [...s, next]), [navigate]);
+  const go = useCallback(
+    (next: S) => {
+      if (done.current) return;
+      // A warning or refusal was about the screen the user is leaving ("No tickets selected", "sold
+      // out"): on a new screen it would read as being about this one. Notices (the connection) stay.
+      if (!showingNotice.current) setOutcome((s) => (s && (s.kind === 'warning' || s.kind === 'error') ? undefined : s));
+      navigate((s) => [...s, next]);
+    },
+    [navigate],
+  );
   const replace = useCallback((next: S) => navigate((s) => [...s.slice(0, -1), next]), [navigate]);
   const back = useCallback(() => navigate((s) => (s.length > 1 ? s.slice(0, -1) : s)), [navigate]);
   const reset = useCallback((root: S) => navigate(() => [root]), [navigate]);

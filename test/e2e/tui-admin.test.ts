@@ -41,10 +41,11 @@ async function addEvent(term: Terminal, fields: { name: string; date: string; to
 }
 
 describe('the organiser’s screens in a terminal', () => {
-  it('boxoffice admin --url --token: an event added through the form appears in a buyer’s client, live', async () => {
+  it('boxoffice admin --host --port --token: an event added through the form appears in a buyer’s client, live', async () => {
     const server = await startServerProcess({ dataDir: join(tmp.dir, 'server') });
     const buyer = tmux.open(['client', '--url', server.url, '--data-dir', join(tmp.dir, 'buyer')]);
-    const admin = tmux.open(['admin', '--url', server.url, '--token', TEST_ADMIN_TOKEN, '--data-dir', join(tmp.dir, 'admin')]);
+    // admin takes --host/--port like client (and client takes --url like admin).
+    const admin = tmux.open(['admin', '--host', '127.0.0.1', '--port', String(server.port), '--token', TEST_ADMIN_TOKEN, '--data-dir', join(tmp.dir, 'admin')]);
 
     await buyer.waitFor('Main menu');
     buyer.keys('Enter');

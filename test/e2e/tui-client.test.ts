@@ -1,6 +1,6 @@
 /**
- * The buyer's `boxoffice client` in a real 80×24 terminal (tmux) against the built server: book two
- * tickets, watch the list follow other buyers live, get the server's refusal in red, and survive
+ * The buyer's `boxoffice client` in a real 80×24 terminal (tmux) against the built server: hold two
+ * tickets and confirm them, watch the list follow other buyers live, get the server's refusal in red, and survive
  * the server being killed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,11 @@ describe('boxoffice client in a terminal', () => {
     term.keys('Up');
     await term.waitFor(/◀ {2}2 {2}▶/);
     term.keys('Enter');
+    // Enter holds (it does not buy): the countdown, and the tickets set aside on the server.
+    screen = await term.waitFor('2 tickets held for you');
+    expect(screen).toMatch(/expires in (10:00|9:[0-5]\d)/);
+    expect((await admin.getEvent(event.id)).heldTickets).toBe(2);
+    term.keys('Enter');
     // The receipt: the booking, its secret and why it matters, the tickets; all inside 80×24.
     screen = await term.waitFor('Keep the secret');
     expect(screen).toContain('✔ Booked 2 tickets for E2E Gig');
@@ -70,7 +75,7 @@ describe('boxoffice client in a terminal', () => {
     await admin.book(event.id, 3);
     await term.waitFor((s) => /5 \/ 10$/.test(rowOf(s, 'E2E Gig')));
 
-    // Choose 2 again; meanwhile other buyers take the rest concurrently; the server has the last word.
+    // Choose 2 again; meanwhile other buyers take the rest concurrently; the server refuses the hold.
     term.keys('Enter');
     await term.waitFor('How many tickets?');
     term.keys('Up');
@@ -90,7 +95,7 @@ describe('boxoffice client in a terminal', () => {
     screen = await term.waitFor((s) => statusLine(s).startsWith('✘ Lost connection to the server'));
     expect(screen.split('\n')[0]).toMatch(/○ offline, retrying$/);
     expect(screen).not.toMatch(/Error:|\bat .+:\d+:\d+|node:internal/);
-    // Booking now is retried (safe: it carries an Idempotency-Key), then fails with one plain sentence.
+    // Holding now is retried (safe: it carries an Idempotency-Key), then fails with one plain sentence.
     term.keys('BSpace', 'BSpace', 'BSpace');
     await term.waitFor('type to filter');
     term.keys('Down');
@@ -116,6 +121,22 @@ describe('boxoffice client in a terminal', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
+    }
+  });
+
+  it('client, admin and door take the server as --url or as --host/--port, and refuse both at once', async () => {
+    for (const command of ['client', 'admin', 'door']) {
+      const both = await runCli([command, '--url', 'http://127.0.0.1:9', '--port', '9', '--data-dir', `${tmp.dir}/no-tty`]);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toBe('boxoffice: give either --url or --host/--port, not both (got --url and --port).\n');
+      const badPort = await runCli([command, '--port', 'eighty', '--data-dir', `${tmp.dir}/no-tty`]);
+      expect(badPort.code).toBe(1);
+      expect(badPort.stderr).toContain('port must be a whole number from 1 to 65535.');
+      // Either form alone gets as far as the terminal check.
+      for (const address of [['--url', 'http://127.0.0.1:9'], ['--host', '127.0.0.1', '--port', '9']]) {
+        const ok = await runCli([command, ...address, ...(command === 'door' ? ['--token', 'a-door-token'] : []), '--data-dir', `${tmp.dir}/no-tty`]);
+        expect(ok.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
+      }
     }
   });
 

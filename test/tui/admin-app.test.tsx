@@ -71,7 +71,7 @@ describe('AdminApp in process (boxoffice serve)', () => {
     press(r, KEYS.backspace.repeat(4), '300', KEYS.enter, '8', KEYS.enter, '120', KEYS.enter, KEYS.enter);
     const list = await frame(r, (f) => f.includes('Sold') && rowOf(f, 'Summer Fest') !== '');
     expect(rowOf(list, 'Summer Fest')).toMatch(/300 \/ 300\s+0$/);
-    expect(statusLine(list)).toMatch(/^✔ Created Summer Fest: 300 tickets on Thu 01 Jul 2027 18:00$/);
+    expect(statusLine(list)).toMatch(/^✔ Created Summer Fest: 300 tickets on Thu 01 Jul 2027 18:00 (UTC|GMT)$/);
     const [event] = await new BoxofficeClient({ baseUrl: server().url }).listEvents();
     expect(event).toMatchObject({ name: 'Summer Fest', totalTickets: 300, maxTicketsPerBooking: 8, holdSeconds: 120 });
     press(r, KEYS.escape);

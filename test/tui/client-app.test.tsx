@@ -30,12 +30,17 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function app(options: { client?: BoxofficeClient; connectTimeoutMs?: number; onExit?: (r: { code: number; message?: string }) => void } = {}) {
+function app(options: { client?: BoxofficeClient; connectTimeoutMs?: number; onExit?: (r: { code: number; message?: string }) => void; now?: () => number } = {}) {
   const tail = new LogTail();
   const logger = pino({ level: 'info' }, tail);
   const client = options.client ?? new BoxofficeClient({ baseUrl: server.url });
-  const r = renderUi(<ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={options.onExit} />);
+  const r = renderUi(<ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={options.onExit} now={options.now} />);
   return { r, tail };
+}
+
+/** A mock server's answer to `POST /events/:id/holds`: hold h1, ten minutes. */
+function heldReply(eventId: string): string {
+  return JSON.stringify({ id: 'h1', eventId, tickets: 1, status: 'active', createdAt: '2027-01-01T00:00:00.000Z', expiresAt: '2027-01-01T00:10:00.000Z' });
 }
 
 /** The list row of an event (not the filter line that may spell its name). */
@@ -76,6 +81,14 @@ describe('ClientApp', () => {
     press(r, KEYS.up);
     await frame(r, /◀\s+2\s+▶/);
     press(r, KEYS.enter);
+    // Enter holds, it does not buy: the hold with its countdown, and the stock set aside.
+    const held = await frame(r, '2 tickets held for you');
+    expect(held).toMatch(/expires in (10:00|9:[0-5]\d)/);
+    expect(held).toContain('Buy 2 tickets');
+    expect(statusLine(held)).toBe('ℹ Holding 2 tickets for Booking Test · Enter buys, Esc gives back');
+    const during = await admin().getEvent(event.id);
+    expect([during.availableTickets, during.heldTickets]).toEqual([8, 2]);
+    press(r, KEYS.enter);
     // The receipt: booking id, its secret with the one line that says why it matters, the ticket ids.
     const receipt = await frame(r, 'Keep the secret');
     expect(receipt).toContain('✔ Booked 2 tickets for Booking Test');
@@ -114,6 +127,8 @@ describe('ClientApp', () => {
     press(r, KEYS.up, KEYS.up);
     await frame(r, /◀\s+3\s+▶/);
     press(r, KEYS.enter);
+    await frame(r, '3 tickets held for you');
+    press(r, KEYS.enter);
     const receipt = await frame(r, 'Keep the secret');
     const bookingId = /Booking {2}([0-9a-f-]{36})/.exec(receipt)![1]!;
     const secret = /Secret {3}(\S+)/.exec(receipt)![1]!;
@@ -122,14 +137,17 @@ describe('ClientApp', () => {
     press(r, KEYS.escape);
     await frame(r, 'Main menu');
     press(r, KEYS.down, KEYS.enter);
-    // Both fields hold the booking just made, and the button has the focus.
-    let form = await frame(r, '›  Cancel booking');
+    // Both fields hold the booking just made; the focus is on the first field, not on the button.
+    let form = await frame(r, '› Booking id');
     expect(form).toMatch(new RegExp(`Booking id\\s+${bookingId}`));
     expect(form).toContain(secret);
+    expect(form).not.toContain('›  Cancel booking');
     // A wrong secret first: the server's refusal, in red, on the form.
-    press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.endsWith('x') ? 'y' : 'x', KEYS.tab);
+    press(r, KEYS.down, KEYS.end, KEYS.backspace, secret.endsWith('x') ? 'y' : 'x', KEYS.tab);
     await frame(r, '›  Cancel booking');
     press(r, KEYS.enter);
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, 'y');
     form = await frame(r, (f) => f.includes('✘ That secret does not match') && f.includes('Cancel a booking'));
     expect(statusLine(form)).toMatch(/^✘ That secret does not match this booking/);
     expect((await admin().getEvent(event.id)).availableTickets).toBe(7);
@@ -137,10 +155,58 @@ describe('ClientApp', () => {
     press(r, KEYS.up, KEYS.end, KEYS.backspace, secret.at(-1)!, KEYS.tab);
     await frame(r, '›  Cancel booking');
     press(r, KEYS.enter);
+    // Enter on the prompt's default ("No, keep it") changes nothing.
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, KEYS.enter);
+    await frame(r, (f) => !f.includes('⚠ Cancel booking') && f.includes('›  Cancel booking'));
+    expect((await admin().getEvent(event.id)).availableTickets).toBe(7);
+    press(r, KEYS.enter);
+    await frame(r, `⚠ Cancel booking ${bookingId}?`);
+    press(r, KEYS.right, KEYS.enter);
     const done = await frame(r, (f) => f.includes('Main menu') && f.includes('Cancelled booking'));
     expect(statusLine(done)).toBe(`✔ Cancelled booking ${bookingId} · 3 tickets back on sale`);
     expect((await admin().getEvent(event.id)).availableTickets).toBe(10);
     expect((await admin().getBooking(bookingId)).tickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+  });
+
+  it('Esc on the hold gives the tickets back: nothing bought, the stock returns', async () => {
+    const event = await admin().createEvent({ name: 'Release Test', date: '2027-04-07T19:00:00Z', totalTickets: 10 });
+    const { r } = app();
+    await openEvents(r);
+    await pick(r, 'Release Test');
+    press(r, KEYS.up, KEYS.up);
+    await frame(r, /◀\s+3\s+▶/);
+    press(r, KEYS.enter);
+    await frame(r, '3 tickets held for you');
+    expect((await admin().getEvent(event.id)).heldTickets).toBe(3);
+    press(r, KEYS.escape);
+    const list = await frame(r, (f) => f.includes('type to filter') && f.includes('Gave back'));
+    expect(statusLine(list)).toBe('⚠ Gave back 3 tickets for Release Test: nothing bought');
+    const after = await admin().getEvent(event.id);
+    expect([after.availableTickets, after.heldTickets]).toEqual([10, 0]);
+  });
+
+  it('counts the hold down; once it runs out Enter does not buy but starts over', async () => {
+    const event = await admin().createEvent({ name: 'Countdown Test', date: '2027-04-08T19:00:00Z', totalTickets: 10, holdSeconds: 120 });
+    let clock = Date.now();
+    const { r } = app({ now: () => clock });
+    await openEvents(r);
+    await pick(r, 'Countdown Test');
+    press(r, KEYS.enter);
+    // The hold's own length (120 s), counted on this machine's clock.
+    await frame(r, /expires in (2:00|1:5\d)/);
+    clock += 61_000;
+    await frame(r, /expires in 0:5\d/);
+    clock += 60_000;
+    const expired = await frame(r, 'has run out');
+    expect(expired).toContain('⚠ Your hold of 1 ticket has run out: the tickets went back on sale.');
+    expect(expired).not.toContain('Buy 1 ticket');
+    press(r, KEYS.enter);
+    const again = await frame(r, 'How many tickets?');
+    expect(statusLine(again)).toBe('⚠ Your hold of 1 ticket ran out; choose again');
+    // Nothing was bought: the hold is still the only thing on the server (it ends there on its own time).
+    const now = await admin().getEvent(event.id);
+    expect(now.totalTickets - now.availableTickets - now.heldTickets).toBe(0);
   });
 
   it('shows held tickets in the list and the selector, live', async () => {
@@ -185,6 +251,12 @@ describe('ClientApp', () => {
     await pick(r, 'Open Show');
     press(r, KEYS.escape);
     expect(statusLine(await frame(r, 'No tickets selected'))).toBe('⚠ No tickets selected');
+    // Picking again: the warning was about the last visit, so the selector does not repeat it.
+    press(r, KEYS.enter);
+    const again = await frame(r, 'How many tickets?');
+    expect(statusLine(again)).toBe('');
+    press(r, KEYS.escape);
+    await frame(r, 'No tickets selected');
     press(r, KEYS.backspace.repeat(9), ...'Gone Show');
     await frame(r, '› Gone Show');
     press(r, KEYS.enter);
@@ -233,7 +305,7 @@ describe('ClientApp', () => {
     await expect.poll(() => exits).toEqual([{ code: 1, message: `Cannot reach boxoffice at http://127.0.0.1:${port}: connection refused` }]);
   });
 
-  it('shows "Server busy, retrying in 1 s…" while a 429 is retried', async () => {
+  it('shows "Server busy, retrying in 1 s…" while a 429 on the hold is retried', async () => {
     const event: Event = {
       id: '3f2b8c4e-6a1d-4e5f-9b7a-2c8d1e0f4a6b',
       name: 'Busy Show',
@@ -258,13 +330,17 @@ describe('ClientApp', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         return res.write(`data: ${JSON.stringify({ type: 'snapshot', events: [event] })}\n\n`);
       }
+      if (req.url === '/holds/h1/confirm') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ id: 'b1', eventId: event.id, tickets: [{ id: 't1', eventId: event.id, bookingId: 'b1' }], createdAt: '2027-01-01T00:00:00.000Z' }));
+      }
       bookingCalls++;
       if (bookingCalls === 1) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
         return res.end('{"error":"too_many_requests","message":"The server is busy; retry after the time in Retry-After."}');
       }
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'b1', eventId: event.id, tickets: [{ id: 't1', eventId: event.id, bookingId: 'b1' }], createdAt: '2027-01-01T00:00:00.000Z' }));
+      res.end(heldReply(event.id));
     });
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const address = busy.address();
@@ -285,6 +361,8 @@ describe('ClientApp', () => {
       press(r, KEYS.enter);
       await frame(r, 'Server busy, retrying in 1 s… (1 of 4)');
       release();
+      await frame(r, '1 ticket held for you');
+      press(r, KEYS.enter);
       await frame(r, '✔ Booked 1 ticket for Busy Show');
       expect(bookingCalls).toBe(2);
       expect(waited).toContain(1000);
@@ -294,7 +372,7 @@ describe('ClientApp', () => {
     }
   });
 
-  it('a booking whose answer is lost is retried with the same Idempotency-Key, and says so', async () => {
+  it('a hold whose answer is lost is retried with the same Idempotency-Key, and says so', async () => {
     const event: Event = {
       id: '5d3c9a1e-7b2f-4c6d-8e9a-0f1b2c3d4e5f',
       name: 'Lossy Show',
@@ -319,10 +397,14 @@ describe('ClientApp', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         return res.write(`data: ${JSON.stringify({ type: 'snapshot', events: [event] })}\n\n`);
       }
-      keys.push(req.headers['idempotency-key'] as string | undefined);
-      // The first answer never arrives: the connection drops.
-      if (keys.length === 1) return req.socket.destroy();
-      res.writeHead(201, { 'content-type': 'application/json' });
+      if (req.url !== '/holds/h1/confirm') {
+        keys.push(req.headers['idempotency-key'] as string | undefined);
+        // The first answer never arrives: the connection drops.
+        if (keys.length === 1) return req.socket.destroy();
+        res.writeHead(201, { 'content-type': 'application/json' });
+        return res.end(heldReply(event.id));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
           id: 'b1',
@@ -348,6 +430,8 @@ describe('ClientApp', () => {
       press(r, KEYS.enter);
       await frame(r, 'No answer from the server, retrying in 0.5 s… (1 of 4)');
       release();
+      await frame(r, '1 ticket held for you');
+      press(r, KEYS.enter);
       const receipt = await frame(r, 'Keep the secret');
       expect(receipt).toMatch(/Secret {3}the-secret/);
       expect(receipt).toContain('t1');

@@ -16,12 +16,22 @@ const rowOf = (f: string, name: string) => f.split('\n').find((line) => line.inc
 const selected = (f: string) => /› (.+?)\s{2,}/.exec(f)?.[1];
 
 describe('EventList', () => {
+  it('shows each event at its own place’s time, with the zone’s label, whatever zone this machine is in', async () => {
+    const berlin = makeEvent({ name: 'Berlin Concert', date: '2026-12-31T19:00:00.000Z', timeZone: 'Europe/Berlin' });
+    const newYork = makeEvent({ name: 'NY Show', date: '2027-07-04T23:30:00.000Z', timeZone: 'America/New_York' });
+    const r = renderUi(<EventList events={[berlin, newYork]} height={12} width={80} showSold />);
+    const f = await frame(r, 'NY Show');
+    expect(rowOf(f, 'Berlin Concert')).toContain('Thu 31 Dec 2026 20:00 CET');
+    expect(rowOf(f, 'NY Show')).toContain('Sun 04 Jul 2027 19:30 GMT-4');
+    expect(formatEventDate('2027-07-04T18:00:00.000Z', 'Europe/Berlin')).toBe('Sun 04 Jul 2027 20:00 CEST');
+  });
+
   it('lists events by date with local readable dates, availability, and sold-out marked', async () => {
     const r = renderUi(<EventList events={events} height={12} width={80} />);
     const f = await frame(r, 'Rock Night');
     const order = ['Rock Night', 'Opera Gala', 'Jazz Evening'].map((name) => f.indexOf(name));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(rowOf(f, 'Rock Night')).toContain(formatEventDate(rock.date));
+    expect(rowOf(f, 'Rock Night')).toContain(formatEventDate(rock.date, rock.timeZone));
     expect(formatEventDate(rock.date)).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d (Jan|Feb|Mar) 2027 \d\d:\d\d$/);
     expect(rowOf(f, 'Rock Night')).toMatch(/198 \/ 200$/);
     expect(rowOf(f, 'Opera Gala')).toMatch(/SOLD OUT$/);

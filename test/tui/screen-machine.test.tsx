@@ -90,6 +90,29 @@ describe('useScreenMachine', () => {
     await frame(r, 'status=lost again');
   });
 
+  it('opening a screen drops a warning or refusal about the one left; successes, back and notices keep theirs', async () => {
+    const { r, nav } = harness();
+    nav().setStatus({ kind: 'warning', text: 'No tickets selected' });
+    await frame(r, 'status=No tickets selected');
+    nav().back();
+    await settle();
+    expect(r.lastFrame()).toContain('status=No tickets selected');
+    nav().go({ name: 'select' });
+    await frame(r, 'screen=select status=-');
+    nav().setStatus({ kind: 'error', text: 'Not enough tickets' });
+    await frame(r, 'status=Not enough tickets');
+    nav().go({ name: 'other' });
+    await frame(r, 'screen=other status=-');
+    nav().setStatus({ kind: 'success', text: 'Booked' });
+    await frame(r, 'status=Booked');
+    nav().go({ name: 'logs' });
+    await frame(r, 'screen=logs status=Booked');
+    nav().notice({ kind: 'error', text: 'Lost connection' });
+    await frame(r, 'status=Lost connection');
+    nav().go({ name: 'more' });
+    await frame(r, 'screen=more status=Lost connection');
+  });
+
   it('quits once (Ctrl-C twice, then quit again), with the code and message of the first call', async () => {
     let shutdowns = 0;
     const { r, exits, nav } = harness({ shutdown: () => void shutdowns++ });

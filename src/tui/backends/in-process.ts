@@ -1,6 +1,6 @@
 import type { Event, NewEventInput } from '../../client/types.js';
 import type { Change, TicketService } from '../../core/ticket-service.js';
-import type { AdminBackend, CheckinOps, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, LifecycleOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { MAX_LIVE_RENDERS_PER_SECOND } from '../hooks.js';
 
@@ -64,6 +64,19 @@ export class InProcessBackend implements AdminBackend {
     setOfflineCheckIn: (eventId, allowed) => this.service().checkins.setOfflineCheckIn(eventId, { offlineCheckIn: allowed }),
     report: (eventId) => this.service().checkins.report(eventId),
   };
+
+  readonly lifecycle: LifecycleOps = {
+    updateEvent: async (eventId, patch) => this.shown(await this.service().lifecycle.updateEvent(eventId, patch)),
+    cancelEvent: async (eventId) => this.shown(await this.service().lifecycle.cancelEvent(eventId)),
+    bookings: (eventId, query) => this.service().lifecycle.bookings(eventId, query),
+    cancelBooking: (bookingId) => this.service().cancelBooking(bookingId, { admin: true }),
+  };
+
+  /** An edit shows at once on this screen (other screens learn of it through the service's change). */
+  private shown(event: Event): Event {
+    this.model.add(event);
+    return event;
+  }
 
   private service(): TicketService {
     if (!this.server) throw new Error('The server is not running.');

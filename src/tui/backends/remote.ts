@@ -2,7 +2,7 @@ import type { BoxofficeClient } from '../../client/boxoffice-client.js';
 import type { EventSubscription } from '../../client/event-stream.js';
 import type { Event, NewEventInput, StreamStatus } from '../../client/types.js';
 import type { Logger } from '../../core/logger.js';
-import type { AdminBackend, CheckinOps, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, LifecycleOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { plural } from '../format.js';
 
@@ -84,6 +84,28 @@ export class RemoteBackend implements AdminBackend {
     },
     setOfflineCheckIn: (eventId, allowed) => this.client.setOfflineCheckIn(eventId, allowed),
     report: (eventId) => this.client.checkins(eventId),
+  };
+
+  readonly lifecycle: LifecycleOps = {
+    updateEvent: async (eventId, patch) => {
+      const event = await this.client.updateEvent(eventId, patch);
+      this.logger.info({ eventId, fields: Object.keys(patch) }, `event ${event.name} updated`);
+      this.model.add(event);
+      return event;
+    },
+    cancelEvent: async (eventId) => {
+      const event = await this.client.cancelEvent(eventId);
+      this.logger.info({ eventId }, `event ${event.name} cancelled`);
+      this.model.add(event);
+      return event;
+    },
+    bookings: (eventId, query) => this.client.listEventBookings(eventId, query),
+    cancelBooking: async (bookingId) => {
+      // With the admin token (the client's): the organiser needs no secret.
+      const booking = await this.client.cancelBooking(bookingId);
+      this.logger.info({ bookingId, eventId: booking.eventId }, `booking ${bookingId} cancelled by the organiser`);
+      return booking;
+    },
   };
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import { useKeys } from '../keys.js';
+import { ConfirmPrompt } from './ConfirmPrompt.js';
 import { FormField, FormFooter } from './FormParts.js';
 
 export interface CancelRequest {
@@ -30,20 +31,25 @@ const FIELD_WIDTH = 58;
 
 /**
  * Cancel a whole booking with its id and secret. The server checks both; the form only insists that
- * neither is empty. Tab/↓/Enter next, Shift-Tab/↑ back, Enter on the button submits, Esc goes back.
+ * neither is empty. Tab/↓/Enter next, Shift-Tab/↑ back, Enter on the button asks "Cancel booking …?"
+ * (focus on "No"), and only its "Yes" submits; Esc goes back.
  */
 export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, initial }: CancelBookingFormProps) {
   const [values, setValues] = useState<CancelRequest>({ bookingId: initial?.bookingId ?? '', secret: initial?.secret ?? '' });
-  // With both fields pre-filled, the button is where the buyer wants to be.
-  const [focus, setFocus] = useState(initial?.bookingId && initial.secret ? SUBMIT : 0);
+  // Always on the first field, even pre-filled: opening the form and pressing Enter must not cancel anything.
+  const [focus, setFocus] = useState(0);
   const [tried, setTried] = useState(false);
-  const active = !busy;
+  // Enter on the button only asks; the prompt's own "Yes" cancels.
+  const [confirming, setConfirming] = useState(false);
+  // The server's refusal is about what was sent: once the buyer edits a field it is stale, and hidden.
+  const [edited, setEdited] = useState(false);
+  const active = !busy && !confirming;
   const missing = FIELDS.findIndex((f) => values[f.name].trim() === '');
 
   const submit = () => {
     setTried(true);
     if (missing !== -1) setFocus(missing);
-    else onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() });
+    else setConfirming(true);
   };
 
   useKeys(
@@ -71,7 +77,10 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
           label={field.label}
           value={values[field.name]}
           placeholder={field.placeholder}
-          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
+          onChange={(value) => {
+            setEdited(true);
+            setValues((v) => ({ ...v, [field.name]: value }));
+          }}
           focused={focus === i}
           active={active}
           message={tried && values[field.name].trim() === '' ? `${field.label} is required.` : undefined}
@@ -79,7 +88,21 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
           fieldWidth={FIELD_WIDTH}
         />
       ))}
-      <FormFooter error={error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT} />
+      <FormFooter error={confirming || edited ? undefined : error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT && !confirming} />
+      {confirming && !busy && (
+        <ConfirmPrompt
+          question={`Cancel booking ${values.bookingId.trim()}?`}
+          detail="All its tickets go back on sale. This cannot be undone."
+          keepLabel="No, keep it"
+          confirmLabel="Yes, cancel the booking"
+          onKeep={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            setEdited(false);
+            onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() });
+          }}
+        />
+      )}
     </Box>
   );
 }

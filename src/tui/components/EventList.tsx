@@ -25,7 +25,8 @@ export interface EventListProps {
   emptyText?: string;
 }
 
-const DATE_WIDTH = 21;
+/** `Thu 31 Dec 2026 20:00 GMT+10`: the date in the event's own zone, with its label. */
+const DATE_WIDTH = 27;
 /** The Available column grows to this when tickets are held ("1,000 / 10,000 · 250 held"). */
 const AVAILABLE_WIDTH = 19;
 const AVAILABLE_MAX_WIDTH = 27;
@@ -53,7 +54,7 @@ export function EventList(props: EventListProps) {
   const visible = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     const sorted = [...events].sort(byDateThenName);
-    return needle === '' ? sorted : sorted.filter((e) => e.name.toLowerCase().includes(needle) || formatEventDate(e.date).toLowerCase().includes(needle));
+    return needle === '' ? sorted : sorted.filter((e) => e.name.toLowerCase().includes(needle) || formatEventDate(e.date, e.timeZone).toLowerCase().includes(needle));
   }, [events, filter]);
 
   const rows = Math.max(1, height - 3);
@@ -159,7 +160,7 @@ function EventRow({ event, selected, nameWidth, availableWidth, showSold }: Even
       <Text color={selected ? 'cyan' : soldOut ? 'gray' : undefined} bold={selected}>
         {padEnd(event.name, nameWidth)}
       </Text>
-      <Text color={soldOut ? 'gray' : undefined}>{` ${padEnd(formatEventDate(event.date), DATE_WIDTH)} `}</Text>
+      <Text color={soldOut ? 'gray' : undefined}>{` ${padEnd(formatEventDate(event.date, event.timeZone), DATE_WIDTH)} `}</Text>
       <Text color={soldOut ? 'red' : low ? 'yellow' : 'green'} bold={soldOut}>
         {padStart(available, availableWidth)}
       </Text>

@@ -55,7 +55,7 @@ export function TicketSelector({ event, onConfirm, onCancel }: TicketSelectorPro
     <Box flexDirection="column">
       <Text bold>{event.name}</Text>
       <Text color="gray">
-        {`${formatEventDate(event.date)}  ·  `}
+        {`${formatEventDate(event.date, event.timeZone)}  ·  `}
         <Text color={soldOut ? 'red' : 'green'}>{`${formatCount(event.availableTickets)} of ${formatCount(event.totalTickets)} left`}</Text>
         {held > 0 && <Text color="yellow">{` · ${formatCount(held)} held`}</Text>}
         {`  ·  up to ${plural(event.maxTicketsPerBooking, 'ticket')} per booking`}

@@ -19,7 +19,7 @@ export function AddEvent({ nav, backend, busy, error, onCreated }: AddEventProps
     nav.replace({ name: 'add', busy: true });
     try {
       const event = await backend.createEvent(input);
-      nav.setStatus({ kind: 'success', text: `Created ${event.name}: ${plural(event.totalTickets, 'ticket')} on ${formatEventDate(event.date)}` });
+      nav.setStatus({ kind: 'success', text: `Created ${event.name}: ${plural(event.totalTickets, 'ticket')} on ${formatEventDate(event.date, event.timeZone)}` });
       onCreated(event);
       nav.replace({ name: 'events' });
     } catch (err) {

@@ -6,6 +6,10 @@ import type { Event } from '../../../client/types.js';
 export type OrganiserScreen =
   | StartupScreen
   | { name: 'events' }
+  /** One event and what its organiser can do with it; `confirming` while "Cancel this event?" is asked. */
+  | { name: 'event'; event: Event; busy?: string; confirming?: boolean }
+  | { name: 'edit'; event: Event; busy: boolean; error?: string }
+  | { name: 'bookings'; event: Event }
   | { name: 'add'; busy: boolean; error?: string }
   | { name: 'logs' }
   | { name: 'checkin-events' }
@@ -18,7 +22,10 @@ export const ORGANISER_HINTS: Record<OrganiserScreen['name'], string> = {
   starting: 'Ctrl-C quit',
   failed: '↑↓ move · Enter choose · q quit',
   menu: '↑↓/jk move · Enter choose · q quit',
-  events: '↑↓ move · type to filter · Esc back',
+  events: '↑↓ move · type to filter · Enter open the event · Esc back',
+  event: '↑↓ move · Enter choose · Esc back',
+  edit: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Save submits · Esc cancel',
+  bookings: 'type to search · ↑↓ move · Enter cancel the booking (asks first) · Esc back',
   add: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Create submits · Esc cancel',
   logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
   'checkin-events': '↑↓ move · type to filter · Enter check-in of the event · Esc back',

@@ -1,25 +1,12 @@
 import type { BoxofficeClient } from '../../../client/boxoffice-client.js';
-import type { Event, RetryNotice } from '../../../client/types.js';
+import type { Event } from '../../../client/types.js';
 import type { Logger } from '../../../core/logger.js';
-import type { CancelRequest } from '../../components/CancelBookingForm.js';
+import { holdDeadline } from '../../components/HoldConfirm.js';
 import { TicketSelector } from '../../components/TicketSelector.js';
 import { formatDelay, plural } from '../../format.js';
 import type { BuyerNav } from './buyer-screens.js';
 import { describeFailure } from './failure.js';
-
-/** What the booking spinner says while a failed try is repeated. */
-function retryLabel(n: RetryNotice): string {
-  const when = `retrying in ${formatDelay(n.delayMs)}… (${n.attempt} of ${n.maxRetries})`;
-  switch (n.cause) {
-    case 'busy':
-      return `Server busy, ${when}`;
-    case 'unavailable':
-      return `Server unavailable, ${when}`;
-    default:
-      // Safe: the retry carries the same Idempotency-Key, so the server cannot book twice.
-      return `No answer from the server, ${when}`;
-  }
-}
+import { retryLabel } from './retry-label.js';
 
 export interface ChooseTicketsProps {
   nav: BuyerNav;
@@ -28,40 +15,37 @@ export interface ChooseTicketsProps {
   /** The event as the list showed it; the live copy from `live` is preferred while it exists. */
   event: Event;
   live: (id: string) => Event | undefined;
-  /** A booking with a secret was made: the cancel form offers it. */
-  onBooked: (booking: CancelRequest) => void;
+  /** The clock the hold's countdown reads. */
+  now?: () => number;
 }
 
 /**
- * How many tickets, bounded by the live availability; Enter books (a spinner meanwhile, saying so
- * when a try is repeated), then the receipt. A refusal goes back to the list with the server's words.
+ * How many tickets, bounded by the live availability; Enter holds them (a spinner meanwhile, saying so
+ * when a try is repeated), then the hold's countdown where the buyer confirms. Holding first means
+ * Enter never spends money by itself. A refusal goes back to the list with the server's words.
  */
-export function ChooseTickets({ nav, client, logger, event: picked, live, onBooked }: ChooseTicketsProps) {
+export function ChooseTickets({ nav, client, logger, event: picked, live, now = Date.now }: ChooseTicketsProps) {
   const event = live(picked.id) ?? picked;
 
-  const book = async (tickets: number) => {
+  const hold = async (tickets: number) => {
     const what = `${plural(tickets, 'ticket')} for ${event.name}`;
-    nav.replace({ name: 'booking', label: `Reserving ${plural(tickets, 'ticket')}…` });
-    logger.info({ eventId: event.id }, `booking ${what}`);
+    nav.replace({ name: 'booking', label: `Holding ${plural(tickets, 'ticket')}…` });
+    logger.info({ eventId: event.id }, `holding ${what}`);
+    const sentAt = now();
     try {
-      // The client sends one Idempotency-Key for this booking and repeats it on every retry, so a
-      // lost answer is retried without booking twice.
-      const booking = await client.book(event.id, tickets, {
+      // One Idempotency-Key for this hold, repeated on every retry: a lost answer never holds twice.
+      const held = await client.holdTickets(event.id, tickets, {
         onRetry: (n) => {
           logger.warn({ attempt: n.attempt, delayMs: n.delayMs, cause: n.cause }, `${n.reason}; retry ${n.attempt} of ${n.maxRetries} in ${formatDelay(n.delayMs)}`);
           nav.replace({ name: 'booking', label: retryLabel(n) });
         },
       });
-      // The secret stays out of the log: the receipt shows it, and whoever reads the log could cancel.
-      logger.info({ eventId: event.id }, `Booked ${what}: booking ${booking.id}`);
-      // One record per ticket, so each id fits on a line of the Logs screen.
-      for (const ticket of booking.tickets) logger.info(`  ticket ${ticket.id}`);
-      if (booking.secret) onBooked({ bookingId: booking.id, secret: booking.secret });
-      nav.setStatus({ kind: 'success', text: `Booked ${what} · ticket ids in Logs` });
-      nav.replace({ name: 'receipt', booking, eventName: event.name });
+      logger.info({ eventId: event.id, holdId: held.id }, `Held ${what} until ${held.expiresAt}: hold ${held.id}`);
+      nav.setStatus({ kind: 'info', text: `Holding ${what} · Enter buys, Esc gives back` });
+      nav.replace({ name: 'hold', hold: held, event, deadline: holdDeadline(held, sentAt) });
     } catch (err) {
       const { message, fields } = describeFailure(err);
-      logger.error({ eventId: event.id, tickets, ...fields }, `booking failed: ${message}`);
+      logger.error({ eventId: event.id, tickets, ...fields }, `holding failed: ${message}`);
       nav.setStatus({ kind: 'error', text: message });
       nav.back();
     }
@@ -70,7 +54,7 @@ export function ChooseTickets({ nav, client, logger, event: picked, live, onBook
   return (
     <TicketSelector
       event={event}
-      onConfirm={(n) => void book(n)}
+      onConfirm={(n) => void hold(n)}
       onCancel={() => {
         nav.setStatus({ kind: 'warning', text: 'No tickets selected' });
         nav.back();

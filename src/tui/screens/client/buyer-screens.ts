@@ -1,4 +1,4 @@
-import type { Booking, Event } from '../../../client/types.js';
+import type { Booking, Event, Hold } from '../../../client/types.js';
 import type { ScreenMachine } from '../../screen-machine.js';
 import type { StartupScreen } from '../../startup.js';
 
@@ -7,6 +7,8 @@ export type BuyerScreen =
   | { name: 'events' }
   | { name: 'select'; event: Event }
   | { name: 'booking'; label: string }
+  /** Tickets held for the buyer until `deadline` (this machine's clock); `busy` while confirming or releasing. */
+  | { name: 'hold'; hold: Hold; event: Event; deadline: number; busy?: string }
   | { name: 'receipt'; booking: Booking; eventName: string }
   | { name: 'cancel'; busy: boolean; error?: string }
   | { name: 'logs' };
@@ -18,9 +20,10 @@ export const BUYER_HINTS: Record<BuyerScreen['name'], string> = {
   failed: '↑↓ move · Enter choose · q quit',
   menu: '↑↓/jk move · Enter choose · q quit',
   events: '↑↓ move · type to filter · Enter pick · Esc back',
-  select: '↑↓ or digits choose · Enter book · Esc cancel',
+  select: '↑↓ or digits choose · Enter hold them · Esc cancel',
+  hold: 'Enter buy the held tickets · Esc give them back',
   booking: 'please wait…',
   receipt: 'Enter or Esc back to the events',
-  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button cancels · Esc back',
+  cancel: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button asks first · Esc back',
   logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',
 };

@@ -1,0 +1,153 @@
+/**
+ * The README's checked examples, as data: which `sh` blocks are checked, the commands in them and the
+ * output each one shows, and how a real output is compared with what the README shows.
+ *
+ * A block is checked when the line just before its fence is `<!-- check: GROUP -->` (or
+ * `<!-- check: GROUP slow -->` for one that waits on purpose, e.g. for a hold to expire). The blocks of
+ * one group run in order in one shell against one fresh server, as a reader would type them. In a
+ * block, a line starting with `$ ` is a command (continued while a line ends with `\`); the lines up to
+ * the next command are its output.
+ *
+ * The comparison allows for what differs on every run: ids (UUIDs), timestamps, secrets, ETags,
+ * `Date:` and `content-length:` headers, and `…` (anything, as the README says). An id must still be
+ * the same id wherever the README repeats it: the first time an id appears it is bound to the real one,
+ * and later commands and outputs use the real one.
+ */
+
+export interface Command {
+  /** The command as written, continuation lines included, without the `$ `. */
+  text: string;
+  /** What the README shows it printing. */
+  expected: string;
+  /** Lines in README.md (1-based): the command's first line, and the output's span (end exclusive). */
+  line: number;
+  outputStart: number;
+  outputEnd: number;
+}
+
+export interface Block {
+  group: string;
+  slow: boolean;
+  /** The fence's line (1-based) and the block's length in lines, fences included. */
+  line: number;
+  length: number;
+  commands: Command[];
+}
+
+const MARKER = /^<!-- check: ([a-z0-9-]+)( slow)? -->$/;
+
+export function parseReadme(text: string): Block[] {
+  const lines = text.split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const marker = MARKER.exec(lines[i]!.trim());
+    if (!marker) continue;
+    if (lines[i + 1] !== '```sh') throw new Error(`README.md:${i + 1}: a check marker must be followed by a \`\`\`sh block`);
+    const start = i + 2;
+    let end = start;
+    while (end < lines.length && lines[end] !== '```') end++;
+    blocks.push({ group: marker[1]!, slow: marker[2] !== undefined, line: i + 2, length: end - i, commands: parseCommands(lines, start, end) });
+    i = end;
+  }
+  return blocks;
+}
+
+function parseCommands(lines: string[], start: number, end: number): Command[] {
+  const commands: Command[] = [];
+  let i = start;
+  while (i < end) {
+    if (!lines[i]!.startsWith('$ ')) {
+      if (lines[i]!.trim() !== '') throw new Error(`README.md:${i + 1}: output before any command in a checked block`);
+      i++;
+      continue;
+    }
+    const first = i;
+    const text = [lines[i]!.slice(2)];
+    while (lines[i]!.endsWith('\\') && i + 1 < end) text.push(lines[++i]!);
+    const outputStart = ++i;
+    while (i < end && !lines[i]!.startsWith('$ ')) i++;
+    let outputEnd = i;
+    while (outputEnd > outputStart && lines[outputEnd - 1]!.trim() === '') outputEnd--;
+    commands.push({ text: text.join('\n'), expected: lines.slice(outputStart, outputEnd).join('\n'), line: first + 1, outputStart: outputStart + 1, outputEnd: outputEnd + 1 });
+  }
+  return commands;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
+
+/** Pieces of an expected output that stand for "whatever this run printed there". */
+const PLACEHOLDERS: Array<{ find: RegExp; match: string }> = [
+  { find: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/, match: String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z` },
+  { find: /"secret":"[A-Za-z0-9_-]{20,64}"/, match: String.raw`"secret":"[A-Za-z0-9_-]{20,64}"` },
+  // A ticket's signed door code.
+  { find: /"code":"BO1\.[A-Za-z0-9_-]+"/, match: String.raw`"code":"BO1\.[A-Za-z0-9_-]+"` },
+  { find: /^Date: .*GMT$/m, match: String.raw`Date: [^\n]*GMT` },
+  { find: /^content-length: \d+$/m, match: String.raw`content-length: \d+` },
+  { find: /^etag: "[^"\n]*"$/m, match: String.raw`etag: "[^"\n]*"` },
+  // An id cut short in the README: `"bde2f0a0-…"`.
+  { find: /[0-9a-f]{8}-(?=…)/, match: String.raw`[0-9a-f]{8}-` },
+];
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Real ids by the README's ids, carried from one command to the next within a group. */
+export type IdMap = Map<string, string>;
+
+/** The command with the README's ids replaced by this run's (e.g. `EVENT=0ef7…` copied from an earlier output). */
+export function withRealIds(text: string, ids: IdMap): string {
+  return text.replace(new RegExp(UUID.source, 'g'), (id) => ids.get(id) ?? id);
+}
+
+/**
+ * Whether `actual` is what `expected` shows, up to the placeholders. On a match, ids seen for the
+ * first time are added to `ids`.
+ */
+export function matches(expected: string, actual: string, ids: IdMap): boolean {
+  const fresh = new Map<string, string>();
+  let pattern = '';
+  const tokens = new RegExp([UUID, ...PLACEHOLDERS.map((p) => p.find), /…/].map((r) => `(${r.source})`).join('|'), 'gm');
+  let last = 0;
+  for (const m of expected.matchAll(tokens)) {
+    pattern += escape(expected.slice(last, m.index));
+    last = m.index + m[0].length;
+    const token = m[0];
+    if (m[1] !== undefined) {
+      const known = ids.get(token);
+      if (known) pattern += escape(known);
+      else if (fresh.has(token)) pattern += `\\k<${fresh.get(token)}>`;
+      else {
+        const name = `u${fresh.size}`;
+        fresh.set(token, name);
+        pattern += `(?<${name}>${UUID.source})`;
+      }
+    } else if (token === '…') pattern += '[\\s\\S]*?';
+    else pattern += PLACEHOLDERS[m.slice(2).findIndex((g) => g !== undefined)]!.match;
+  }
+  pattern += escape(expected.slice(last));
+  const found = new RegExp(`^${pattern}$`).exec(normalise(actual));
+  if (!found) return false;
+  for (const [id, name] of fresh) ids.set(id, found.groups![name]!);
+  return true;
+}
+
+/** Trailing spaces and blank lines at either end do not count; CRLF (HTTP headers from curl -i) reads as LF. */
+export function normalise(output: string): string {
+  return output
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .replace(/^\n+|\n+$/g, '');
+}
+
+/**
+ * After a drift, binds the README's new ids to this run's by order of first appearance, so the
+ * commands after it still use real ids and one drift is reported once, not again by everything after it.
+ */
+export function bindByOrder(expected: string, actual: string, ids: IdMap): void {
+  const distinct = (text: string) => [...new Set(text.match(new RegExp(UUID.source, 'g')) ?? [])];
+  const known = new Set(ids.values());
+  const real = distinct(actual).filter((id) => !known.has(id));
+  const shown = distinct(expected).filter((id) => !ids.has(id));
+  for (const [i, id] of shown.entries()) if (real[i]) ids.set(id, real[i]);
+}
