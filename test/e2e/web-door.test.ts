@@ -151,20 +151,23 @@ describeBrowser('web door page in a real browser', () => {
     await page.goto(`${server.url}/admin`);
     await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Use this token' }).click();
-    await page.getByLabel('Name', { exact: true }).fill('Admin Door Night');
-    await page.getByLabel('Date and time').fill('2030-01-01T20:00');
-    await page.getByLabel('Total tickets').fill('10');
-    await page.getByLabel('Doors may admit offline').first().check();
+    // The page has a create form and a manage form now: fill the one that creates.
+    const create = page.getByRole('region', { name: 'Create an event' });
+    await create.getByLabel('Name', { exact: true }).fill('Admin Door Night');
+    await create.getByLabel('Date and time').fill('2030-01-01T20:00');
+    await create.getByLabel('Total tickets').fill('10');
+    await create.getByLabel('Doors may admit offline').first().check();
     await page.getByRole('button', { name: 'Create event' }).click();
     await page.locator('#create-status', { hasText: 'Admin Door Night' }).waitFor();
     const event = (await admin.listEvents()).find((e) => e.name === 'Admin Door Night')!;
     expect(event.offlineCheckIn).toBe(true);
-    await page.getByLabel('Event', { exact: true }).selectOption(event.id);
+    const checkin = page.getByRole('region', { name: 'Check-in at the door' });
+    await checkin.getByLabel('Event', { exact: true }).selectOption(event.id);
 
-    await page.getByLabel('New door').fill('East door');
-    await page.getByRole('button', { name: 'Create door' }).click();
+    await checkin.getByLabel('New door').fill('East door');
+    await checkin.getByRole('button', { name: 'Create door' }).click();
     await page.locator('#door-token-box:not([hidden])').waitFor();
-    const token = await page.getByLabel('Door token').inputValue();
+    const token = await checkin.getByLabel('Door token').inputValue();
     expect(token).toMatch(/^bod_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
     await page.locator('#doors tbody tr', { hasText: 'East door' }).waitFor();
 
@@ -177,7 +180,7 @@ describeBrowser('web door page in a real browser', () => {
     await east.syncScans(event.id, [{ code: t2!.code!, nonce: 'east-offline-nonce-0001', scannedAt: at }], { token });
     await east.syncScans(event.id, [{ code: t2!.code!, nonce: 'west-offline-nonce-0001', scannedAt: at }], { token: west.token });
 
-    await page.getByRole('button', { name: 'Refresh' }).click();
+    await checkin.getByRole('button', { name: 'Refresh' }).click();
     await page.locator('#checkin-summary', { hasText: '2 of 2 sold tickets checked in · 1 conflict' }).waitFor();
     await page.locator('#conflicts li', { hasText: `Ticket ${t2!.id}` }).waitFor();
     expect(await page.locator('#conflicts li').first().textContent()).toMatch(/East door.*\(offline\).*West door.*\(offline\)/);
@@ -186,13 +189,14 @@ describeBrowser('web door page in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'admin-checkin.png'), fullPage: true, animations: 'disabled' });
 
     const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Download attendee list (CSV)' }).click();
+    await checkin.getByRole('button', { name: 'Download attendee list (CSV)' }).click();
     const csv = readFileSync((await (await download).path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('ticket_id,booking_id,booked_at,status,checked_in_at,door');
+    // A BOM first (so spreadsheets read UTF-8), then the header; name and email since issue 17.
+    expect(csv.replace(/^\ufeff/, '').split('\r\n')[0]).toBe('ticket_id,booking_id,booked_at,status,checked_in_at,door,name,email');
     expect(csv).toContain(`${t1!.id},`);
 
     page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: 'Revoke East door' }).click();
+    await checkin.getByRole('button', { name: 'Revoke East door' }).click();
     await page.locator('#doors tbody tr', { hasText: /East door.*revoked/ }).waitFor();
     await expect(east.doorList(event.id, { token })).rejects.toMatchObject({ code: 'door_revoked' });
     expect(problems).toEqual([]);

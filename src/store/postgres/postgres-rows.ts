@@ -3,24 +3,11 @@ import type { KeyClaim } from '../../core/commands.js';
 import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
+import { PATCHABLE_FIELDS } from '../../core/validation.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
 /** The order of the event fields the `moved` step writes ($75 to $87). */
-const UPDATE_FIELDS = [
-  'name',
-  'date',
-  'description',
-  'venue',
-  'timeZone',
-  'totalTickets',
-  'maxTicketsPerBooking',
-  'holdSeconds',
-  'maxHeldPerBuyer',
-  'maxTicketsPerBuyer',
-  'buyerDetails',
-  'salesOpen',
-  'status',
-] as const satisfies ReadonlyArray<keyof EventFields>;
+const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies ReadonlyArray<keyof EventFields>;
 
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
