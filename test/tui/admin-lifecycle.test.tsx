@@ -2,7 +2,7 @@
  * The organiser's side of an event's life in the admin TUI (issue 17), against a real server over
  * HTTP and in process: open an event, close and reopen its sales, find a booking by the buyer's name
  * and cancel it (asked first, "No" by default), edit the event (a total below what is sold refused in
- * the server's words). Cancelling the whole event is not covered here yet (see the branch report).
+ * the server's words). Cancelling the whole event: admin-cancel-event.test.tsx.
  */
 import { cleanup } from 'ink-testing-library';
 import pino from 'pino';
