@@ -5,7 +5,7 @@ import { Errors, isBoxofficeError } from './errors.js';
 import { EventCatalog } from './event-catalog.js';
 import { GroupCommitter } from './group-commit.js';
 import { Housekeeping, type ExpiryResult } from './housekeeping.js';
-import { buyerOf, PROCESS_SECRET_KEY, scopedKey, systemIdentity, type IdentitySource } from './identity.js';
+import { buyerOf, PROCESS_SECRET_KEY, scopedKey, secretMatches, systemIdentity, type IdentitySource } from './identity.js';
 import { logObserver } from './log-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { reportFailure, type ChangeListener, type ServiceObserver } from './observers.js';
@@ -303,13 +303,21 @@ export class TicketService {
     return ticket;
   }
 
-  async getBooking(id: unknown): Promise<Booking> {
+  /**
+   * A booking as anyone with its id sees it; with its secret (or the admin token) also the signed
+   * code of each ticket, which its holder shows at the door: a buyer on a new device gets their
+   * tickets back from the booking's address alone. A wrong secret is refused, never answered.
+   */
+  async getBooking(id: unknown, proof: CancelProof = { admin: false }): Promise<Booking> {
     const bookingId = parseId(id, 'booking id');
     const booking = await this.withStorage(this.store.getBooking(bookingId));
     if (!booking) throw Errors.notFound('booking', bookingId);
+    const owner = proof.admin || (proof.secret !== undefined && secretMatches(proof.secret, booking.secretHash));
+    if (!owner && proof.secret !== undefined) throw Errors.forbidden('booking');
     // Whether the event still takes place, so the buyer's page can say it was cancelled.
     const event = await this.withStorage(this.catalog.get(booking.eventId, { allowStale: true }));
-    return event ? { ...publicBooking(booking), eventStatus: event.status } : publicBooking(booking);
+    const shown = owner ? this.withCodes(publicBooking(booking)) : publicBooking(booking);
+    return event ? { ...shown, eventStatus: event.status } : shown;
   }
 
   /** Registers hooks run after each committed batch, on the booking path: keep them cheap. */

@@ -167,4 +167,31 @@ describeBrowser('web booking page in a real browser', () => {
     await page.locator('#booking-error', { hasText: 'does not name a booking' }).waitFor();
     await page.close();
   });
+
+  it('on another device (nothing stored), the address alone brings back every ticket with its door code; a wrong secret is refused there too', async () => {
+    const event = await createEvent({ name: 'Elsewhere', totalTickets: 10 });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    const link = await buy(page, event.id, 2);
+    const codes = await page.locator('#tickets .ticket-code').allTextContents();
+    await page.close();
+    expect(codes.filter((c) => c.startsWith('BO1.'))).toHaveLength(2);
+
+    // A fresh browser profile: no localStorage, only the address.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const other = await phone.newPage();
+    await other.goto(link);
+    await other.locator('.ticket-code', { hasText: 'BO1.' }).first().waitFor();
+    expect((await other.locator('.ticket-code').allTextContents()).sort()).toEqual([...codes].sort());
+    expect(await other.locator('text=holds the ticket addresses').count()).toBe(0);
+
+    const params = new URLSearchParams(new URL(link).hash.slice(1));
+    params.set('secret', 'not-the-secret-0123456789abcdefghij');
+    await other.goto(`${server.url}/booking#${params}`);
+    await other.reload();
+    await other.locator('#booking-error', { hasText: 'does not match' }).waitFor();
+    expect(await other.locator('#booking-body').isHidden()).toBe(true);
+    expect(await availableOf(event.id)).toBe(8);
+    await phone.close();
+  });
 });

@@ -316,6 +316,25 @@ describe('check-in over HTTP', () => {
     }
   });
 
+  it('GET /bookings/:id: without credentials no codes; with the booking secret or the admin token every door code; a wrong secret 403', async () => {
+    const event = await createEvent();
+    const booking = await book(event.id, 2);
+    const codes = booking.tickets.map((t) => t.code);
+    const plain = await call('GET', `/bookings/${booking.id}`);
+    expect(plain.status).toBe(200);
+    expect(plain.body.tickets.map((t: { code?: string }) => t.code)).toEqual([undefined, undefined]);
+    expect(plain.body.secret).toBeUndefined();
+    const own = await call('GET', `/bookings/${booking.id}`, { token: booking.secret });
+    expect(own.status, own.text).toBe(200);
+    expect(own.body.tickets.map((t: { code?: string }) => t.code)).toEqual(codes);
+    expect(own.body.secret).toBeUndefined();
+    expect((await call('GET', `/bookings/${booking.id}`, { token: admin })).body.tickets.map((t: { code?: string }) => t.code)).toEqual(codes);
+    const wrong = await call('GET', `/bookings/${booking.id}`, { token: 'not-the-secret-of-this-booking-000000000000' });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body).toMatchObject({ error: 'forbidden' });
+    expect(wrong.text).not.toContain('BO1.');
+  });
+
   it('GET /doors/self tells a door token which door it is and for which event; nothing else opens it', async () => {
     const event = await createEvent();
     const door = await createDoor(event.id, 'Side door');

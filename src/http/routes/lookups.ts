@@ -16,8 +16,20 @@ export function lookupRoutes(app: FastifyInstance, deps: { service: TicketServic
   );
   app.get<{ Params: { id: string } }>(
     '/bookings/:id',
-    { schema: { operationId: 'getBooking', summary: 'A booking and its tickets (never its secret)', tags: ['bookings'], params: idParams, response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 404) } } },
-    async (request) => service.getBooking(request.params.id),
+    {
+      schema: {
+        operationId: 'getBooking',
+        summary: 'A booking and its tickets (never its secret); with the booking secret (or the admin token) also each ticket\'s door code',
+        tags: ['bookings'],
+        security: [{}, { bearer: [] }],
+        params: idParams,
+        response: { 200: { $ref: 'Booking#' }, ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request) => {
+      const admin = deps.auth.isAdmin(request);
+      return service.getBooking(request.params.id, { admin, secret: admin ? undefined : bearerCredential(request) });
+    },
   );
   app.delete<{ Params: { id: string }; Body: { tickets?: string[] } | undefined }>(
     '/bookings/:id',
