@@ -14,7 +14,7 @@ import { BrowseEvents } from './screens/client/BrowseEvents.js';
 import { BUYER_HINTS, type BuyerScreen } from './screens/client/buyer-screens.js';
 import { BuyerMenu } from './screens/client/BuyerMenu.js';
 import { CancelBooking } from './screens/client/CancelBooking.js';
-import { ChooseTickets } from './screens/client/ChooseTickets.js';
+import { BuyerDetails, ChooseTickets } from './screens/client/ChooseTickets.js';
 import { ConfirmHold } from './screens/client/ConfirmHold.js';
 import { FailedScreen, StartingScreen } from './screens/StartupScreens.js';
 import { WaitScreen } from './screens/WaitScreen.js';
@@ -91,6 +91,9 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
       break;
     case 'select':
       content = <ChooseTickets nav={nav} client={client} logger={logger} event={screen.event} live={(id) => model.get(id)} now={now} />;
+      break;
+    case 'details':
+      content = <BuyerDetails nav={nav} client={client} logger={logger} event={model.get(screen.event.id) ?? screen.event} tickets={screen.tickets} now={now} />;
       break;
     case 'hold':
       content = (

@@ -4,6 +4,7 @@ import type { Event, EventPatch } from '../../../client/types.js';
 import type { LifecycleOps } from '../../admin-backend.js';
 import { FormField, FormFooter } from '../../components/FormParts.js';
 import { useKeys } from '../../keys.js';
+import { fromZonedInput, toZonedInput } from '../../zoned-date.js';
 import type { OrganiserNav } from './organiser-screens.js';
 
 export interface EditEventProps {
@@ -17,7 +18,7 @@ export interface EditEventProps {
 type Field = 'name' | 'date' | 'timeZone' | 'venue' | 'totalTickets' | 'maxTicketsPerBooking';
 const FIELDS: ReadonlyArray<{ name: Field; label: string; placeholder: string }> = [
   { name: 'name', label: 'Name', placeholder: 'the event name' },
-  { name: 'date', label: 'Date', placeholder: 'ISO 8601 with offset, e.g. 2027-06-12T20:00+02:00' },
+  { name: 'date', label: 'Date', placeholder: 'YYYY-MM-DD HH:MM in the event’s zone (or with an offset)' },
   { name: 'timeZone', label: 'Time zone', placeholder: 'IANA name, e.g. Europe/Berlin' },
   { name: 'venue', label: 'Venue', placeholder: 'optional' },
   { name: 'totalTickets', label: 'Total tickets', placeholder: 'not below sold + held' },
@@ -28,7 +29,8 @@ const SUBMIT = FIELDS.length;
 function valuesOf(event: Event): Record<Field, string> {
   return {
     name: event.name,
-    date: event.date,
+    // The time on the clocks where the event happens, as the organiser thinks of it.
+    date: event.timeZone ? toZonedInput(event.date, event.timeZone) : event.date,
     timeZone: event.timeZone ?? '',
     venue: event.venue ?? '',
     totalTickets: String(event.totalTickets),
@@ -45,11 +47,24 @@ export function EditEvent({ nav, ops, event, busy, error }: EditEventProps) {
   const [values, setValues] = useState(initial);
   const [focus, setFocus] = useState(0);
   const [edited, setEdited] = useState(false);
+  const [dateProblem, setDateProblem] = useState<string | undefined>(undefined);
 
   const save = async () => {
     const patch: Record<string, unknown> = {};
     for (const { name } of FIELDS) {
       if (values[name] === initial[name]) continue;
+      if (name === 'date') {
+        // A wall-clock time is in the zone the form shows (a new one when that was changed too).
+        const zone = values.timeZone.trim() || event.timeZone || 'UTC';
+        const parsed = fromZonedInput(values.date, zone);
+        if (!parsed.ok) {
+          setDateProblem(parsed.message);
+          setFocus(FIELDS.findIndex((f) => f.name === 'date'));
+          return;
+        }
+        patch.date = parsed.value;
+        continue;
+      }
       // Numbers go as numbers when they look like one; the server words any refusal.
       patch[name] = (name === 'totalTickets' || name === 'maxTicketsPerBooking') && /^\d+$/.test(values[name].trim()) ? Number(values[name].trim()) : values[name].trim();
     }
@@ -88,7 +103,7 @@ export function EditEvent({ nav, ops, event, busy, error }: EditEventProps) {
     <Box flexDirection="column">
       <Text bold>{`Edit ${event.name}`}</Text>
       <Box marginBottom={1}>
-        <Text color="gray">Only what you change is sent. A past date is allowed here.</Text>
+        <Text color="gray">{`Only what you change is sent. The date is on the clocks of ${event.timeZone || 'UTC'}; a past date is allowed here.`}</Text>
       </Box>
       {FIELDS.map((field, i) => (
         <FormField
@@ -98,10 +113,12 @@ export function EditEvent({ nav, ops, event, busy, error }: EditEventProps) {
           placeholder={field.placeholder}
           onChange={(value) => {
             setEdited(true);
+            if (field.name === 'date') setDateProblem(undefined);
             setValues((v) => ({ ...v, [field.name]: value }));
           }}
           focused={focus === i}
           active={!busy}
+          message={field.name === 'date' ? dateProblem : undefined}
           labelWidth={18}
           fieldWidth={50}
         />

@@ -1,6 +1,7 @@
 import type { BoxofficeClient } from '../../../client/boxoffice-client.js';
-import type { Event } from '../../../client/types.js';
+import type { BuyerContact, Event } from '../../../client/types.js';
 import type { Logger } from '../../../core/logger.js';
+import { BuyerDetailsForm } from '../../components/BuyerDetailsForm.js';
 import { holdDeadline } from '../../components/HoldConfirm.js';
 import { TicketSelector } from '../../components/TicketSelector.js';
 import { formatDelay, plural } from '../../format.js';
@@ -26,39 +27,74 @@ export interface ChooseTicketsProps {
  */
 export function ChooseTickets({ nav, client, logger, event: picked, live, now = Date.now }: ChooseTicketsProps) {
   const event = live(picked.id) ?? picked;
-
-  const hold = async (tickets: number) => {
-    const what = `${plural(tickets, 'ticket')} for ${event.name}`;
-    nav.replace({ name: 'booking', label: `Holding ${plural(tickets, 'ticket')}…` });
-    logger.info({ eventId: event.id }, `holding ${what}`);
-    const sentAt = now();
-    try {
-      // One Idempotency-Key for this hold, repeated on every retry: a lost answer never holds twice.
-      const held = await client.holdTickets(event.id, tickets, {
-        onRetry: (n) => {
-          logger.warn({ attempt: n.attempt, delayMs: n.delayMs, cause: n.cause }, `${n.reason}; retry ${n.attempt} of ${n.maxRetries} in ${formatDelay(n.delayMs)}`);
-          nav.replace({ name: 'booking', label: retryLabel(n) });
-        },
-      });
-      logger.info({ eventId: event.id, holdId: held.id }, `Held ${what} until ${held.expiresAt}: hold ${held.id}`);
-      nav.setStatus({ kind: 'info', text: `Holding ${what} · Enter buys, Esc gives back` });
-      nav.replace({ name: 'hold', hold: held, event, deadline: holdDeadline(held, sentAt) });
-    } catch (err) {
-      const { message, fields } = describeFailure(err);
-      logger.error({ eventId: event.id, tickets, ...fields }, `holding failed: ${message}`);
-      nav.setStatus({ kind: 'error', text: message });
-      nav.back();
-    }
-  };
-
   return (
     <TicketSelector
       event={event}
-      onConfirm={(n) => void hold(n)}
+      onConfirm={(tickets) => {
+        // When the organiser asks for the buyer's details, they come first: the hold carries them.
+        if (event.buyerDetails === 'required' || event.buyerDetails === 'optional') nav.replace({ name: 'details', event, tickets });
+        else void holdTickets({ nav, client, logger, event, tickets, now });
+      }}
       onCancel={() => {
         nav.setStatus({ kind: 'warning', text: 'No tickets selected' });
         nav.back();
       }}
     />
   );
+}
+
+export interface BuyerDetailsProps extends Omit<ChooseTicketsProps, 'live'> {
+  tickets: number;
+}
+
+/** The buyer's name and email for an event that asks for them; then the tickets are held with them. Esc goes back to how many. */
+export function BuyerDetails({ nav, client, logger, event, tickets, now = Date.now }: BuyerDetailsProps) {
+  return (
+    <BuyerDetailsForm
+      required={event.buyerDetails === 'required'}
+      buttonLabel={`Hold ${plural(tickets, 'ticket')}`}
+      onSubmit={(buyer) => void holdTickets({ nav, client, logger, event, tickets, now, buyer })}
+      onCancel={() => nav.replace({ name: 'select', event })}
+    />
+  );
+}
+
+interface HoldRequest {
+  nav: BuyerNav;
+  client: BoxofficeClient;
+  logger: Logger;
+  event: Event;
+  tickets: number;
+  now: () => number;
+  buyer?: BuyerContact;
+}
+
+/**
+ * Holds the tickets (a spinner meanwhile, saying so when a try is repeated), then shows the hold's
+ * countdown. A refusal goes back to the list with the server's words.
+ */
+async function holdTickets({ nav, client, logger, event, tickets, now, buyer }: HoldRequest): Promise<void> {
+  const what = `${plural(tickets, 'ticket')} for ${event.name}`;
+  nav.replace({ name: 'booking', label: `Holding ${plural(tickets, 'ticket')}…` });
+  // The buyer's details stay out of the log: only the organiser sees them.
+  logger.info({ eventId: event.id }, `holding ${what}`);
+  const sentAt = now();
+  try {
+    // One Idempotency-Key for this hold, repeated on every retry: a lost answer never holds twice.
+    const held = await client.holdTickets(event.id, tickets, {
+      buyer,
+      onRetry: (n) => {
+        logger.warn({ attempt: n.attempt, delayMs: n.delayMs, cause: n.cause }, `${n.reason}; retry ${n.attempt} of ${n.maxRetries} in ${formatDelay(n.delayMs)}`);
+        nav.replace({ name: 'booking', label: retryLabel(n) });
+      },
+    });
+    logger.info({ eventId: event.id, holdId: held.id }, `Held ${what} until ${held.expiresAt}: hold ${held.id}`);
+    nav.setStatus({ kind: 'info', text: `Holding ${what} · Enter buys, Esc gives back` });
+    nav.replace({ name: 'hold', hold: held, event, deadline: holdDeadline(held, sentAt) });
+  } catch (err) {
+    const { message, fields } = describeFailure(err);
+    logger.error({ eventId: event.id, tickets, ...fields }, `holding failed: ${message}`);
+    nav.setStatus({ kind: 'error', text: message });
+    nav.back();
+  }
 }

@@ -6,6 +6,8 @@ export type BuyerScreen =
   | StartupScreen
   | { name: 'events' }
   | { name: 'select'; event: Event }
+  /** The buyer's name and email, when the event asks for them, before `tickets` are held. */
+  | { name: 'details'; event: Event; tickets: number }
   | { name: 'booking'; label: string }
   /** Tickets held for the buyer until `deadline` (this machine's clock); `busy` while confirming or releasing. */
   | { name: 'hold'; hold: Hold; event: Event; deadline: number; busy?: string }
@@ -21,6 +23,7 @@ export const BUYER_HINTS: Record<BuyerScreen['name'], string> = {
   menu: '↑↓/jk move · Enter choose · q quit',
   events: '↑↓ move · type to filter · Enter pick · Esc back',
   select: '↑↓ or digits choose · Enter hold them · Esc cancel',
+  details: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button holds · Esc back',
   hold: 'Enter buy the held tickets · Esc give them back',
   booking: 'please wait…',
   receipt: 'Enter or Esc back to the events',
