@@ -186,7 +186,7 @@ export function systemTimeZone(): string {
 
 // Deliberately loose (the only real check is a mail that arrives): one @, something before it, a
 // dot in the domain, no spaces or angle brackets.
-const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:.]{2,}$/u;
+export const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:.]{2,}$/u;
 
 /**
  * The buyer's `{ name?, email? }` of a booking or hold body: undefined when absent. Names are shown

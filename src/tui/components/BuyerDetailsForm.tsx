@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { BuyerContact } from '../../client/types.js';
 import { useKeys } from '../keys.js';
 import { FormField, FormFooter } from './FormParts.js';
+import { EMAIL } from '../../core/validation.js';
 
 export interface BuyerDetailsFormProps {
   /** `required`: both fields must be filled; `optional`: either may stay empty. */
@@ -22,9 +23,6 @@ type Field = (typeof FIELDS)[number]['name'];
 const SUBMIT = FIELDS.length;
 const LABEL_WIDTH = 10;
 const FIELD_WIDTH = 50;
-
-// A plausible address (something@domain.tld): the server checks again and has the last word.
-const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:.]{2,}$/u;
 
 /** What is wrong with one field, or undefined. */
 function problem(field: Field, value: string, required: boolean): string | undefined {
