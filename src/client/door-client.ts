@@ -1,55 +1,11 @@
 import { ApiError, describeNetworkError } from './api-error.js';
+import type { ConflictGroup, DoorList, FirstCheckIn, OfflineScan, ScanResult, SyncResult } from '../core/types.js';
 import type { Event } from './types.js';
 
 /** `POST /events/:id/checkins` answered 200. */
-export interface AdmittedScan {
-  outcome: 'admitted';
-  ticket: { id: string; eventId: string; bookingId: string };
-  door: { id: string; name: string };
-  at: string;
-}
+export type AdmittedScan = ScanResult & { outcome: 'admitted' };
 
-export interface FirstCheckIn {
-  door: { id: string; name: string };
-  at: string;
-}
-
-export interface ConflictGroup {
-  ticketId: string;
-  scans: Array<{ door: { id: string; name: string }; at: string; offline: boolean; outcome?: string }>;
-}
-
-/** `GET /events/:id/door-list`: what an offline door needs. */
-export interface DoorList {
-  eventId: string;
-  eventName: string;
-  /** The event's Ed25519 public key, 32 raw bytes base64url. */
-  publicKey: string;
-  /** Every key a genuine code may be signed with (servers that rotate keys); `publicKey` when absent. */
-  publicKeys?: string[];
-  offlineAllowed: boolean;
-  generatedAt: string;
-  cancelled: string[];
-  checkedIn: string[];
-  conflicts?: ConflictGroup[];
-  /** The door itself, when the server says (older servers do not). */
-  door?: { id: string; name: string };
-}
-
-export interface OfflineScan {
-  code: string;
-  nonce: string;
-  scannedAt: string;
-}
-
-export interface SyncResult {
-  nonce: string;
-  outcome: 'admitted' | 'conflict' | 'refused';
-  ticketId?: string;
-  error?: string;
-  message?: string;
-  firstCheckIn?: FirstCheckIn;
-}
+export type { ConflictGroup, DoorList, FirstCheckIn, OfflineScan, SyncResult };
 
 /** What a door session needs of the server; `DoorClient` over HTTP, a fake in tests. */
 export interface DoorApi {

@@ -302,7 +302,7 @@ export class DoorSession {
           const first = r.firstCheckIn;
           this.syncNotices.push({ ticketId, nonce: r.nonce, outcome: 'conflict', firstCheckIn: first, message: `Ticket ${ticketId?.slice(0, 8) ?? '?'}… was also admitted${first ? ` at ${first.door.name} (${first.at})` : ''}: a conflict, reported to the organiser.` });
           if (ticketId && first) {
-            this.mergeConflicts([{ ticketId, scans: [{ door: first.door, at: first.at, offline: false }, { door: { id: '', name: 'this door' }, at: scan?.scannedAt ?? '', offline: true }] }]);
+            this.mergeConflicts([{ ticketId, scans: [{ door: first.door, at: first.at, offline: false, outcome: 'admitted' }, { door: { id: '', name: 'this door' }, at: scan?.scannedAt ?? '', offline: true, outcome: 'conflict' }] }]);
           }
         } else if (r.outcome === 'refused') {
           this.syncNotices.push({ ticketId, nonce: r.nonce, outcome: 'refused', message: `Offline scan of ${ticketId?.slice(0, 8) ?? '?'}… refused by the server: ${r.message ?? r.error ?? 'refused'}.` });

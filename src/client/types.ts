@@ -45,45 +45,12 @@ export interface NewDoor extends Door {
 /** `POST /events/:id/checkins`: admitted (a refusal is an ApiError). */
 export type CheckInResult = ScanResult;
 
-/** One scan a door made offline, uploaded later. */
-export interface OfflineScan {
-  code: string;
-  /** 16–64 visible ASCII characters, unique per scan of this door. */
-  nonce: string;
-  /** RFC 3339, the door's own clock. */
-  scannedAt: string;
-}
-
-export interface SyncResult {
-  nonce: string;
-  outcome: 'admitted' | 'conflict' | 'refused';
-  ticketId?: string;
-  /** For `refused`: the error code and sentence. */
-  error?: string;
-  message?: string;
-  firstCheckIn?: FirstCheckIn;
-  /** This scan was uploaded before: the first answer again. */
-  replayed?: boolean;
-}
-
-export interface ConflictGroup {
-  ticketId: string;
-  scans: Array<{ door: { id: string; name: string }; at: string; offline: boolean; outcome: ScanRecord['outcome'] }>;
-}
-
 /** `GET /events/:id/door-list`. */
-export interface DoorListing {
-  eventId: string;
-  eventName: string;
-  /** Ed25519, 32 raw bytes base64url: verifies `BO1.` codes (signature over the 32 id bytes). */
-  publicKey: string;
-  publicKeys: string[];
-  offlineAllowed: boolean;
-  generatedAt: string;
-  cancelled: string[];
-  checkedIn: string[];
-  conflicts: ConflictGroup[];
-}
+/** The door's wire shapes are core's: one definition for server, client and door screens. */
+export type { ConflictGroup, DoorList, OfflineScan, SyncResult } from '../core/types.js';
+import type { ConflictGroup } from '../core/types.js';
+/** `GET /events/:id/door-list`. */
+export type DoorListing = import('../core/types.js').DoorList;
 
 /** `GET /events/:id/checkins`. */
 export interface CheckinReport {

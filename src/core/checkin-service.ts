@@ -8,7 +8,7 @@ import type { IdentitySource } from './identity.js';
 import type { ServiceObserver } from './observers.js';
 import type { Store } from './store.js';
 import type { ReadCode, TicketCodes } from './ticket-codes.js';
-import type { AttendeeRow, Door, DoorSummary, Event, FirstCheckIn, ScanRecord, ScanResult } from './types.js';
+import type { AttendeeRow, ConflictGroup, Door, DoorListing, DoorSummary, Event, FirstCheckIn, ScanRecord, ScanResult, SyncResult } from './types.js';
 import { checkDisplayable, describe, parseId, validateDate } from './validation.js';
 
 /** What the check-in service needs of the ticket service: its lane, its clock, its storage errors. */
@@ -26,35 +26,6 @@ export interface CheckinDeps {
 export interface NewDoor extends Door {
   /** Shown once: the database keeps only its SHA-256. */
   token: string;
-}
-
-export interface SyncResult {
-  nonce: string;
-  outcome: 'admitted' | 'conflict' | 'refused';
-  ticketId?: string;
-  error?: string;
-  message?: string;
-  firstCheckIn?: FirstCheckIn;
-  replayed?: boolean;
-}
-
-export interface DoorListing {
-  /** The door the list was made for (its screens show the name from the start). */
-  door: { id: string; name: string };
-  eventId: string;
-  eventName: string;
-  publicKey: string;
-  offlineAllowed: boolean;
-  generatedAt: string;
-  cancelled: string[];
-  checkedIn: string[];
-  /** Tickets this door scanned that another door also admitted (offline). */
-  conflicts: ConflictGroup[];
-}
-
-export interface ConflictGroup {
-  ticketId: string;
-  scans: Array<{ door: { id: string; name: string }; at: string; offline: boolean; outcome: ScanRecord['outcome'] }>;
 }
 
 export const SYNC_MAX_SCANS = 1000;

@@ -208,3 +208,49 @@ export const EVENT_LIFECYCLE_DEFAULTS = {
   status: 'scheduled',
   buyerDetails: 'none',
 } as const satisfies Pick<Event, 'description' | 'venue' | 'timeZone' | 'salesOpen' | 'status' | 'buyerDetails'>;
+
+/** One scan a door made offline, uploaded later (`POST /events/:id/checkins/sync`). */
+export interface OfflineScan {
+  code: string;
+  /** 16–64 visible ASCII characters, unique per scan of this door. */
+  nonce: string;
+  /** RFC 3339, the door's own clock. */
+  scannedAt: string;
+}
+
+/** The answer to one uploaded offline scan. */
+export interface SyncResult {
+  nonce: string;
+  outcome: 'admitted' | 'conflict' | 'refused';
+  ticketId?: string;
+  error?: string;
+  message?: string;
+  firstCheckIn?: FirstCheckIn;
+  replayed?: boolean;
+}
+
+/** What an offline door needs (`GET /events/:id/door-list` adds `publicKeys`). */
+export interface DoorListing {
+  /** The door the list was made for (its screens show the name from the start). */
+  door: { id: string; name: string };
+  eventId: string;
+  eventName: string;
+  publicKey: string;
+  offlineAllowed: boolean;
+  generatedAt: string;
+  cancelled: string[];
+  checkedIn: string[];
+  /** Tickets this door scanned that another door also admitted (offline). */
+  conflicts: ConflictGroup[];
+}
+
+export interface ConflictGroup {
+  ticketId: string;
+  scans: Array<{ door: { id: string; name: string }; at: string; offline: boolean; outcome: ScanRecord['outcome'] }>;
+}
+
+/** `GET /events/:id/door-list` as it travels. */
+export interface DoorList extends DoorListing {
+  /** Every key a genuine code may be signed with (current first; more than one after a server key rotation). */
+  publicKeys: string[];
+}

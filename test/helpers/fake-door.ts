@@ -36,11 +36,14 @@ export class FakeDoorServer implements DoorApi {
     return {
       eventId,
       eventName: 'Rock Night',
+      door: { id: 'fake-door', name: 'Fake door' },
       publicKey: this.codes.publicKey(eventId),
+      publicKeys: [this.codes.publicKey(eventId)],
       offlineAllowed: this.offlineAllowed,
       generatedAt: new Date().toISOString(),
       cancelled: [...this.cancelled],
       checkedIn: [...this.admitted.keys()],
+      conflicts: [],
     };
   }
   private decide(code: string, at: string): AdmittedScan | DoorApiError {
