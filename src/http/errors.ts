@@ -81,13 +81,16 @@ export function loggedUrl(url: string): string {
   return url.replace(/\/holds\/[^/?#]+/gi, '/holds/:id');
 }
 
+const DEBUG_LEVELS = new Set(['debug', 'trace']);
+
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = toBoxofficeError(err, bodyLimit);
-    const url = loggedUrl(request.url);
-    if (mapped.code === 'internal_error') request.log.error({ err, url, method: request.method }, 'unhandled error');
-    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url }, mapped.message);
-    else if (mapped.status !== 429) request.log.debug({ code: mapped.code, url }, mapped.message);
+    // Refusals are most answers at a busy door or a sold-out on-sale: nothing is built for a log
+    // line the level leaves out.
+    if (mapped.code === 'internal_error') request.log.error({ err, url: loggedUrl(request.url), method: request.method }, 'unhandled error');
+    else if (mapped.status >= 500) request.log.warn({ err: mapped.cause ?? mapped, url: loggedUrl(request.url) }, mapped.message);
+    else if (mapped.status !== 429 && DEBUG_LEVELS.has(request.log.level)) request.log.debug({ code: mapped.code, url: loggedUrl(request.url) }, mapped.message);
     if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     if (mapped.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="boxoffice"');
     if (mapped.replayed) reply.header('idempotent-replayed', 'true');

@@ -1,5 +1,4 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import { BoxofficeError } from '../../core/errors.js';
 import type { TicketService } from '../../core/ticket-service.js';
 import type { DoorAuth } from '../door-auth.js';
 import {
@@ -78,17 +77,9 @@ export function checkinRoutes(app: FastifyInstance, deps: { service: TicketServi
       },
     },
     async (request, reply) => {
-      try {
-        const { scan, replayed } = await checkins.checkIn(doorOf(request), request.params.id, request.body);
-        if (replayed) reply.header('idempotent-replayed', 'true');
-        return scan;
-      } catch (err) {
-        // Most scans at a busy door are refusals (already in): answered here, in the same shape the
-        // error handler would give, without its detour. Anything else goes to the error handler.
-        if (!(err instanceof BoxofficeError) || err.status >= 500 || err.status === 401) throw err;
-        if (err.replayed) reply.header('idempotent-replayed', 'true');
-        return reply.code(err.status).send(err.toJSON());
-      }
+      const { scan, replayed } = await checkins.checkIn(doorOf(request), request.params.id, request.body);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return scan;
     },
   );
 
