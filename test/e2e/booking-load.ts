@@ -52,18 +52,15 @@ export async function call(
   }
 }
 
-export async function createEvent(
-  url: string,
-  totalTickets: number,
-  token = TEST_ADMIN_TOKEN,
-  name = `e2e ${totalTickets}`,
-): Promise<EventJson> {
-  const res = await call(url, 'POST', '/events', {
-    headers: adminHeaders(token),
-    body: { name, date: '2027-06-01T19:30:00Z', totalTickets, maxTicketsPerBooking: 10 },
-  });
+export function createEvent(url: string, totalTickets: number, token = TEST_ADMIN_TOKEN, name = `e2e ${totalTickets}`): Promise<EventJson> {
+  return postEvent(url, { name, totalTickets, maxTicketsPerBooking: 10 }, token);
+}
+
+/** `POST /events` with the admin token (date 2027-06-01 unless given); fails the test on anything but 201. */
+export async function postEvent<T = EventJson>(url: string, fields: Record<string, unknown>, token = TEST_ADMIN_TOKEN): Promise<T> {
+  const res = await call(url, 'POST', '/events', { headers: adminHeaders(token), body: { date: '2027-06-01T19:30:00Z', ...fields } });
   assert.equal(res.status, 201, `create event: ${JSON.stringify(res.body)}`);
-  return res.body as EventJson;
+  return res.body as T;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run sends the same mix. */

@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
-import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postEvent } from './booking-load.js';
 
 const TICKETS_PER_REQUEST = 10;
 
@@ -68,15 +69,7 @@ describeBrowser('no cross-site bookings in a real browser', () => {
     cleanup?.();
   });
 
-  async function createEvent(totalTickets: number, on: ServerProcess = server): Promise<string> {
-    const res = await fetch(`${on.url}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Cross-site target', date: '2027-03-12T19:30:00Z', totalTickets }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  }
+  const createEvent = async (totalTickets: number, on: ServerProcess = server) => (await postEvent(on.url, { name: 'Cross-site target', totalTickets })).id;
 
   const available = async (id: string, on: ServerProcess = server) =>
     ((await (await fetch(`${on.url}/events/${id}`)).json()) as { availableTickets: number }).availableTickets;

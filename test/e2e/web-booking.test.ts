@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
-import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postEvent } from './booking-load.js';
 
 const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? joinPath('test-results', 'screenshots'));
 mkdirSync(SCREENSHOTS, { recursive: true });
@@ -54,15 +55,7 @@ describeBrowser('web booking page in a real browser', () => {
     cleanup?.();
   });
 
-  async function createEvent(body: Record<string, unknown>): Promise<ApiEvent> {
-    const res = await fetch(`${server.url}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ date: '2027-03-12T19:30:00Z', ...body }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return (await res.json()) as ApiEvent;
-  }
+  const createEvent = (body: Record<string, unknown>) => postEvent<ApiEvent>(server.url, { date: '2027-03-12T19:30:00Z', ...body });
 
   const availableOf = async (id: string) => ((await (await fetch(`${server.url}/events/${id}`)).json()) as { availableTickets: number }).availableTickets;
 

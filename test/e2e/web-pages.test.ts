@@ -9,8 +9,9 @@ import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM_PATH, describeBrowser, launchChromium } from '../helpers/browser.js';
-import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postEvent } from './booking-load.js';
 
 const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? joinPath('test-results', 'screenshots'));
 mkdirSync(SCREENSHOTS, { recursive: true });
@@ -38,15 +39,7 @@ describeBrowser('web box office pages (issue 17) in a real browser', () => {
     cleanup?.();
   });
 
-  async function createEvent(body: Record<string, unknown>): Promise<ApiEvent> {
-    const res = await fetch(`${server.url}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ date: '2027-03-12T19:30:00Z', ...body }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return (await res.json()) as ApiEvent;
-  }
+  const createEvent = (body: Record<string, unknown>) => postEvent<ApiEvent>(server.url, { date: '2027-03-12T19:30:00Z', ...body });
 
   it('on a phone, a refusal appears right under the field of the fourth card; limits are shown; sold-out cards have no inputs', async () => {
     const events: ApiEvent[] = [];

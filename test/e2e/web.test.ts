@@ -11,6 +11,7 @@ import { parseCode } from '../../src/client/door-session.js';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
 import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postEvent } from './booking-load.js';
 
 const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? join('test-results', 'screenshots'));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -47,15 +48,7 @@ describeBrowser('web box office in a real browser', () => {
     cleanup?.();
   });
 
-  async function createEvent(body: Record<string, unknown>): Promise<ApiEvent> {
-    const res = await fetch(`${server.url}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ date: '2027-03-12T19:30:00Z', ...body }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return (await res.json()) as ApiEvent;
-  }
+  const createEvent = (body: Record<string, unknown>) => postEvent<ApiEvent>(server.url, { date: '2027-03-12T19:30:00Z', ...body });
 
   async function getEvent(id: string): Promise<ApiEvent> {
     return (await (await fetch(`${server.url}/events/${id}`)).json()) as ApiEvent;
