@@ -38,6 +38,9 @@ const EXTERNAL_POLL_MS = 200;
  * the reads on this thread through a second connection (WAL lets readers run beside the writer);
  * `new SqliteStore(path)` does everything on this thread, which tests and `:memory:` databases use.
  */
+/** Opens refused with "database is locked" while other processes open the same file. */
+const OPEN_ATTEMPTS = 5;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
@@ -49,6 +52,20 @@ export class SqliteStore implements Store {
   /** Opens the file with a writer thread; resolves once the schema is migrated. */
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
     if (path === ':memory:') return new SqliteStore(path, options);
+    // Workers of `--workers N` open one new file at the same moment. SQLite answers "database is
+    // locked" at once, without waiting out the busy timeout, when two connections would deadlock
+    // upgrading their locks (both switching the journal mode, say): the one refused opens again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await SqliteStore.openOnce(path, options);
+      } catch (err) {
+        if (attempt >= OPEN_ATTEMPTS || !/database is locked|SQLITE_BUSY/i.test((err as Error).message)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
+      }
+    }
+  }
+
+  private static async openOnce(path: string, options: SqliteStoreOptions & { writerScript?: URL }): Promise<SqliteStore> {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, integrityCheck: options.integrityCheck, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
     try {
