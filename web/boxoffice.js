@@ -141,8 +141,12 @@ function updateCard(card, event) {
   card.venue.hidden = !event.venue;
   const held = event.heldTickets ?? 0;
   const available = event.availableTickets;
+  // A cancelled event's stock is zeroed and its bookings cancelled: neither sold out nor sold.
+  const cancelled = event.status === 'cancelled';
   let text;
-  if (available > 0) {
+  if (cancelled) {
+    text = 'No tickets on sale.';
+  } else if (available > 0) {
     text = `${formatNumber(available)} of ${plural(event.totalTickets, 'ticket', 'tickets')} available`;
     if (held > 0) text += `, ${formatNumber(held)} on hold`;
     text += '.';
@@ -158,7 +162,7 @@ function updateCard(card, event) {
   card.li.dataset.held = String(held);
   const total = Math.max(event.totalTickets, 1);
   // CSSOM, not a style attribute: the page's CSP allows no inline styles.
-  card.sold.style.width = `${((event.totalTickets - available - held) / total) * 100}%`;
+  card.sold.style.width = `${cancelled ? 0 : ((event.totalTickets - available - held) / total) * 100}%`;
   card.held.style.width = `${(held / total) * 100}%`;
   card.input.max = String(Math.max(1, Math.min(event.maxTicketsPerBooking, available)));
   // The limit is said before the buyer reaches it.
