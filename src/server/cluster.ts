@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { resolveAdminToken } from './admin-token.js';
-import { createFileLogger, type LogLevel } from './logger.js';
+import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
 import { resolveSecretKeys } from './secret-key.js';
 import { ensureWritableDir, makeFilesPrivate, StartupError } from './serve.js';
 
@@ -11,7 +11,7 @@ import { ensureWritableDir, makeFilesPrivate, StartupError } from './serve.js';
  * PostgreSQL database, so every core serves requests. A worker that dies is replaced; a worker that
  * cannot start stops the whole server with its reason.
  */
-export async function runPrimary(options: { workers: number; dataDir: string; logLevel: LogLevel; logMaxSize?: number; logFiles?: number }): Promise<void> {
+export async function runPrimary(options: { workers: number; dataDir: string; logLevel: LogLevel; logMaxSize?: number; logFiles?: number; logFrequency?: LogFrequency }): Promise<void> {
   makeFilesPrivate();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
@@ -22,7 +22,7 @@ export async function runPrimary(options: { workers: number; dataDir: string; lo
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const { logger } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true, maxSize: options.logMaxSize, files: options.logFiles });
+  const { logger } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true, rotation: { maxSize: options.logMaxSize, files: options.logFiles, frequency: options.logFrequency } });
 
   let stopping = false;
   const listening = new Set<Worker>();
