@@ -12,10 +12,11 @@
  * before the first command (the README sets it once, at the top). The README's address
  * `127.0.0.1:8080` is replaced by the server's in commands and back in outputs. The one flag the
  * server gets beyond a reader's is `--buyer-rate 1000`: a reader does not type ten writes a second,
- * this script does.
+ * this script does. A group may start its server with the flags its section names (GROUP_FLAGS). The
+ * working directory reads as `/srv/shop` in outputs, as the README's paths show it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,15 +90,25 @@ async function waitForHealth(url: string, exited: () => string | undefined): Pro
 
 const MARK = '@@readme-check@@';
 
+/** Flags a group's server gets because its section says the examples ran with them. */
+const GROUP_FLAGS: Record<string, string[]> = {
+  lifecycle: ['--time-zone', 'Europe/Berlin'],
+};
+
+/** Where the README's outputs were run (Operating boxoffice: backups next to `./data`). */
+const README_DIR = '/srv/shop';
+
 async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift[]; ids: IdMap }> {
   const commands = blocks.flatMap((b) => b.commands);
   const ids: IdMap = new Map();
   if (commands.length === 0) return { drifts: [], ids };
   const dir = mkdtempSync(join(tmpdir(), `boxoffice-readme-${group}-`));
+  // `node dist/cli.js …` as typed in a clone (the commands run in the temporary directory).
+  symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
   const port = await freePort();
   // The server reads BOXOFFICE_* settings; a reader's fresh shell has none.
   const env = Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_')));
-  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000'], {
+  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000', ...(GROUP_FLAGS[group] ?? [])], {
     cwd: dir,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -127,7 +138,7 @@ async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift
         if (Date.now() > deadline || shell.exitCode !== null) throw new Error(`README.md:${command.line}: no end to \`${command.text}\` within 60 s`);
         await new Promise((r) => setTimeout(r, 20));
       }
-      const actual = normalise(out.slice(0, out.lastIndexOf(`\n${end}\n`)).replaceAll(here, '127.0.0.1:8080'));
+      const actual = normalise(out.slice(0, out.lastIndexOf(`\n${end}\n`)).replaceAll(here, '127.0.0.1:8080').replaceAll(dir, README_DIR));
       if (!matches(command.expected, actual, ids)) {
         drifts.push({ group, command, actual });
         bindByOrder(command.expected, actual, ids);
