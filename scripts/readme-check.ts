@@ -51,9 +51,18 @@ export async function checkReadme(options: CheckOptions = {}): Promise<CheckResu
   const blocks = parseReadme(readFileSync(options.readme ?? join(ROOT, 'README.md'), 'utf8'));
   const groups = [...new Set(blocks.map((b) => b.group))].filter((g) => !options.groups || options.groups.includes(g));
   const result: CheckResult = { commands: 0, drifts: [], runs: [] };
-  for (const group of groups) {
-    const chosen = blocks.filter((b) => b.group === group && !(options.fast && b.slow));
-    const { drifts, ids } = await runGroup(group, chosen);
+  // Groups share nothing (own server, port and directory), so they run side by side: the check takes
+  // about as long as its longest group.
+  // A closed probe's port may be handed out again: one distinct port per group, chosen up front.
+  const ports = new Set<number>();
+  while (ports.size < groups.length) ports.add(await freePort());
+  const runs = await Promise.all(
+    groups.map(async (group, i) => {
+      const chosen = blocks.filter((b) => b.group === group && !(options.fast && b.slow));
+      return { chosen, ...(await runGroup(group, chosen, [...ports][i]!)) };
+    }),
+  );
+  for (const { chosen, drifts, ids } of runs) {
     result.commands += chosen.reduce((n, b) => n + b.commands.length, 0);
     result.drifts.push(...drifts);
     result.runs.push({ ids, lines: chosen.map((b) => [b.line, b.line + b.length] as [number, number]) });
@@ -98,14 +107,13 @@ const GROUP_FLAGS: Record<string, string[]> = {
 /** Where the README's outputs were run (Operating boxoffice: backups next to `./data`). */
 const README_DIR = '/srv/shop';
 
-async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift[]; ids: IdMap }> {
+async function runGroup(group: string, blocks: Block[], port: number): Promise<{ drifts: Drift[]; ids: IdMap }> {
   const commands = blocks.flatMap((b) => b.commands);
   const ids: IdMap = new Map();
   if (commands.length === 0) return { drifts: [], ids };
   const dir = mkdtempSync(join(tmpdir(), `boxoffice-readme-${group}-`));
   // `node dist/cli.js …` as typed in a clone (the commands run in the temporary directory).
   symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
-  const port = await freePort();
   // The server reads BOXOFFICE_* settings; a reader's fresh shell has none.
   const env = Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_')));
   const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000', ...(GROUP_FLAGS[group] ?? [])], {
