@@ -183,7 +183,6 @@ export const NOT_RUN: ReadonlyArray<{ first: string; why: string }> = [
   { first: 'podman build', why: 'no container runtime on the test machines; test/deploy checks the Containerfile' },
   { first: 'BOXOFFICE_PORT=9000 BOXOFFICE_DATA_DIR=/srv/boxoffice', why: 'a server in the foreground writing under /srv; the BOXOFFICE_ variables are tested in test/e2e/cli.test.ts' },
   { first: 'systemctl stop boxoffice', why: 'restoring under systemd (systemctl, /var/lib/boxoffice, chown); the restore itself is tested by the backup tests' },
-  { first: 'pg_dump --format=custom', why: 'NOT RUN YET: PostgreSQL backup and restore (createdb, pg_restore) were left for a later change' },
   { first: 'node dist/cli.js backup backups/before-upgrade.db', why: 'an upgrade under systemd (systemctl, git pull, npm ci in /opt)' },
   { first: 'npm start                        # terminal 1', why: 'two interactive terminals; test/e2e/tui-client.test.ts drives both screens in tmux' },
   { first: 'node dist/cli.js admin --url http://tickets.example:8080', why: 'an interactive terminal UI against a remote host; test/e2e/tui-admin.test.ts drives it in tmux' },

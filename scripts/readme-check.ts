@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PG_GROUP, pgRun, pgUnavailable } from './readme-pg.js';
 import { bindByOrder, matches, normalise, parseReadme, withRealIds, type Block, type Command, type IdMap } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -43,14 +44,19 @@ export interface CheckOptions {
 export interface CheckResult {
   commands: number;
   drifts: Drift[];
+  /** Groups not run, with why (PostgreSQL not configured). */
+  skipped: Array<{ group: string; why: string }>;
   /** Per group: the README's ids and this run's, and the README lines the group's blocks span. */
   runs: Array<{ ids: IdMap; lines: Array<[number, number]> }>;
 }
 
 export async function checkReadme(options: CheckOptions = {}): Promise<CheckResult> {
   const blocks = parseReadme(readFileSync(options.readme ?? join(ROOT, 'README.md'), 'utf8'));
-  const groups = [...new Set(blocks.map((b) => b.group))].filter((g) => !options.groups || options.groups.includes(g));
-  const result: CheckResult = { commands: 0, drifts: [], runs: [] };
+  const result: CheckResult = { commands: 0, drifts: [], skipped: [], runs: [] };
+  const noPg = pgUnavailable();
+  const groups = [...new Set(blocks.map((b) => b.group))]
+    .filter((g) => !options.groups || options.groups.includes(g))
+    .filter((g) => g !== PG_GROUP || noPg === undefined || (result.skipped.push({ group: g, why: noPg }), false));
   // Groups share nothing (own server, port and directory), so they run side by side: the check takes
   // about as long as its longest group.
   // A closed probe's port may be handed out again: one distinct port per group, chosen up front.
@@ -115,8 +121,10 @@ async function runGroup(group: string, blocks: Block[], port: number): Promise<{
   // `node dist/cli.js …` as typed in a clone (the commands run in the temporary directory).
   symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
   // The server reads BOXOFFICE_* settings; a reader's fresh shell has none.
-  const env = Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_')));
-  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000', ...(GROUP_FLAGS[group] ?? [])], {
+  const pg = group === PG_GROUP ? pgRun() : undefined;
+  const env = { ...Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_'))), ...pg?.env };
+  const flags = [...(GROUP_FLAGS[group] ?? []), ...(pg?.flags ?? [])];
+  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000', ...flags], {
     cwd: dir,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -137,7 +145,8 @@ async function runGroup(group: string, blocks: Block[], port: number): Promise<{
     shell.stderr.on('data', (d: Buffer) => (out += d.toString()));
     shell.stdin.write(`exec 2>&1\nTOKEN=$(cat data/admin-token)\n`);
     for (const [i, command] of commands.entries()) {
-      const text = withRealIds(command.text, ids).replace(README_ADDRESS, here);
+      const typed = withRealIds(command.text, ids).replace(README_ADDRESS, here);
+      const text = pg ? pg.rewrite(typed) : typed;
       const end = `${MARK}${i}`;
       out = '';
       shell.stdin.write(`{\n${text}\n}\nprintf '\\n${end}\\n'\n`);
@@ -158,6 +167,7 @@ async function runGroup(group: string, blocks: Block[], port: number): Promise<{
     server.kill('SIGTERM');
     await new Promise((r) => (exit !== undefined ? r(undefined) : server.once('exit', r)));
     rmSync(dir, { recursive: true, force: true });
+    pg?.cleanup();
   }
 }
 
@@ -197,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
     writeOutputs(result);
     process.stdout.write(`wrote ${result.drifts.length} outputs into README.md: read the diff, put back any "…" you want\n`);
   }
+  for (const s of result.skipped) process.stdout.write(`group ${s.group} NOT RUN: ${s.why}\n`);
   process.stdout.write(`${result.commands} commands, ${result.drifts.length} drifted\n`);
   return result.drifts.length === 0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { matches, NOT_RUN, parseReadme, staleNotRun, unaccounted, type IdMap } from '../../scripts/readme-blocks.js';
 import { checkReadme, describeDrift } from '../../scripts/readme-check.js';
+import { PG_URL } from '../helpers/pg.js';
 import { REPO_ROOT } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -71,7 +72,10 @@ describe('the README run for real (needs `npm run build`)', () => {
     expect(result.drifts.map(describeDrift).join('\n')).toBe('');
     expect(result.commands).toBeGreaterThan(60);
     // Each section's examples on their own server.
-    expect(new Set(blocks.map((b) => b.group))).toEqual(new Set(['api', 'expiry', 'lifecycle', 'buyers', 'ops']));
+    expect(new Set(blocks.map((b) => b.group))).toEqual(new Set(['api', 'expiry', 'lifecycle', 'buyers', 'ops', 'pg']));
+    // The PostgreSQL dump and restore run when PostgreSQL is configured (BOXOFFICE_REQUIRE_PG=1 makes its absence an error).
+    if (PG_URL) expect(result.skipped).toEqual([]);
+    else expect(result.skipped.map((s) => s.group)).toEqual(['pg']);
   });
 
   it('a README whose output drifted fails the check, naming the line', async () => {
