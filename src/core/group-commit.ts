@@ -5,6 +5,13 @@ export interface GroupCommitOptions<C, O> {
   maxBatch: number;
   /** Defers a flush until the current I/O phase has delivered everything that arrived; setImmediate by default. */
   defer?: (fn: () => void) => void;
+  /**
+   * Send a batch without waiting for the previous one's commit: for a store that decides and answers
+   * batches in the order they were sent (the machine's shared writer under `--workers`, over one
+   * ordered channel). The batches still commit in order; only the round trip is no longer waited out,
+   * so a batch reaches the writer when its requests arrive, not one commit later.
+   */
+  pipeline?: boolean;
   /** Called once per committed batch, before any of its waiters resumes. */
   onBatch?: (commands: readonly C[], outcomes: readonly O[], millis: number) => void;
 }
@@ -24,7 +31,7 @@ interface Waiter<C, O> {
  */
 export class GroupCommitter<C, O> {
   private queue: Waiter<C, O>[] = [];
-  private inFlight = false;
+  private inFlight = 0;
   private scheduled = false;
   private idleWaiters: Array<() => void> = [];
   private readonly defer: (fn: () => void) => void;
@@ -46,12 +53,12 @@ export class GroupCommitter<C, O> {
 
   /** Resolves once nothing is queued or in flight (used by graceful shutdown). */
   drain(): Promise<void> {
-    if (!this.inFlight && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private schedule(): void {
-    if (this.inFlight || this.scheduled) return;
+    if ((this.inFlight > 0 && !this.options.pipeline) || this.scheduled) return;
     this.scheduled = true;
     this.defer(() => {
       this.scheduled = false;
@@ -60,12 +67,13 @@ export class GroupCommitter<C, O> {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight) return;
+    if (this.inFlight > 0 && !this.options.pipeline) return;
     if (this.queue.length === 0) return this.notifyIdle();
     const max = this.options.maxBatch;
     const batch = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
     this.queue = batch === this.queue ? [] : this.queue.slice(max);
-    this.inFlight = true;
+    this.inFlight++;
+    if (this.options.pipeline && this.queue.length > 0) this.schedule();
     const started = performance.now();
     try {
       const commands = batch.map((w) => w.command);
@@ -78,14 +86,15 @@ export class GroupCommitter<C, O> {
       const failure = isBoxofficeError(err) ? err : Errors.storageUnavailable(err);
       for (const w of batch) w.reject(failure);
     } finally {
-      this.inFlight = false;
+      this.inFlight--;
     }
     // Scheduled in the same tick as the answers are handed out, before any waiter's continuation.
     if (this.queue.length > 0) this.schedule();
-    else this.notifyIdle();
+    else if (this.inFlight === 0) this.notifyIdle();
   }
 
   private notifyIdle(): void {
+    if (this.inFlight > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -128,6 +128,7 @@ export class TicketService {
       {
         maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
         defer: options.defer,
+        pipeline: store.watchCommits !== undefined,
         onBatch: (commands, outcomes, millis) => this.changes.committed(commands, outcomes, millis),
       },
     );
