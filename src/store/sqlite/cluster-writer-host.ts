@@ -30,8 +30,6 @@ export class ClusterWriterHost {
   private lastFault: string | undefined;
   private readonly faultTimer: ReturnType<typeof setInterval>;
   private readonly stopExternal: (() => void) | undefined;
-  /** For tests of FIFO: a writer that does not decide in arrival order must fail them. */
-  private readonly reorder = process.env.BOXOFFICE_TEST_REVERSE_WRITER === '1';
 
   constructor(
     private readonly store: WriterStore,
@@ -100,7 +98,6 @@ export class ClusterWriterHost {
     }
     const group = this.queue.slice(0, taken);
     this.queue = this.queue.slice(taken);
-    if (this.reorder) group.reverse();
     this.inFlight = true;
     const started = performance.now();
     const results = await this.commit(group);
