@@ -23,6 +23,28 @@ const tick = () => new Promise((r) => setImmediate(r));
 const req = (n: number): Command => ({ type: 'book', eventId: 'e', tickets: n });
 
 describe('GroupCommitter', () => {
+  it('pipelined (a shared writer that answers in order): a tick\'s batch leaves without waiting for the previous commit; drain waits for all', async () => {
+    const { calls, commit, tickets } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100, pipeline: true });
+    const first = gc.submit(req(1));
+    await tick();
+    const second = [gc.submit(req(2)), gc.submit(req(3))];
+    await tick();
+    // Without pipelining the second batch would wait here for the first one's commit.
+    expect(calls).toHaveLength(2);
+    expect(tickets(1)).toEqual([2, 3]);
+    let drained = false;
+    const drain = gc.drain().then(() => (drained = true));
+    calls[0]!.finish();
+    await first;
+    await tick();
+    expect(drained).toBe(false);
+    calls[1]!.finish();
+    await Promise.all(second);
+    await drain;
+    expect(drained).toBe(true);
+  });
+
   it('decides everything that arrived together in one transaction, in arrival order', async () => {
     const { calls, commit } = controllableCommit();
     const gc = new GroupCommitter(commit, { maxBatch: 100 });
