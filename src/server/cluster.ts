@@ -6,7 +6,7 @@ import { serveClusterMetrics } from '../http/cluster-metrics.js';
 import { CLUSTER_WRITER_ENV, ClusterWriterHost, isPostgresUrl, SqliteStore } from '../store/index.js';
 import { resolveAdminToken } from './admin-token.js';
 import type { Logger } from '../core/logger.js';
-import { createFileLogger, type LogLevel } from './logger.js';
+import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
 import { resolveSecretKeys } from './secret-key.js';
 import { ensureWritableDir, makeFilesPrivate, StartupError } from './serve.js';
 
@@ -19,6 +19,7 @@ export interface PrimaryOptions {
   logLevel: LogLevel;
   logMaxSize?: number;
   logFiles?: number;
+  logFrequency?: LogFrequency;
 }
 
 /**
@@ -41,7 +42,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const { logger } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true, maxSize: options.logMaxSize, files: options.logFiles });
+  const { logger } = createFileLogger({ dataDir, name: 'server', level: options.logLevel, prettyStderr: true, rotation: { maxSize: options.logMaxSize, files: options.logFiles, frequency: options.logFrequency } });
   const writer = isPostgresUrl(options.db) ? undefined : await openMachineWriter(options.db ?? join(dataDir, 'boxoffice.db'), secretKeys, options.skipIntegrityCheck, logger);
   const stopMetrics = serveClusterMetrics();
   // Batches and outcomes cross by V8's serializer: no JSON text built and parsed per message.

@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { useClusterMetrics } from '../http/cluster-metrics.js';
 import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
-import { createFileLogger, type LogLevel } from './logger.js';
+import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 import { ticketCodes } from '../core/ticket-codes.js';
 
@@ -49,6 +49,7 @@ export interface ServeOptions {
   /** Log rotation: bytes per file, and files kept in all. */
   logMaxSize?: number;
   logFiles?: number;
+  logFrequency?: LogFrequency;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
   /** An extra in-memory log destination (the admin UI's Logs screen). */
@@ -90,8 +91,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     level: options.logLevel,
     prettyStderr: options.headless,
     extraStream: options.logStream,
-    maxSize: options.logMaxSize,
-    files: options.logFiles,
+    rotation: { maxSize: options.logMaxSize, files: options.logFiles, frequency: options.logFrequency },
   });
 
   // Before the database opens: a token nobody could send is a configuration error, not a server.

@@ -6,7 +6,7 @@
  *   answer is a `409 not_enough_tickets` the server may remember under its key.
  * - `churn`: book the most one booking may take, cancel it with its secret, again; or hold and release.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { adminHeaders } from './booking-load.js';
@@ -129,7 +129,7 @@ export async function churn(url: string, eventId: string, ms: number, options: {
 export interface Sizes {
   db: number;
   wal: number;
-  /** Every file under logs/. */
+  /** Every file under logs/ (not the symlinks). */
   logs: number;
   logFiles: Array<{ name: string; size: number; mode: number }>;
 }
@@ -139,7 +139,9 @@ const sizeOf = (file: string) => statSync(file, { throwIfNoEntry: false })?.size
 /** What the data dir holds now: database, WAL and every log file. */
 export function sizes(dataDir: string): Sizes {
   const logDir = join(dataDir, 'logs');
+  // Not the `<name>.log` symlinks: they name the live numbered file, counted once.
   const logFiles = readdirSync(logDir)
+    .filter((name) => !lstatSync(join(logDir, name)).isSymbolicLink())
     .sort()
     .map((name) => {
       const stats = statSync(join(logDir, name));
