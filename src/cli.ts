@@ -157,7 +157,7 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
     }
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
     if (opts.workers > 1 && cluster.isPrimary) {
-      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles, logFrequency: opts.logFrequency });
+      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, db, skipIntegrityCheck: opts.skipIntegrityCheck, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles, logFrequency: opts.logFrequency });
       process.exit(0);
     }
     const serveOptions = {

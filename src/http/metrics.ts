@@ -96,6 +96,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** The /metrics body: this process's registry, or, in a worker of `--workers N`, the whole machine's. */
+  text: () => Promise<string> = () => this.registry.metrics();
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });
   }

@@ -5,7 +5,9 @@ import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
-import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { CLUSTER_WRITER_ENV, describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import cluster from 'node:cluster';
+import { useClusterMetrics } from '../http/cluster-metrics.js';
 import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
@@ -95,7 +97,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys };
+  // Under `--workers N` on SQLite the primary owns the writes (src/server/cluster.ts).
+  const clusterWorker = cluster.isWorker && process.env[CLUSTER_WRITER_ENV] === '1';
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys, clusterWorker };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -105,7 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, defaultTimeZone: options.timeZone, logger, ticketCodes: ticketCodes(...secrets.keys), buyerBudget: options.buyerBudget });
-  const { app, beginShutdown, inFlight, uploading } = buildApp({
+  const { app, metrics, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,
     config: {
@@ -126,6 +130,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       version: VERSION,
     },
   });
+
+  if (cluster.isWorker) useClusterMetrics(metrics);
 
   options.onProgress?.({ step: 'listen', detail: `${options.host}:${options.port}` });
   try {
