@@ -123,7 +123,11 @@ export interface RowAccess {
    * cannot both let one buyer past a limit.
    */
   buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[];
-  events(ids: string[]): Event[];
+  /**
+   * Events by id. `sellable`, where the adapter sets it, is the most of the event's available stock
+   * this transaction may take (PostgreSQL: this node's share; see LoadedRows.sellable).
+   */
+  events(ids: string[]): Array<Event & { sellable?: number }>;
   /** Doors by id (locked where the database has row locks: a revocation waits for scans in flight). */
   doors(ids: string[]): StoredDoor[];
   /**

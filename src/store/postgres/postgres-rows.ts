@@ -4,6 +4,7 @@ import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, Stor
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
+import { eventTotalsSelect, foldShares, ShareShortage } from './escrow.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
 /** The order of the event fields the `moved` step writes ($75 to $87). */
@@ -16,6 +17,22 @@ export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 export interface Notice {
   channel: string;
   nodeId: string;
+}
+
+/**
+ * How a batch meets its events' stock (escrow.ts). `share`: the batch only books, holds, confirms,
+ * releases and expires; it locks this node's share rows, never an event's row, and may sell only
+ * what its shares hold. `event`: anything else (cancellations, check-ins, event edits, doors); it
+ * locks the events' rows and folds every share back into them, so the rules that need the whole
+ * stock (an edit below sold + held, a cancelled event's zero) see it, under one lock.
+ */
+export interface BatchEscrow {
+  mode: 'share' | 'event';
+  nodeId: string;
+  /** Tickets the batch's bookings and holds ask for, per event (an upper bound: some may be refused). */
+  demand: ReadonlyMap<string, number>;
+  /** Events decided on whatever the share holds, without asking for more (no more stock anywhere, or the last try). */
+  settled: ReadonlySet<string> | 'all';
 }
 
 type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; buyer: string | null; ticket_ids: string[]; cancelled: boolean[] };
@@ -60,9 +77,12 @@ export async function readHolds(q: Queryable, ids: string[], lock: boolean): Pro
  * can change meanwhile.
  */
 export class PostgresRows implements AsyncRowAccess {
+  /** Share mode: the events this node has a share row of (their stock moves go there). */
+  private shared = new Set<string>();
   constructor(
     private readonly client: pg.PoolClient,
     private readonly notice: Notice,
+    private readonly escrow: BatchEscrow,
   ) {}
 
   /**
@@ -144,13 +164,41 @@ export class PostgresRows implements AsyncRowAccess {
     return readBookings(this.client, ids);
   }
 
-  async events(ids: string[]): Promise<Event[]> {
-    const { rows } = await this.client.query<EventRow>({
-      name: 'lock-events',
-      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      values: [ids],
+  async events(ids: string[]): Promise<Array<Event & { sellable?: number }>> {
+    if (this.escrow.mode === 'event') {
+      const { rows } = await this.client.query<EventRow>({
+        name: 'lock-events',
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+        values: [ids],
+      });
+      const folded = await foldShares(this.client, rows.map((r) => r.id));
+      return rows.map((row) => {
+        const event = toEvent(row);
+        const back = folded.get(event.id);
+        return back ? { ...event, availableTickets: event.availableTickets + back.available, heldTickets: event.heldTickets + back.held } : event;
+      });
+    }
+    // Share mode: this node's rows first (the only locks), then the events as everyone sees them, in
+    // a statement of its own so that it sees every commit made before those locks were granted.
+    const { rows: shares } = await this.client.query<{ event_id: string; available: number }>({
+      name: 'lock-my-shares',
+      text: 'SELECT event_id, available FROM event_shares WHERE event_id = ANY($1::uuid[]) AND node_id = $2 ORDER BY event_id FOR UPDATE',
+      values: [ids, this.escrow.nodeId],
     });
-    return rows.map(toEvent);
+    const { rows } = await this.client.query<EventRow>({ name: 'read-event-totals', text: `${eventTotalsSelect()} WHERE e.id = ANY($1::uuid[])`, values: [ids] });
+    const mine = new Map(shares.map((s) => [s.event_id, s.available]));
+    const short = new Map<string, number>();
+    const { demand, settled } = this.escrow;
+    for (const row of rows) {
+      const have = mine.get(row.id);
+      const need = demand.get(row.id) ?? 0;
+      if (settled === 'all') continue;
+      // Without a row here even a release has nowhere to put its stock back: a top-up makes one.
+      if (have === undefined || (have < need && !settled.has(row.id))) short.set(row.id, need);
+    }
+    if (short.size > 0) throw new ShareShortage(short);
+    this.shared = new Set(mine.keys());
+    return rows.map((row) => ({ ...toEvent(row), sellable: mine.get(row.id) ?? 0 }));
   }
 
   /**
@@ -196,7 +244,11 @@ export class PostgresRows implements AsyncRowAccess {
    */
   async apply(effects: Effects): Promise<void> {
     const e = effects;
-    const stock = [...e.stock.entries()];
+    const share = this.escrow.mode === 'share';
+    const stock = share ? [] : [...e.stock.entries()];
+    const shareStock = share ? [...e.stock.entries()] : [];
+    if (share && (e.eventUpdates.size > 0 || e.eventSettings.size > 0 || shareStock.some(([, m]) => (m.checkedIn ?? 0) !== 0))) throw new Error('an event-level change in a share-mode batch: the batch was rolled back');
+    if (shareStock.some(([id]) => !this.shared.has(id))) throw new Error('stock of an event without a share on this node: the batch was rolled back');
     const tickets = e.newBookings.flatMap((b) => b.tickets.map((t) => [t.id, b.id, b.eventId] as const));
     const cancelled = e.cancelledTickets.flatMap((c) => c.ticketIds.map((id) => [id, c.bookingId, c.at] as const));
     const buyers = [...e.buyers.values()];
@@ -224,6 +276,11 @@ export class PostgresRows implements AsyncRowAccess {
                     AS d(id, a, h, c, name, date, descr, venue, tz, total, mtpb, hs, mhpb, mtpu, bd, so, st)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
+             share_moved AS (
+               UPDATE event_shares s SET available = s.available + d.a, held = s.held + d.h
+               FROM unnest($92::uuid[], $93::int[], $94::int[]) AS d(id, a, h)
+               WHERE s.event_id = d.id AND s.node_id = $95 AND s.available + d.a >= 0
+               RETURNING 1),
              buyers AS (
                UPDATE buyer_tickets t SET held = t.held + d.h, bought = t.bought + d.b
                FROM unnest($14::uuid[], $15::text[], $16::int[], $17::int[]) AS d(e, buyer, h, b)
@@ -269,7 +326,7 @@ export class PostgresRows implements AsyncRowAccess {
              new_scans AS (
                INSERT INTO scans (event_id, ticket_id, door_id, at, recorded_at, outcome, offline)
                SELECT * FROM unnest($62::uuid[], $63::uuid[], $64::uuid[], $65::timestamptz[], $66::timestamptz[], $67::text[], $68::boolean[]))
-             SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
+             SELECT (SELECT count(*)::int FROM moved) + (SELECT count(*)::int FROM share_moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
                     (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled,
                     (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted, pg_notify($44, $45)`,
       values: [
@@ -352,11 +409,15 @@ export class PostgresRows implements AsyncRowAccess {
         e.newBookings.map((b) => b.contact?.email ?? null),
         e.newHolds.map((h) => h.contact?.name ?? null),
         e.newHolds.map((h) => h.contact?.email ?? null),
+        shareStock.map(([id]) => id),
+        shareStock.map(([, m]) => m.available),
+        shareStock.map(([, m]) => m.held),
+        this.escrow.nodeId,
       ],
     });
     const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number };
     if (
-      done.moved !== stock.length ||
+      done.moved !== stock.length + shareStock.length ||
       done.buyers !== buyers.length ||
       done.ended !== e.endedHolds.length ||
       done.cancelled !== cancelled.length ||
