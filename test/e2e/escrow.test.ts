@@ -116,34 +116,120 @@ describePg('PostgreSQL escrow across nodes', () => {
     return withPgClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${schema}.tickets WHERE id = ANY($1::uuid[])`, [ids])).rows[0].n as number);
   }
 
-  it('4 nodes race one event to its sell-out: exact counts, every acknowledged ticket stored, no false sold-out', async () => {
+  /** Answers by status and error code, for failure messages. */
+  const tally = (answers: Answer[]) => {
+    const counts: Record<string, number> = {};
+    for (const a of answers) counts[`${a.status} ${a.error ?? ''}`] = (counts[`${a.status} ${a.error ?? ''}`] ?? 0) + 1;
+    return JSON.stringify(counts);
+  };
+
+  /** Sells until the answers acknowledged `tickets`; then on `rest` only until 1.5 s after the first sold-out answer. */
+  async function race(all: ServerProcess[], rest: ServerProcess[], eventId: string, firstPart: number, between?: () => Promise<void>) {
+    const answers: Answer[] = [];
+    const sold = () => answers.reduce((n, a) => n + a.ids.length, 0);
+    await bookUntil(all.map((n) => n.url), eventId, { perNode: 12, max: 4, answers, stop: () => sold() >= firstPart });
+    await between?.();
+    const started = Date.now();
+    const soldOutAt = () => answers.find((a) => a.status === 409 && a.at >= started)?.at ?? 0;
+    await bookUntil(rest.map((n) => n.url), eventId, { perNode: 16, max: 4, answers, stop: () => Date.now() - started > 20_000 || (soldOutAt() > 0 && Date.now() - soldOutAt() > 1500) });
+    return answers;
+  }
+
+  /** This schema's shares by node, for the event. */
+  const sharesOf = (schema: string, eventId: string) =>
+    withPgClient(async (c) => (await c.query(`SELECT node_id, available FROM ${schema}.event_shares WHERE event_id = $1`, [eventId])).rows as Array<{ node_id: string; available: number }>);
+
+  // Half-way, the load balancer sends nothing more to two of the four nodes: the stock their shares
+  // hold must be sold by the other two (taken from their shares once the pool is empty).
+  it('4 nodes race one event to its sell-out, two of them idle at the end: exact counts, every acknowledged ticket stored, no false sold-out', async () => {
     const s = uniqueSchema('escrow_race');
     schemas.push(s);
     const nodes = await Promise.all([0, 1, 2, 3].map((i) => startNode(s.schema, i)));
     const TOTAL = 3000;
     const eventId = await createEventVia(nodes[0]!.url, TOTAL, TEST_ADMIN_TOKEN);
     const watch = sampler(s.schema, eventId);
-    const seen: Answer[] = [];
-    const started = Date.now();
-    const soldOutAt = () => seen.find((a) => a.status === 409)?.at ?? 0;
-    // Keep asking for 1.5 s after the first sold-out answer (or 20 s in all), so stock stranded in a share would show.
-    const answers = await bookUntil(
-      nodes.map((n) => n.url),
-      eventId,
-      { perNode: 16, max: 4, answers: seen, stop: () => Date.now() - started > 20_000 || (soldOutAt() > 0 && Date.now() - soldOutAt() > 1500) },
-    );
+    let stranded = 0;
+    const answers = await race(nodes, nodes.slice(0, 2), eventId, TOTAL / 2, async () => {
+      stranded = (await sharesOf(s.schema, eventId)).length;
+    });
     await sleep(1100);
     await watch.stop();
-    const statuses = new Map<string, number>();
-    for (const a of answers) statuses.set(`${a.status} ${a.error ?? ''}`, (statuses.get(`${a.status} ${a.error ?? ''}`) ?? 0) + 1);
-    expect(answers.filter((a) => a.status !== 201 && a.status !== 409), JSON.stringify([...statuses])).toHaveLength(0);
+    expect(stranded).toBeGreaterThanOrEqual(3);
+    expect(answers.filter((a) => a.status !== 201 && a.status !== 409), tally(answers)).toHaveLength(0);
     const ids = answers.flatMap((a) => a.ids);
     expect(new Set(ids).size).toBe(ids.length);
     expect(await storedOf(s.schema, ids)).toBe(ids.length);
     const r = await invariant(s.schema, eventId);
     expect(r.sold).toBe(ids.length);
     // Sold out: nothing is left that a 1-ticket request (one in four) could still take.
-    expect(r.available).toBe(0);
-    expect(falseSoldOuts(answers, watch.samples)).toEqual([]);
+    expect(r.available, tally(answers)).toBe(0);
+    expect(falseSoldOuts(answers, watch.samples), tally(answers)).toEqual([]);
+  });
+
+  it('kill -9 of a node holding a share mid-load: nothing acknowledged is lost, the others sell its stock at once, and its share is gone within 15 s', async () => {
+    const s = uniqueSchema('escrow_kill');
+    schemas.push(s);
+    const nodes = await Promise.all([0, 1, 2].map((i) => startNode(s.schema, i)));
+    const TOTAL = 2000;
+    const eventId = await createEventVia(nodes[0]!.url, TOTAL, TEST_ADMIN_TOKEN);
+    const watch = sampler(s.schema, eventId);
+    let killedAt = 0;
+    let before: Array<{ node_id: string; available: number }> = [];
+    const answers = await race(nodes, nodes.slice(0, 2), eventId, TOTAL / 2, async () => {
+      before = await sharesOf(s.schema, eventId);
+      nodes[2]!.kill('SIGKILL');
+      killedAt = Date.now();
+      await nodes[2]!.waitForExit();
+    });
+    await sleep(1100);
+    await watch.stop();
+    const ids = answers.flatMap((a) => a.ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Answers the dead node never sent are socket errors; nothing else failed.
+    expect(answers.filter((a) => a.status !== 201 && a.status !== 409 && a.status !== 0), tally(answers)).toHaveLength(0);
+    expect(await storedOf(s.schema, ids)).toBe(ids.length);
+    const r = await invariant(s.schema, eventId);
+    expect(r.available, tally(answers)).toBe(0);
+    expect(falseSoldOuts(answers, watch.samples), tally(answers)).toEqual([]);
+    // The lease runs out (10 s) and the next sweep (every 2 s) deletes what is left of the dead node's share.
+    expect(before.length).toBe(3);
+    await expect
+      .poll(async () => (await withPgClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.boxoffice_nodes`)).rows[0].n as number)), { timeout: 15_000 - (Date.now() - killedAt), interval: 250 })
+      .toBe(2);
+    expect((await sharesOf(s.schema, eventId)).length).toBeLessThanOrEqual(2);
+    await invariant(s.schema, eventId);
+  });
+
+  it('a node whose database sessions are terminated while it holds stock answers 503, recovers, and loses nothing', async () => {
+    const s = uniqueSchema('escrow_term');
+    schemas.push(s);
+    const app = `bo_escrow_term_${process.pid}`;
+    const nodes = await Promise.all([startNode(s.schema, 0, { PGAPPNAME: app }), startNode(s.schema, 1)]);
+    const TOTAL = 20_000;
+    const eventId = await createEventVia(nodes[0]!.url, TOTAL, TEST_ADMIN_TOKEN);
+    const answers: Answer[] = [];
+    let stop = false;
+    const load = bookUntil(nodes.map((n) => n.url), eventId, { perNode: 12, max: 4, answers, stop: () => stop });
+    await expect.poll(async () => (await sharesOf(s.schema, eventId)).length, { timeout: 10_000, interval: 100 }).toBe(2);
+    let terminated = 0;
+    for (let round = 0; round < 4; round++) {
+      terminated += await withPgClient(async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`${app}%`])).rowCount ?? 0);
+      await sleep(200);
+    }
+    await sleep(500);
+    stop = true;
+    await load;
+    expect(terminated).toBeGreaterThan(0);
+    for (const a of answers) expect([201, 503], tally(answers)).toContain(a.status);
+    const ids = answers.flatMap((a) => a.ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(await storedOf(s.schema, ids)).toBe(ids.length);
+    const r = await invariant(s.schema, eventId);
+    expect(r.sold).toBe(ids.length);
+    // The cut-off node heals by itself: it books again, from its share.
+    await expect
+      .poll(async () => (await fetch(`${nodes[0]!.url}/events/${eventId}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tickets":1}' })).status, { timeout: 10_000, interval: 200 })
+      .toBe(201);
+    await invariant(s.schema, eventId);
   });
 });
