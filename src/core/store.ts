@@ -83,6 +83,12 @@ export interface Store {
    */
   ping?(): Promise<void>;
 
+  /**
+   * Optional: where stock is split between nodes (PostgreSQL escrow), this node's id and the tickets
+   * its share of each event holds (events it has no share of are left out). For the metrics.
+   */
+  stockShares?(): Promise<{ node: string; shares: Array<{ eventId: string; available: number }> }>;
+
   close(): Promise<void>;
 }
 

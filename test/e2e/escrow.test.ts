@@ -231,5 +231,14 @@ describePg('PostgreSQL escrow across nodes', () => {
       .poll(async () => (await fetch(`${nodes[0]!.url}/events/${eventId}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tickets":1}' })).status, { timeout: 10_000, interval: 200 })
       .toBe(201);
     await invariant(s.schema, eventId);
+    // Each node shows its own share of the event's stock in its metrics (issue 12 item 4).
+    const shares = await sharesOf(s.schema, eventId);
+    for (const node of nodes) {
+      const text = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).text();
+      const line = text.split('\n').find((l) => l.startsWith('boxoffice_event_stock_share_tickets{') && l.includes(`event="${eventId}"`));
+      expect(line).toBeDefined();
+      const [, nodeId, value] = /node="([^"]+)"\} (\d+)/.exec(line!)!;
+      expect(shares.find((x) => x.node_id === nodeId)?.available).toBe(Number(value));
+    }
   });
 });

@@ -225,6 +225,10 @@ export class PostgresStore implements Store {
     return rowCount ?? 0;
   }
 
+  async stockShares(): Promise<{ node: string; shares: Array<{ eventId: string; available: number }> }> {
+    return { node: this.escrow.nodeId, shares: await this.escrow.shares() };
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }
