@@ -35,12 +35,12 @@ export class ShareShortage extends Error {
 }
 
 /** Events with their counts as everyone sees them: the pool plus every node's share. */
-export function eventTotalsSelect(schema?: string): string {
+export function eventTotalsSelect(schema?: string, extraColumns = ''): string {
   const prefix = schema === undefined ? '' : `${schema}.`;
   const columns = EVENT_COLUMNS.split(', ').map((c) =>
     c === 'available_tickets' ? 'e.available_tickets + coalesce(s.a, 0) AS available_tickets' : c === 'held_tickets' ? 'e.held_tickets + coalesce(s.h, 0) AS held_tickets' : `e.${c}`,
   );
-  return `SELECT ${columns.join(', ')} FROM ${prefix}events e
+  return `SELECT ${columns.join(', ')}${extraColumns} FROM ${prefix}events e
           LEFT JOIN (SELECT event_id, sum(available)::int AS a, sum(held)::int AS h FROM ${prefix}event_shares GROUP BY event_id) s ON s.event_id = e.id`;
 }
 

@@ -178,14 +178,23 @@ export class PostgresRows implements AsyncRowAccess {
         return back ? { ...event, availableTickets: event.availableTickets + back.available, heldTickets: event.heldTickets + back.held } : event;
       });
     }
-    // Share mode: this node's rows first (the only locks), then the events as everyone sees them, in
-    // a statement of its own so that it sees every commit made before those locks were granted.
-    const { rows: shares } = await this.client.query<{ event_id: string; available: number }>({
+    // Share mode: this node's share rows are the only locks, taken with the events as everyone sees
+    // them, in one statement. Should a share's lock be waited for, the events' columns may be those of
+    // the statement's start: harmless, because every event-level write deletes the event's shares
+    // (foldShares), so a share that survived the wait was not under one; a steal changes only counts.
+    const { rows: joined } = await this.client.query<EventRow & { mine: number }>({
       name: 'lock-my-shares',
-      text: 'SELECT event_id, available FROM event_shares WHERE event_id = ANY($1::uuid[]) AND node_id = $2 ORDER BY event_id FOR UPDATE',
+      text: `${eventTotalsSelect(undefined, ', m.available AS mine')} JOIN event_shares m ON m.event_id = e.id AND m.node_id = $2 WHERE e.id = ANY($1::uuid[]) ORDER BY e.id FOR UPDATE OF m`,
       values: [ids, this.escrow.nodeId],
     });
-    const { rows } = await this.client.query<EventRow>({ name: 'read-event-totals', text: `${eventTotalsSelect()} WHERE e.id = ANY($1::uuid[])`, values: [ids] });
+    const shares = joined.map((r) => ({ event_id: r.id, available: r.mine }));
+    let rows: EventRow[] = joined;
+    if (joined.length < ids.length) {
+      // Events without a share of this node's (or no such event): read on their own.
+      const have = new Set(joined.map((r) => r.id));
+      const rest = await this.client.query<EventRow>({ name: 'read-event-totals', text: `${eventTotalsSelect()} WHERE e.id = ANY($1::uuid[])`, values: [ids.filter((id) => !have.has(id))] });
+      rows = [...joined, ...rest.rows];
+    }
     const mine = new Map(shares.map((s) => [s.event_id, s.available]));
     const short = new Map<string, number>();
     const { demand, settled } = this.escrow;
