@@ -118,8 +118,8 @@ describePg('PostgreSQL guards', () => {
       apply: (e) =>
         inTransaction(pool, silent, async (client) => {
           const ids = [...e.stock.keys()];
-          await new PostgresRows(client, { channel: `boxoffice_${schema.schema}`, nodeId: 'guards' }, eventMode()).events(ids);
-          await new PostgresRows(client, { channel: `boxoffice_${schema.schema}`, nodeId: 'guards' }, eventMode()).apply(e);
+          await new PostgresRows(client, eventMode()).events(ids);
+          await new PostgresRows(client, eventMode()).apply(e);
         }),
       close: async () => {
         await pool.end();

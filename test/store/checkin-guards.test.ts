@@ -73,7 +73,7 @@ describePg('a second admission is refused by PostgreSQL, whatever the decision',
     const { eventId, again } = await admittedOnce(store);
     const pool = createPool({ url: PG_URL!, schema: s.schema, poolSize: 1, timeoutMs: 5000, logger: silentLogger });
     await expect(
-      inTransaction(pool, silentLogger, (client) => runWriteAsync({ now: new Date().toISOString(), commands: [again] }, blind(new PostgresRows(client, { channel: 'x', nodeId: 'y' }, { mode: 'event', nodeId: randomUUID(), demand: new Map(), settled: 'all' })), systemIdentity)),
+      inTransaction(pool, silentLogger, (client) => runWriteAsync({ now: new Date().toISOString(), commands: [again] }, blind(new PostgresRows(client, { mode: 'event', nodeId: randomUUID(), demand: new Map(), settled: 'all' })), systemIdentity)),
     ).rejects.toThrow(/rolled back/);
     await pool.end();
     expect((await store.getEvent(eventId))!.checkedInTickets).toBe(1);

@@ -13,12 +13,6 @@ const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies Readonl
 /** A pooled client or the pool itself: reads run inside a transaction or on their own. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-/** Where this node announces its commits (see ChangeFeed). */
-export interface Notice {
-  channel: string;
-  nodeId: string;
-}
-
 /**
  * How a batch meets its events' stock (escrow.ts). `share`: the batch only books, holds, confirms,
  * releases and expires; it locks this node's share rows, never an event's row, and may sell only
@@ -77,11 +71,12 @@ export async function readHolds(q: Queryable, ids: string[], lock: boolean): Pro
  * can change meanwhile.
  */
 export class PostgresRows implements AsyncRowAccess {
+  /** Whether `apply` wrote anything (the store then tells the other nodes, after COMMIT). */
+  changed = false;
   /** Share mode: the events this node has a share row of (their stock moves go there). */
   private shared = new Set<string>();
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly notice: Notice,
     private readonly escrow: BatchEscrow,
   ) {}
 
@@ -248,7 +243,8 @@ export class PostgresRows implements AsyncRowAccess {
 
   /**
    * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
-   * the inserts, the hold and ticket state changes, the keys and the notification to other nodes.
+   * the inserts, the hold and ticket state changes and the keys. (The other nodes are told after
+   * COMMIT, not here: see PostgresStore.announce.)
    * If any conditional write changes fewer rows than decided, it throws and the batch rolls back.
    */
   async apply(effects: Effects): Promise<void> {
@@ -271,8 +267,8 @@ export class PostgresRows implements AsyncRowAccess {
       name: 'apply-effects',
       text: `WITH new_events AS (
                INSERT INTO events (${EVENT_COLUMNS})
-               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[],
-                                $69::text[], $70::text[], $71::text[], $72::boolean[], $73::text[], $74::text[])),
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $44::boolean[], $45::int[],
+                                $67::text[], $68::text[], $69::text[], $70::boolean[], $71::text[], $72::text[])),
              moved AS (
                UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h, checked_in_tickets = e.checked_in_tickets + d.c,
                  name = coalesce(d.name, e.name), date = coalesce(d.date, e.date), description = coalesce(d.descr, e.description),
@@ -280,15 +276,15 @@ export class PostgresRows implements AsyncRowAccess {
                  max_tickets_per_booking = coalesce(d.mtpb, e.max_tickets_per_booking), hold_seconds = coalesce(d.hs, e.hold_seconds),
                  max_held_per_buyer = coalesce(d.mhpb, e.max_held_per_buyer), max_tickets_per_buyer = coalesce(d.mtpu, e.max_tickets_per_buyer),
                  buyer_details = coalesce(d.bd, e.buyer_details), sales_open = coalesce(d.so, e.sales_open), status = coalesce(d.st, e.status)
-               FROM unnest($11::uuid[], $12::int[], $13::int[], $48::int[], $75::text[], $76::timestamptz[], $77::text[], $78::text[], $79::text[],
-                           $80::int[], $81::int[], $82::int[], $83::int[], $84::int[], $85::text[], $86::boolean[], $87::text[])
+               FROM unnest($11::uuid[], $12::int[], $13::int[], $46::int[], $73::text[], $74::timestamptz[], $75::text[], $76::text[], $77::text[],
+                           $78::int[], $79::int[], $80::int[], $81::int[], $82::int[], $83::text[], $84::boolean[], $85::text[])
                     AS d(id, a, h, c, name, date, descr, venue, tz, total, mtpb, hs, mhpb, mtpu, bd, so, st)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
              share_moved AS (
                UPDATE event_shares s SET available = s.available + d.a, held = s.held + d.h
-               FROM unnest($92::uuid[], $93::int[], $94::int[]) AS d(id, a, h)
-               WHERE s.event_id = d.id AND s.node_id = $95 AND s.available + d.a >= 0
+               FROM unnest($90::uuid[], $91::int[], $92::int[]) AS d(id, a, h)
+               WHERE s.event_id = d.id AND s.node_id = $93 AND s.available + d.a >= 0
                RETURNING 1),
              buyers AS (
                UPDATE buyer_tickets t SET held = t.held + d.h, bought = t.bought + d.b
@@ -297,13 +293,13 @@ export class PostgresRows implements AsyncRowAccess {
                RETURNING 1),
              new_bookings AS (
                INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer, buyer_name, buyer_email)
-               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[], $88::text[], $89::text[])),
+               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[], $86::text[], $87::text[])),
              new_tickets AS (
                INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($24::uuid[], $25::uuid[], $26::uuid[])),
              new_holds AS (
                INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer, buyer_name, buyer_email)
                SELECT d.id, d.e, d.n, 'active', d.c, d.x, d.b, d.bn, d.be
-               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[], $90::text[], $91::text[]) AS d(id, e, n, c, x, b, bn, be)),
+               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[], $88::text[], $89::text[]) AS d(id, e, n, c, x, b, bn, be)),
              ended AS (
                UPDATE holds h SET status = d.s, booking_id = d.b
                FROM unnest($33::uuid[], $34::text[], $35::uuid[]) AS d(id, s, b)
@@ -322,22 +318,22 @@ export class PostgresRows implements AsyncRowAccess {
                DELETE FROM idempotency_keys WHERE key = ANY($43::text[]) AND result IS NULL),
              new_doors AS (
                INSERT INTO doors (id, event_id, name, token_hash, created_at)
-               SELECT * FROM unnest($49::uuid[], $50::uuid[], $51::text[], $52::text[], $53::timestamptz[])),
+               SELECT * FROM unnest($47::uuid[], $48::uuid[], $49::text[], $50::text[], $51::timestamptz[])),
              revoked AS (
-               UPDATE doors SET revoked_at = d.at FROM unnest($54::uuid[], $55::timestamptz[]) AS d(id, at)
+               UPDATE doors SET revoked_at = d.at FROM unnest($52::uuid[], $53::timestamptz[]) AS d(id, at)
                WHERE doors.id = d.id AND doors.revoked_at IS NULL
                RETURNING 1),
              admitted AS (
                INSERT INTO checkins (ticket_id, event_id, booking_id, door_id, at, offline)
-               SELECT * FROM unnest($56::uuid[], $57::uuid[], $58::uuid[], $59::uuid[], $60::timestamptz[], $61::boolean[])
+               SELECT * FROM unnest($54::uuid[], $55::uuid[], $56::uuid[], $57::uuid[], $58::timestamptz[], $59::boolean[])
                ON CONFLICT (ticket_id) DO NOTHING
                RETURNING 1),
              new_scans AS (
                INSERT INTO scans (event_id, ticket_id, door_id, at, recorded_at, outcome, offline)
-               SELECT * FROM unnest($62::uuid[], $63::uuid[], $64::uuid[], $65::timestamptz[], $66::timestamptz[], $67::text[], $68::boolean[]))
+               SELECT * FROM unnest($60::uuid[], $61::uuid[], $62::uuid[], $63::timestamptz[], $64::timestamptz[], $65::text[], $66::boolean[]))
              SELECT (SELECT count(*)::int FROM moved) + (SELECT count(*)::int FROM share_moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
                     (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled,
-                    (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted, pg_notify($44, $45)`,
+                    (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted`,
       values: [
         e.newEvents.map((v) => v.id),
         e.newEvents.map((v) => v.name),
@@ -382,8 +378,6 @@ export class PostgresRows implements AsyncRowAccess {
         e.rememberKeys.map((k) => k.result),
         e.rememberKeys.map((k) => k.createdAt),
         e.forgetKeys,
-        this.notice.channel,
-        this.notice.nodeId,
         e.newEvents.map((v) => v.offlineCheckIn),
         e.newEvents.map((v) => v.checkedInTickets),
         stock.map(([, m]) => m.checkedIn ?? 0),
@@ -424,6 +418,7 @@ export class PostgresRows implements AsyncRowAccess {
         this.escrow.nodeId,
       ],
     });
+    this.changed = true;
     const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number };
     if (
       done.moved !== stock.length + shareStock.length ||

@@ -21,6 +21,8 @@ import { PostgresRows, readBookings, readHolds, type BatchEscrow } from './postg
 const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'release', 'expire']);
 /** Tries of one batch: each short one is followed by a top-up; the last is decided on what it has. */
 const MAX_TRIES = 3;
+/** Other nodes hear of this node's commits at most this late (their caches' lag, beside the round trip). */
+const ANNOUNCE_EVERY_MS = 5;
 
 export interface PostgresStoreOptions {
   url: string;
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
   /** Identifies this process in notifications, so it can ignore its own. */
   private readonly notice: { channel: string; nodeId: string };
   private closed = false;
+  private announcing = false;
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
@@ -102,12 +105,37 @@ export class PostgresStore implements Store {
     for (let tries = 1; ; tries++) {
       const escrow: BatchEscrow = { mode, nodeId: this.escrow.nodeId, demand, settled: tries === MAX_TRIES ? 'all' : settled };
       try {
-        return await inTransaction(this.pool, this.logger, (client) => runWriteAsync(batch, new PostgresRows(client, this.notice, escrow), this.ids));
+        let changed = false;
+        const outcomes = await inTransaction(this.pool, this.logger, async (client) => {
+          const rows = new PostgresRows(client, escrow);
+          const decided = await runWriteAsync(batch, rows, this.ids);
+          changed = rows.changed;
+          return decided;
+        });
+        if (changed) this.announce();
+        return outcomes;
       } catch (err) {
         if (!(err instanceof ShareShortage)) throw err;
         for (const id of await this.escrow.topUp(err.needs)) settled.add(id);
       }
     }
+  }
+
+  /**
+   * Tells the other nodes that this one committed, so their caches re-read: once per few ms at
+   * most, and outside the write transactions. A NOTIFY inside a transaction takes a database-wide
+   * lock from just before its COMMIT until the commit's WAL is flushed, so the nodes' commits
+   * would run one after another again, each paying its own flush (measured: 1, 2, 4 nodes sold
+   * 1,553, 715, 416 bookings/s with it). A node that dies between a COMMIT and its notice leaves the
+   * others' caches stale until the next notice of anyone (reads of one booking or hold are not cached).
+   */
+  private announce(): void {
+    if (this.announcing || this.closed) return;
+    this.announcing = true;
+    setTimeout(() => {
+      this.announcing = false;
+      this.pool.query('SELECT pg_notify($1, $2)', [this.notice.channel, this.notice.nodeId]).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not notify the other nodes of a commit'));
+    }, ANNOUNCE_EVERY_MS);
   }
 
   async getEvent(id: string): Promise<Event | undefined> {
