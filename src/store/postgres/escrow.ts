@@ -25,6 +25,22 @@ export const RENEW_EVERY_MS = 2000;
  */
 export const SOLD_OUT_BELIEF_MS = 250;
 
+/**
+ * How a batch meets its events' stock (escrow.ts). `share`: the batch only books, holds, confirms,
+ * releases and expires; it locks this node's share rows, never an event's row, and may sell only
+ * what its shares hold. `event`: anything else (cancellations, check-ins, event edits, doors); it
+ * locks the events' rows and folds every share back into them, so the rules that need the whole
+ * stock (an edit below sold + held, a cancelled event's zero) see it, under one lock.
+ */
+export interface BatchEscrow {
+  mode: 'share' | 'event';
+  nodeId: string;
+  /** Tickets the batch's bookings and holds ask for, per event (an upper bound: some may be refused). */
+  demand: ReadonlyMap<string, number>;
+  /** Events decided on whatever the share holds, without asking for more (no more stock anywhere, or the last try). */
+  settled: ReadonlySet<string> | 'all';
+}
+
 /** What a batch's share could not cover; the store tops up and tries the batch again. */
 export class ShareShortage extends Error {
   /** Rolled back on purpose: the connection is healthy and goes back to the pool. */

@@ -1,68 +1,15 @@
 import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
 import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
+import { readBookings, readHolds } from './postgres-reads.js';
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
-import { eventTotalsSelect, foldShares, ShareShortage } from './escrow.js';
+import { eventTotalsSelect, foldShares, ShareShortage, type BatchEscrow } from './escrow.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
-/** The order of the event fields the `moved` step writes ($75 to $87). */
+/** The order of the event fields the `moved` step writes ($73 to $85). */
 const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies ReadonlyArray<keyof EventFields>;
-
-/** A pooled client or the pool itself: reads run inside a transaction or on their own. */
-export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
-
-/**
- * How a batch meets its events' stock (escrow.ts). `share`: the batch only books, holds, confirms,
- * releases and expires; it locks this node's share rows, never an event's row, and may sell only
- * what its shares hold. `event`: anything else (cancellations, check-ins, event edits, doors); it
- * locks the events' rows and folds every share back into them, so the rules that need the whole
- * stock (an edit below sold + held, a cancelled event's zero) see it, under one lock.
- */
-export interface BatchEscrow {
-  mode: 'share' | 'event';
-  nodeId: string;
-  /** Tickets the batch's bookings and holds ask for, per event (an upper bound: some may be refused). */
-  demand: ReadonlyMap<string, number>;
-  /** Events decided on whatever the share holds, without asking for more (no more stock anywhere, or the last try). */
-  settled: ReadonlySet<string> | 'all';
-}
-
-type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; buyer: string | null; ticket_ids: string[]; cancelled: boolean[] };
-
-/** Bookings with their tickets in id order, and the hash of their secret. */
-export async function readBookings(q: Queryable, ids: string[]): Promise<StoredBooking[]> {
-  const { rows } = await q.query<BookingRow>({
-    name: 'get-bookings',
-    text: `SELECT b.id, b.event_id, b.created_at, b.secret_hash, b.buyer,
-                  array_agg(t.id::text ORDER BY t.id::text) AS ticket_ids,
-                  array_agg(t.cancelled_at IS NOT NULL ORDER BY t.id::text) AS cancelled
-           FROM bookings b JOIN tickets t ON t.booking_id = b.id WHERE b.id = ANY($1::uuid[]) GROUP BY b.id`,
-    values: [ids],
-  });
-  return rows.map((row) => {
-    const booking: StoredBooking = {
-      id: row.id,
-      eventId: row.event_id,
-      createdAt: row.created_at.toISOString(),
-      tickets: row.ticket_ids.map((ticketId, i) => ({ id: ticketId, eventId: row.event_id, bookingId: row.id, status: row.cancelled[i] ? 'cancelled' : 'valid' })),
-    };
-    if (row.secret_hash) booking.secretHash = row.secret_hash;
-    if (row.buyer) booking.buyer = row.buyer;
-    return booking;
-  });
-}
-
-/** Holds with their buyers (the write path's view; answers strip the buyer). */
-export async function readHolds(q: Queryable, ids: string[], lock: boolean): Promise<StoredHold[]> {
-  const { rows } = await q.query<HoldRow>({
-    name: lock ? 'lock-holds' : 'get-holds',
-    text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
-    values: [ids],
-  });
-  return rows.map(toStoredHold);
-}
 
 /**
  * The PostgreSQL side of the write plan, on the batch's connection. Every read of a row that the

@@ -14,8 +14,9 @@ import { ChangeFeed } from './change-feed.js';
 import { DatabaseClock, type DatabaseClockOptions } from './database-clock.js';
 import { createPool, inTransaction } from './connection.js';
 import { postgresMigrations } from './migrations.js';
-import { Escrow, eventTotalsSelect, ShareShortage } from './escrow.js';
-import { PostgresRows, readBookings, readHolds, type BatchEscrow } from './postgres-rows.js';
+import { Escrow, eventTotalsSelect, ShareShortage, type BatchEscrow } from './escrow.js';
+import { readBookings, readHolds } from './postgres-reads.js';
+import { PostgresRows } from './postgres-rows.js';
 
 /** Commands a batch may decide from this node's shares alone (see BatchEscrow). */
 const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'release', 'expire']);
