@@ -62,19 +62,35 @@ export function eventTotalsSelect(schema?: string, extraColumns = ''): string {
 
 /**
  * Gives every share of these events back to the events' rows, which then hold the true counts (so
- * their CHECKs hold), and deletes the shares. The caller holds the events' row locks; the shares are
- * locked here in (event, node) order. Returns the tickets moved per event.
+ * their CHECKs hold). The share rows are deleted, and those of live nodes other than `except` made
+ * again, empty: a share batch waiting for its row's lock meanwhile finds it gone and reads again
+ * (so it never decides on event columns older than this fold), and after that finds a row to move
+ * stock to without a top-up (a release, an expiry). The caller holds the events' row locks; the
+ * shares are locked here in (event, node) order. Returns the tickets moved per event.
  */
-export async function foldShares(client: pg.PoolClient, eventIds: string[]): Promise<Map<string, { available: number; held: number }>> {
+export async function foldShares(client: pg.PoolClient, eventIds: string[], except = '00000000-0000-0000-0000-000000000000'): Promise<Map<string, { available: number; held: number }>> {
+  const { rows: pairs } = await client.query<{ event_id: string; node_id: string }>({
+    name: 'lock-shares',
+    text: 'SELECT event_id, node_id FROM event_shares WHERE event_id = ANY($1::uuid[]) ORDER BY event_id, node_id FOR UPDATE',
+    values: [eventIds],
+  });
   const { rows } = await client.query<{ id: string; a: number; h: number }>({
     name: 'fold-shares',
     text: `WITH locked AS (SELECT event_id, node_id, available, held FROM event_shares WHERE event_id = ANY($1::uuid[]) ORDER BY event_id, node_id FOR UPDATE),
-           gone AS (DELETE FROM event_shares s USING locked l WHERE s.event_id = l.event_id AND s.node_id = l.node_id RETURNING l.event_id, l.available, l.held),
+           gone AS (DELETE FROM event_shares s USING locked l WHERE s.event_id = l.event_id AND s.node_id = l.node_id RETURNING l.event_id, l.node_id, l.available, l.held),
            sums AS (SELECT event_id, sum(available)::int AS a, sum(held)::int AS h FROM gone GROUP BY event_id)
            UPDATE events e SET available_tickets = e.available_tickets + sums.a, held_tickets = e.held_tickets + sums.h
            FROM sums WHERE e.id = sums.event_id RETURNING e.id, sums.a, sums.h`,
     values: [eventIds],
   });
+  if (pairs.length > 0) {
+    await client.query({
+      name: 'remake-shares',
+      text: `INSERT INTO event_shares (event_id, node_id, available) SELECT d.e, d.n, 0 FROM unnest($1::uuid[], $2::uuid[]) AS d(e, n)
+             WHERE d.n <> $3 AND EXISTS (SELECT 1 FROM boxoffice_nodes x WHERE x.node_id = d.n AND x.lease_until >= now())`,
+      values: [pairs.map((p) => p.event_id), pairs.map((p) => p.node_id), except],
+    });
+  }
   return new Map(rows.map((r) => [r.id, { available: r.a, held: r.h }]));
 }
 
@@ -221,7 +237,7 @@ export class Escrow {
         text: 'SELECT id FROM events WHERE id IN (SELECT event_id FROM event_shares WHERE node_id = $1) ORDER BY id FOR NO KEY UPDATE',
         values: [this.nodeId],
       });
-      if (rows.length > 0) await foldShares(client, rows.map((r) => r.id));
+      if (rows.length > 0) await foldShares(client, rows.map((r) => r.id), this.nodeId);
       await client.query('DELETE FROM boxoffice_nodes WHERE node_id = $1', [this.nodeId]);
     });
   }

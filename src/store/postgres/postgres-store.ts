@@ -21,7 +21,7 @@ import { PostgresRows } from './postgres-rows.js';
 /** Commands a batch may decide from this node's shares alone (see BatchEscrow). */
 const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'release', 'expire']);
 /** Tries of one batch: each short one is followed by a top-up; the last is decided on what it has. */
-const MAX_TRIES = 3;
+const MAX_TRIES = 5;
 /** Other nodes hear of this node's commits at most this late (their caches' lag, beside the round trip). */
 const ANNOUNCE_EVERY_MS = 5;
 
