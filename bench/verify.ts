@@ -131,7 +131,8 @@ export async function readDatabase(store: StoreRef, ids: string[]): Promise<Map<
     const { rows: events } = await client.query<{ id: string; total: number; available: number; sold: number; bookings: number; booked: number }>(
       `SELECT e.id::text AS id, e.total_tickets AS total, e.available_tickets AS available,
               coalesce(t.n, 0)::int AS sold, coalesce(b.n, 0)::int AS bookings, coalesce(b.t, 0)::int AS booked
-       FROM ${s}.events e
+       FROM (SELECT id, total_tickets, available_tickets + coalesce((SELECT sum(available)::int FROM ${s}.event_shares sh WHERE sh.event_id = ev.id), 0) AS available_tickets
+             FROM ${s}.events ev) e -- the pool plus every node's share (escrow, issue 12)
        LEFT JOIN (SELECT event_id, count(*) AS n FROM ${s}.tickets GROUP BY event_id) t ON t.event_id = e.id
        LEFT JOIN (SELECT event_id, count(*) AS n, sum(tickets) AS t FROM ${s}.bookings GROUP BY event_id) b ON b.event_id = e.id`,
     );

@@ -92,6 +92,12 @@ export interface Store {
    */
   ping?(): Promise<void>;
 
+  /**
+   * Optional: where stock is split between nodes (PostgreSQL escrow), this node's id and the tickets
+   * its share of each event holds (events it has no share of are left out). For the metrics.
+   */
+  stockShares?(): Promise<{ node: string; shares: Array<{ eventId: string; available: number }> }>;
+
   close(): Promise<void>;
 }
 
@@ -132,7 +138,11 @@ export interface RowAccess {
    * cannot both let one buyer past a limit.
    */
   buyers(pairs: Array<{ eventId: string; buyer: string }>): BuyerTickets[];
-  events(ids: string[]): Event[];
+  /**
+   * Events by id. `sellable`, where the adapter sets it, is the most of the event's available stock
+   * this transaction may take (PostgreSQL: this node's share; see LoadedRows.sellable).
+   */
+  events(ids: string[]): Array<Event & { sellable?: number }>;
   /** Doors by id (locked where the database has row locks: a revocation waits for scans in flight). */
   doors(ids: string[]): StoredDoor[];
   /**

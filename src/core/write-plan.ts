@@ -56,13 +56,19 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   if (bookingIds.length > 0) for (const booking of yield* ask('bookings', bookingIds)) bookings.set(booking.id, booking);
 
   const events = new Map<string, Event>();
+  const sellable = new Map<string, number>();
   const eventIds = sortedUnique([
     ...commands.flatMap((c) => ('eventId' in c ? [c.eventId] : [])),
     ...commands.flatMap((c) => (c.type === 'createDoor' ? [c.door.eventId] : [])),
     ...[...holds.values()].map((h) => h.eventId),
     ...[...bookings.values()].map((b) => b.eventId),
   ]);
-  if (eventIds.length > 0) for (const event of yield* ask('events', eventIds)) events.set(event.id, event);
+  if (eventIds.length > 0) {
+    for (const { sellable: limit, ...event } of yield* ask('events', eventIds)) {
+      events.set(event.id, event);
+      if (limit !== undefined) sellable.set(event.id, limit);
+    }
+  }
 
   // After the events: a new buyer row references its event, and inserting it takes a key-share
   // lock on the event row. Taken before the event's own lock, two nodes each holding one deadlock.
@@ -85,7 +91,7 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   ]);
   if (doorIds.length > 0) for (const door of yield* ask('doors', doorIds)) doors.set(door.id, door);
 
-  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds, tickets, doors, admissions }, ids);
+  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds, tickets, doors, admissions, sellable }, ids);
   if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);
   return decision.outcomes;
 }

@@ -124,6 +124,8 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
 
   const metrics = new Metrics({ processMetrics: config.processMetrics });
   service.observe(metrics.serviceObserver);
+  const store = service.store;
+  if (store.stockShares) metrics.watchStockShares(() => store.stockShares!());
   const state: AdmissionState = { shuttingDown: false };
 
   // JSON is the only body the API reads; anything else is 415, not a string handed to a route.

@@ -103,6 +103,24 @@ export class Metrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });
   }
 
+  /**
+   * This node's share of each event's stock (PostgreSQL escrow), read at each scrape. Only events
+   * this node has a share of are listed, so the series stay as few as the events on sale here.
+   */
+  watchStockShares(read: () => Promise<{ node: string; shares: Array<{ eventId: string; available: number }> }>): void {
+    new Gauge({
+      name: 'boxoffice_event_stock_share_tickets',
+      help: "Tickets this node's share of an event's stock holds (sold from here without locking the event)",
+      labelNames: ['event', 'node'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const { node, shares } = await read().catch(() => ({ node: '', shares: [] }));
+        for (const s of shares) this.set({ event: s.eventId, node }, s.available);
+      },
+    });
+  }
+
   /** The hooks the ticket service calls on its booking path. */
   readonly serviceObserver: ServiceObserver = {
     committed: (_commands, outcomes) => {

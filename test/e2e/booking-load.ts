@@ -13,6 +13,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { TEST_ADMIN_TOKEN } from '../helpers/server-process.js';
 import type { Booking, Event, Ticket } from '../../src/core/types.js';
+import { eventTotalsSelect } from '../../src/store/postgres/escrow.js';
 
 export const adminHeaders = (token = TEST_ADMIN_TOKEN) => ({
   authorization: `Bearer ${token}`,
@@ -352,7 +353,7 @@ export function postgresProbe(url: string, schema: string): StorageProbe {
       );
       const events = new Map<string, StoredEvent>();
       const rows = await client.query<{ id: string; total: number; available: number }>(
-        `SELECT id::text AS id, total_tickets AS total, available_tickets AS available FROM ${s}.events`,
+        `SELECT id::text AS id, total_tickets AS total, available_tickets AS available FROM (${eventTotalsSelect(s)}) e`,
       );
       for (const e of rows.rows) events.set(e.id, { total: e.total, available: e.available, stored: stored.get(e.id) ?? 0, inBookings: inBookings.get(e.id) ?? 0 });
       for (const [id, n] of stored) if (!events.has(id)) events.set(id, { total: 0, available: 0, stored: n, inBookings: inBookings.get(id) ?? 0 });

@@ -5,6 +5,7 @@ import { bookConcurrently, createEventVia, summarize, type BookingResult } from 
 import { PG_URL, describePg, uniqueSchema, withPgClient } from '../helpers/pg.js';
 import { TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { eventTotalsSelect } from '../../src/store/postgres/escrow.js';
 
 const TOTAL = 1000;
 const BOOKINGS = 3000;
@@ -59,7 +60,7 @@ describePg('scale-out on PostgreSQL', () => {
     expect(new Set(ids).size).toBe(ids.length);
 
     const { available, stored, present } = await withPgClient(async (c) => {
-      const event = await c.query(`SELECT available_tickets FROM ${s.schema}.events WHERE id = $1`, [eventId]);
+      const event = await c.query(`SELECT available_tickets FROM (${eventTotalsSelect(s.schema)}) e WHERE id = $1`, [eventId]);
       const count = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE event_id = $1`, [eventId]);
       const found = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE id = ANY($1::uuid[])`, [ids]);
       return { available: event.rows[0].available_tickets as number, stored: count.rows[0].n as number, present: found.rows[0].n as number };
@@ -106,7 +107,7 @@ describePg('scale-out on PostgreSQL', () => {
     expect(new Set(ids).size).toBe(ids.length);
 
     const check = await withPgClient(async (c) => {
-      const event = await c.query(`SELECT available_tickets, total_tickets FROM ${s.schema}.events WHERE id = $1`, [eventId]);
+      const event = await c.query(`SELECT available_tickets, total_tickets FROM (${eventTotalsSelect(s.schema)}) e WHERE id = $1`, [eventId]);
       const stored = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE event_id = $1`, [eventId]);
       const found = await c.query(`SELECT count(*)::int AS n FROM ${s.schema}.tickets WHERE id = ANY($1::uuid[])`, [ids]);
       const partial = await c.query(

@@ -15,6 +15,7 @@ import type { Booking, Event, Hold } from '../../src/core/types.js';
 import { prng } from '../e2e/booking-load.js';
 import { poolFrom } from './load.js';
 import { TEST_ADMIN_TOKEN } from './server-process.js';
+import { eventTotalsSelect } from '../../src/store/postgres/escrow.js';
 
 /**
  * Slack for comparisons between a client-side instant and a server-made `expiresAt` (ms precision
@@ -671,7 +672,7 @@ export async function postgresSnapshot(url: string, schema: string): Promise<Sto
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const events = await client.query(`SELECT id, total_tickets AS total, available_tickets AS available, held_tickets AS held FROM ${schema}.events`);
+    const events = await client.query(`SELECT id, total_tickets AS total, available_tickets AS available, held_tickets AS held FROM (${eventTotalsSelect(schema)}) e`);
     const tickets = await client.query(`SELECT id, event_id, booking_id, cancelled_at IS NOT NULL AS cancelled FROM ${schema}.tickets`);
     const holds = await client.query(`SELECT id, event_id, tickets, status, booking_id, expires_at FROM ${schema}.holds`);
     const bookings = await client.query(`SELECT id, event_id, tickets FROM ${schema}.bookings`);

@@ -4,6 +4,7 @@
  * wrong (a bug, a missed lock). Each adapter is handed effects that no longer match its rows, as a
  * wrong decision would produce, and must refuse them whole and change nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { noEffects, type Effects } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { inTransaction } from '../../src/store/postgres/connection.js';
+import type { BatchEscrow } from '../../src/store/postgres/escrow.js';
 import { PostgresRows } from '../../src/store/postgres/postgres-rows.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -101,6 +103,9 @@ guards('SQLite', async () => {
   return { store, apply: async (e) => writer.db.transaction(() => writer.apply(e)).immediate(), close: () => store.close() };
 });
 
+/** The mode of batches that lock events' rows (stock moves land there, as these guards expect). */
+const eventMode = (): BatchEscrow => ({ mode: 'event', nodeId: randomUUID(), demand: new Map(), settled: 'all' });
+
 describePg('PostgreSQL guards', () => {
   const schema = uniqueSchema('guards');
   afterAll(() => schema.drop());
@@ -109,7 +114,14 @@ describePg('PostgreSQL guards', () => {
     const pool = new pg.Pool({ connectionString: PG_URL!, max: 1, options: `-c search_path=${schema.schema}` });
     return {
       store,
-      apply: (e) => inTransaction(pool, silent, (client) => new PostgresRows(client, { channel: `boxoffice_${schema.schema}`, nodeId: 'guards' }).apply(e)),
+      // As an event-level batch does: the event's row is locked and every node's share folded into it
+      // first, so the row holds the whole stock and its CHECKs guard what is applied.
+      apply: (e) =>
+        inTransaction(pool, silent, async (client) => {
+          const ids = [...e.stock.keys()];
+          await new PostgresRows(client, eventMode()).events(ids);
+          await new PostgresRows(client, eventMode()).apply(e);
+        }),
       close: async () => {
         await pool.end();
         await store.close();

@@ -3,6 +3,7 @@
  * admission (here a RowAccess that hides admissions, as a bug in the plan would) must not get a
  * second one stored. Each adapter's apply refuses and the whole batch rolls back.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from '../../src/core/commands.js';
@@ -72,7 +73,7 @@ describePg('a second admission is refused by PostgreSQL, whatever the decision',
     const { eventId, again } = await admittedOnce(store);
     const pool = createPool({ url: PG_URL!, schema: s.schema, poolSize: 1, timeoutMs: 5000, logger: silentLogger });
     await expect(
-      inTransaction(pool, silentLogger, (client) => runWriteAsync({ now: new Date().toISOString(), commands: [again] }, blind(new PostgresRows(client, { channel: 'x', nodeId: 'y' })), systemIdentity)),
+      inTransaction(pool, silentLogger, (client) => runWriteAsync({ now: new Date().toISOString(), commands: [again] }, blind(new PostgresRows(client, { mode: 'event', nodeId: randomUUID(), demand: new Map(), settled: 'all' })), systemIdentity)),
     ).rejects.toThrow(/rolled back/);
     await pool.end();
     expect((await store.getEvent(eventId))!.checkedInTickets).toBe(1);

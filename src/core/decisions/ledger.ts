@@ -46,6 +46,12 @@ export interface LoadedRows {
   doors?: ReadonlyMap<string, StoredDoor>;
   /** By ticket id. */
   admissions?: ReadonlyMap<string, Admission>;
+  /**
+   * Per event, the most of `availableTickets` this transaction may take, where that is less than all
+   * of it (PostgreSQL: the stock of this node's own share; the rest belongs to other nodes' shares
+   * and the pool). Absent: all of it.
+   */
+  sellable?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -65,6 +71,8 @@ export class Ledger {
   private readonly bookings = new Map<string, StoredBooking>();
   private readonly doors = new Map<string, StoredDoor>();
   private readonly admissions = new Map<string, Admission>();
+  /** What is left of `rows.sellable` as the batch has moved stock. */
+  private readonly sellable: Map<string, number>;
   /** Events created by this batch: their counters are written with the new row, not moved. */
   private readonly created = new Map<string, number>();
   /** Derives new bookings' secrets and recomputes them for replays (nothing secret is stored). */
@@ -79,6 +87,14 @@ export class Ledger {
     this.nowIso = nowIso;
     this.now = new Date(nowIso);
     this.secrets = secretsOf(ids);
+    this.sellable = new Map(rows.sellable ?? []);
+  }
+
+  /** Tickets this transaction may still book or hold on the event (see `LoadedRows.sellable`). */
+  room(eventId: string): number {
+    const available = this.event(eventId)!.availableTickets;
+    const limit = this.sellable.get(eventId);
+    return limit === undefined ? available : Math.min(available, limit);
   }
 
   event(id: string): Event | undefined {
@@ -243,6 +259,9 @@ export class Ledger {
     const event = this.event(eventId)!;
     const moved = { ...event, availableTickets: event.availableTickets + available, heldTickets: event.heldTickets + held };
     this.events.set(eventId, moved);
+    // Stock a decision returns (a release, an expiry) lands where it moves from: this transaction's share.
+    const limit = this.sellable.get(eventId);
+    if (limit !== undefined) this.sellable.set(eventId, limit + available);
     const created = this.created.get(eventId);
     if (created !== undefined) {
       this.effects.newEvents[created] = { ...moved };

@@ -55,8 +55,9 @@ function place(ledger: Ledger, { type, eventId, tickets, buyer, contact }: Place
   }
   const badCount = tooMany(tickets, event.maxTicketsPerBooking);
   if (badCount) return badCount;
-  if (tickets > event.availableTickets) {
-    return refusal(Errors.notEnoughTickets(tickets, event.availableTickets), { counts: ledger.counts(eventId) });
+  const room = ledger.room(eventId);
+  if (tickets > room) {
+    return refusal(Errors.notEnoughTickets(tickets, room), { counts: ledger.counts(eventId) });
   }
   if (buyer !== undefined) {
     const { givenBack } = ledger.usage(eventId, buyer);

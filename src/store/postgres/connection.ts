@@ -37,19 +37,20 @@ export async function inTransaction<T>(pool: pg.Pool, logger: Logger, work: (cli
   // The query in progress rejects on its own, which is what reports the failure.
   const onError = (err: Error) => logger.warn({ err: err.message }, 'postgres connection lost during a transaction');
   client.on('error', onError);
-  let failed = false;
+  let broken = false;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    failed = true;
-    await client.query('ROLLBACK').catch(() => {});
+    // A rollback asked for on purpose (`keepConnection`) leaves the connection as good as new.
+    broken = !(err as { keepConnection?: boolean }).keepConnection;
+    await client.query('ROLLBACK').catch(() => (broken = true));
     throw err;
   } finally {
     client.off('error', onError);
     // A connection that saw an error may be half-broken: drop it rather than reuse it.
-    client.release(failed);
+    client.release(broken);
   }
 }

@@ -155,4 +155,31 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX holds_active_by_event ON holds (event_id) WHERE status = 'active';
     `,
   },
+  {
+    // Brief h12b: number 8 once the waiting room's migration 7 has landed (versions must be contiguous).
+    version: 7,
+    description: 'escrow: each node sells the stock of its own share row (issue 12)',
+    sql: `
+      -- A running node, named afresh at each start; its lease is renewed every few seconds. A node
+      -- whose lease ran out is presumed dead and its shares go back to their events' pools.
+      CREATE TABLE boxoffice_nodes (
+        node_id uuid PRIMARY KEY,
+        started_at timestamptz NOT NULL,
+        lease_until timestamptz NOT NULL
+      );
+      -- A node's share of an event's stock: bookings and holds on that node lock only this row,
+      -- never the event's. events.available_tickets is what no node holds (the pool); what anyone
+      -- may book is the pool plus every share's available. held is this node's change to the
+      -- event's held count (a hold made on one node may end on another, so it may be negative);
+      -- the event's held tickets are events.held_tickets plus every share's held.
+      CREATE TABLE event_shares (
+        event_id uuid NOT NULL REFERENCES events (id),
+        node_id uuid NOT NULL,
+        available integer NOT NULL CHECK (available >= 0),
+        held integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (event_id, node_id)
+      );
+      CREATE INDEX event_shares_by_node ON event_shares (node_id);
+    `,
+  },
 ];

@@ -1,57 +1,15 @@
 import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
 import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
+import { readBookings, readHolds } from './postgres-reads.js';
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
+import { eventTotalsSelect, foldShares, ShareShortage, type BatchEscrow } from './escrow.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
-/** The order of the event fields the `moved` step writes ($75 to $87). */
+/** The order of the event fields the `moved` step writes ($73 to $85). */
 const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies ReadonlyArray<keyof EventFields>;
-
-/** A pooled client or the pool itself: reads run inside a transaction or on their own. */
-export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
-
-/** Where this node announces its commits (see ChangeFeed). */
-export interface Notice {
-  channel: string;
-  nodeId: string;
-}
-
-type BookingRow = { id: string; event_id: string; created_at: Date; secret_hash: string | null; buyer: string | null; ticket_ids: string[]; cancelled: boolean[] };
-
-/** Bookings with their tickets in id order, and the hash of their secret. */
-export async function readBookings(q: Queryable, ids: string[]): Promise<StoredBooking[]> {
-  const { rows } = await q.query<BookingRow>({
-    name: 'get-bookings',
-    text: `SELECT b.id, b.event_id, b.created_at, b.secret_hash, b.buyer,
-                  array_agg(t.id::text ORDER BY t.id::text) AS ticket_ids,
-                  array_agg(t.cancelled_at IS NOT NULL ORDER BY t.id::text) AS cancelled
-           FROM bookings b JOIN tickets t ON t.booking_id = b.id WHERE b.id = ANY($1::uuid[]) GROUP BY b.id`,
-    values: [ids],
-  });
-  return rows.map((row) => {
-    const booking: StoredBooking = {
-      id: row.id,
-      eventId: row.event_id,
-      createdAt: row.created_at.toISOString(),
-      tickets: row.ticket_ids.map((ticketId, i) => ({ id: ticketId, eventId: row.event_id, bookingId: row.id, status: row.cancelled[i] ? 'cancelled' : 'valid' })),
-    };
-    if (row.secret_hash) booking.secretHash = row.secret_hash;
-    if (row.buyer) booking.buyer = row.buyer;
-    return booking;
-  });
-}
-
-/** Holds with their buyers (the write path's view; answers strip the buyer). */
-export async function readHolds(q: Queryable, ids: string[], lock: boolean): Promise<StoredHold[]> {
-  const { rows } = await q.query<HoldRow>({
-    name: lock ? 'lock-holds' : 'get-holds',
-    text: `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
-    values: [ids],
-  });
-  return rows.map(toStoredHold);
-}
 
 /**
  * The PostgreSQL side of the write plan, on the batch's connection. Every read of a row that the
@@ -60,9 +18,13 @@ export async function readHolds(q: Queryable, ids: string[], lock: boolean): Pro
  * can change meanwhile.
  */
 export class PostgresRows implements AsyncRowAccess {
+  /** Whether `apply` wrote anything (the store then tells the other nodes, after COMMIT). */
+  changed = false;
+  /** Share mode: the events this node has a share row of (their stock moves go there). */
+  private shared = new Set<string>();
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly notice: Notice,
+    private readonly escrow: BatchEscrow,
   ) {}
 
   /**
@@ -144,13 +106,50 @@ export class PostgresRows implements AsyncRowAccess {
     return readBookings(this.client, ids);
   }
 
-  async events(ids: string[]): Promise<Event[]> {
-    const { rows } = await this.client.query<EventRow>({
-      name: 'lock-events',
-      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      values: [ids],
+  async events(ids: string[]): Promise<Array<Event & { sellable?: number }>> {
+    if (this.escrow.mode === 'event') {
+      const { rows } = await this.client.query<EventRow>({
+        name: 'lock-events',
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+        values: [ids],
+      });
+      const folded = await foldShares(this.client, rows.map((r) => r.id));
+      return rows.map((row) => {
+        const event = toEvent(row);
+        const back = folded.get(event.id);
+        return back ? { ...event, availableTickets: event.availableTickets + back.available, heldTickets: event.heldTickets + back.held } : event;
+      });
+    }
+    // Share mode: this node's share rows are the only locks, taken with the events as everyone sees
+    // them, in one statement. Should a share's lock be waited for, the events' columns may be those of
+    // the statement's start: harmless, because every event-level write deletes the event's shares
+    // (foldShares), so a share that survived the wait was not under one; a steal changes only counts.
+    const { rows: joined } = await this.client.query<EventRow & { mine: number }>({
+      name: 'lock-my-shares',
+      text: `${eventTotalsSelect(undefined, ', m.available AS mine')} JOIN event_shares m ON m.event_id = e.id AND m.node_id = $2 WHERE e.id = ANY($1::uuid[]) ORDER BY e.id FOR UPDATE OF m`,
+      values: [ids, this.escrow.nodeId],
     });
-    return rows.map(toEvent);
+    const shares = joined.map((r) => ({ event_id: r.id, available: r.mine }));
+    let rows: EventRow[] = joined;
+    if (joined.length < ids.length) {
+      // Events without a share of this node's (or no such event): read on their own.
+      const have = new Set(joined.map((r) => r.id));
+      const rest = await this.client.query<EventRow>({ name: 'read-event-totals', text: `${eventTotalsSelect()} WHERE e.id = ANY($1::uuid[])`, values: [ids.filter((id) => !have.has(id))] });
+      rows = [...joined, ...rest.rows];
+    }
+    const mine = new Map(shares.map((s) => [s.event_id, s.available]));
+    const short = new Map<string, number>();
+    const { demand, settled } = this.escrow;
+    for (const row of rows) {
+      const have = mine.get(row.id);
+      const need = demand.get(row.id) ?? 0;
+      if (settled === 'all') continue;
+      // Without a row here even a release has nowhere to put its stock back: a top-up makes one.
+      if (have === undefined || (have < need && !settled.has(row.id))) short.set(row.id, need);
+    }
+    if (short.size > 0) throw new ShareShortage(short);
+    this.shared = new Set(mine.keys());
+    return rows.map((row) => ({ ...toEvent(row), sellable: mine.get(row.id) ?? 0 }));
   }
 
   /**
@@ -191,12 +190,17 @@ export class PostgresRows implements AsyncRowAccess {
 
   /**
    * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
-   * the inserts, the hold and ticket state changes, the keys and the notification to other nodes.
+   * the inserts, the hold and ticket state changes and the keys. (The other nodes are told after
+   * COMMIT, not here: see PostgresStore.announce.)
    * If any conditional write changes fewer rows than decided, it throws and the batch rolls back.
    */
   async apply(effects: Effects): Promise<void> {
     const e = effects;
-    const stock = [...e.stock.entries()];
+    const share = this.escrow.mode === 'share';
+    const stock = share ? [] : [...e.stock.entries()];
+    const shareStock = share ? [...e.stock.entries()] : [];
+    if (share && (e.eventUpdates.size > 0 || e.eventSettings.size > 0 || shareStock.some(([, m]) => (m.checkedIn ?? 0) !== 0))) throw new Error('an event-level change in a share-mode batch: the batch was rolled back');
+    if (shareStock.some(([id]) => !this.shared.has(id))) throw new Error('stock of an event without a share on this node: the batch was rolled back');
     const tickets = e.newBookings.flatMap((b) => b.tickets.map((t) => [t.id, b.id, b.eventId] as const));
     const cancelled = e.cancelledTickets.flatMap((c) => c.ticketIds.map((id) => [id, c.bookingId, c.at] as const));
     const buyers = [...e.buyers.values()];
@@ -210,8 +214,8 @@ export class PostgresRows implements AsyncRowAccess {
       name: 'apply-effects',
       text: `WITH new_events AS (
                INSERT INTO events (${EVENT_COLUMNS})
-               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[],
-                                $69::text[], $70::text[], $71::text[], $72::boolean[], $73::text[], $74::text[])),
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $44::boolean[], $45::int[],
+                                $67::text[], $68::text[], $69::text[], $70::boolean[], $71::text[], $72::text[])),
              moved AS (
                UPDATE events e SET available_tickets = e.available_tickets + d.a, held_tickets = e.held_tickets + d.h, checked_in_tickets = e.checked_in_tickets + d.c,
                  name = coalesce(d.name, e.name), date = coalesce(d.date, e.date), description = coalesce(d.descr, e.description),
@@ -219,11 +223,16 @@ export class PostgresRows implements AsyncRowAccess {
                  max_tickets_per_booking = coalesce(d.mtpb, e.max_tickets_per_booking), hold_seconds = coalesce(d.hs, e.hold_seconds),
                  max_held_per_buyer = coalesce(d.mhpb, e.max_held_per_buyer), max_tickets_per_buyer = coalesce(d.mtpu, e.max_tickets_per_buyer),
                  buyer_details = coalesce(d.bd, e.buyer_details), sales_open = coalesce(d.so, e.sales_open), status = coalesce(d.st, e.status)
-               FROM unnest($11::uuid[], $12::int[], $13::int[], $48::int[], $75::text[], $76::timestamptz[], $77::text[], $78::text[], $79::text[],
-                           $80::int[], $81::int[], $82::int[], $83::int[], $84::int[], $85::text[], $86::boolean[], $87::text[])
+               FROM unnest($11::uuid[], $12::int[], $13::int[], $46::int[], $73::text[], $74::timestamptz[], $75::text[], $76::text[], $77::text[],
+                           $78::int[], $79::int[], $80::int[], $81::int[], $82::int[], $83::text[], $84::boolean[], $85::text[])
                     AS d(id, a, h, c, name, date, descr, venue, tz, total, mtpb, hs, mhpb, mtpu, bd, so, st)
                WHERE e.id = d.id AND e.available_tickets + d.a >= 0 AND e.held_tickets + d.h >= 0
                RETURNING e.id),
+             share_moved AS (
+               UPDATE event_shares s SET available = s.available + d.a, held = s.held + d.h
+               FROM unnest($90::uuid[], $91::int[], $92::int[]) AS d(id, a, h)
+               WHERE s.event_id = d.id AND s.node_id = $93 AND s.available + d.a >= 0
+               RETURNING 1),
              buyers AS (
                UPDATE buyer_tickets t SET held = t.held + d.h, bought = t.bought + d.b
                FROM unnest($14::uuid[], $15::text[], $16::int[], $17::int[]) AS d(e, buyer, h, b)
@@ -231,13 +240,13 @@ export class PostgresRows implements AsyncRowAccess {
                RETURNING 1),
              new_bookings AS (
                INSERT INTO bookings (id, event_id, tickets, created_at, secret_hash, buyer, buyer_name, buyer_email)
-               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[], $88::text[], $89::text[])),
+               SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::int[], $21::timestamptz[], $22::text[], $23::text[], $86::text[], $87::text[])),
              new_tickets AS (
                INSERT INTO tickets (id, booking_id, event_id) SELECT * FROM unnest($24::uuid[], $25::uuid[], $26::uuid[])),
              new_holds AS (
                INSERT INTO holds (id, event_id, tickets, status, created_at, expires_at, buyer, buyer_name, buyer_email)
                SELECT d.id, d.e, d.n, 'active', d.c, d.x, d.b, d.bn, d.be
-               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[], $90::text[], $91::text[]) AS d(id, e, n, c, x, b, bn, be)),
+               FROM unnest($27::uuid[], $28::uuid[], $29::int[], $30::timestamptz[], $31::timestamptz[], $32::text[], $88::text[], $89::text[]) AS d(id, e, n, c, x, b, bn, be)),
              ended AS (
                UPDATE holds h SET status = d.s, booking_id = d.b
                FROM unnest($33::uuid[], $34::text[], $35::uuid[]) AS d(id, s, b)
@@ -256,22 +265,22 @@ export class PostgresRows implements AsyncRowAccess {
                DELETE FROM idempotency_keys WHERE key = ANY($43::text[]) AND result IS NULL),
              new_doors AS (
                INSERT INTO doors (id, event_id, name, token_hash, created_at)
-               SELECT * FROM unnest($49::uuid[], $50::uuid[], $51::text[], $52::text[], $53::timestamptz[])),
+               SELECT * FROM unnest($47::uuid[], $48::uuid[], $49::text[], $50::text[], $51::timestamptz[])),
              revoked AS (
-               UPDATE doors SET revoked_at = d.at FROM unnest($54::uuid[], $55::timestamptz[]) AS d(id, at)
+               UPDATE doors SET revoked_at = d.at FROM unnest($52::uuid[], $53::timestamptz[]) AS d(id, at)
                WHERE doors.id = d.id AND doors.revoked_at IS NULL
                RETURNING 1),
              admitted AS (
                INSERT INTO checkins (ticket_id, event_id, booking_id, door_id, at, offline)
-               SELECT * FROM unnest($56::uuid[], $57::uuid[], $58::uuid[], $59::uuid[], $60::timestamptz[], $61::boolean[])
+               SELECT * FROM unnest($54::uuid[], $55::uuid[], $56::uuid[], $57::uuid[], $58::timestamptz[], $59::boolean[])
                ON CONFLICT (ticket_id) DO NOTHING
                RETURNING 1),
              new_scans AS (
                INSERT INTO scans (event_id, ticket_id, door_id, at, recorded_at, outcome, offline)
-               SELECT * FROM unnest($62::uuid[], $63::uuid[], $64::uuid[], $65::timestamptz[], $66::timestamptz[], $67::text[], $68::boolean[]))
-             SELECT (SELECT count(*)::int FROM moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
+               SELECT * FROM unnest($60::uuid[], $61::uuid[], $62::uuid[], $63::timestamptz[], $64::timestamptz[], $65::text[], $66::boolean[]))
+             SELECT (SELECT count(*)::int FROM moved) + (SELECT count(*)::int FROM share_moved) AS moved, (SELECT count(*)::int FROM buyers) AS buyers,
                     (SELECT count(*)::int FROM ended) AS ended, (SELECT count(*)::int FROM cancelled) AS cancelled,
-                    (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted, pg_notify($44, $45)`,
+                    (SELECT count(*)::int FROM revoked) AS revoked, (SELECT count(*)::int FROM admitted) AS admitted`,
       values: [
         e.newEvents.map((v) => v.id),
         e.newEvents.map((v) => v.name),
@@ -316,8 +325,6 @@ export class PostgresRows implements AsyncRowAccess {
         e.rememberKeys.map((k) => k.result),
         e.rememberKeys.map((k) => k.createdAt),
         e.forgetKeys,
-        this.notice.channel,
-        this.notice.nodeId,
         e.newEvents.map((v) => v.offlineCheckIn),
         e.newEvents.map((v) => v.checkedInTickets),
         stock.map(([, m]) => m.checkedIn ?? 0),
@@ -352,11 +359,16 @@ export class PostgresRows implements AsyncRowAccess {
         e.newBookings.map((b) => b.contact?.email ?? null),
         e.newHolds.map((h) => h.contact?.name ?? null),
         e.newHolds.map((h) => h.contact?.email ?? null),
+        shareStock.map(([id]) => id),
+        shareStock.map(([, m]) => m.available),
+        shareStock.map(([, m]) => m.held),
+        this.escrow.nodeId,
       ],
     });
+    this.changed = true;
     const done = rows[0]! as { moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number };
     if (
-      done.moved !== stock.length ||
+      done.moved !== stock.length + shareStock.length ||
       done.buyers !== buyers.length ||
       done.ended !== e.endedHolds.length ||
       done.cancelled !== cancelled.length ||
