@@ -154,7 +154,7 @@ describe('waiting room over HTTP', () => {
   it('pause holds admissions; sold out is news at once and nobody new may join; held elsewhere is said', async () => {
     clock = Date.parse('2027-01-01T10:40:00Z');
     const event = await roomEvent({ totalTickets: 2, queueWindow: 1 });
-    const entries = [];
+    const entries: Array<{ id: string; token: string }> = [];
     for (let i = 1; i <= 4; i++) entries.push((await join(event.id, `127.0.3.${i}`)).body);
     expect((await call('POST', `/events/${event.id}/queue/pause`, { admin: true, body: {} })).body).toMatchObject({ paused: true });
     clock = Date.parse(onSaleAt) + 1000;
