@@ -176,4 +176,14 @@ describe('waiting room over HTTP', () => {
     expect((await status(event.id, waiting)).body).toMatchObject({ state: 'sold_out', heldElsewhere: false });
     expect((await join(event.id, '127.0.3.50')).body.error).toBe('sold_out');
   });
+
+  it('metrics: line length, joins, admissions, expired passes and the wait histogram', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: adminHeaders.authorization } });
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(res.body)?.[1]);
+    expect(value('boxoffice_queue_joins_total')).toBeGreaterThanOrEqual(15);
+    expect(value('boxoffice_queue_admissions_total')).toBeGreaterThanOrEqual(4);
+    expect(value('boxoffice_queue_expired_passes_total')).toBeGreaterThanOrEqual(1);
+    expect(value('boxoffice_queue_wait_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(res.body).toMatch(/^boxoffice_queue_length\{event="[0-9a-f-]{36}"\} \d+$/m);
+  });
 });
