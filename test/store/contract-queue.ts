@@ -96,6 +96,11 @@ export function queueContract(getStore: () => Store, reopen?: (store: Store) => 
     const twice = await store.write({ now: at(6), commands: [1, 2].map(() => ({ type: 'book', eventId: event.id, tickets: 1, admission: { entryId: admitted.id } }) as Command) });
     expect(twice.map((r) => (r.ok ? r.kind : r.code))).toEqual(['booking', 'admission_expired']);
     expect((await book({ entryId: admitted.id }, 7)).ok).toBe(false);
+    // Racing transactions (separate connections on PostgreSQL): one pass, one booking.
+    ok(await advance(store, other.id, 7), 'queueLine');
+    const racers = await Promise.all([1, 2, 3].map(() => one(store, { type: 'book', eventId: other.id, tickets: 1, admission: { entryId: o.id } }, at(7)).catch((err: Error) => err)));
+    expect(racers.filter((r) => !(r instanceof Error) && r.ok)).toHaveLength(1);
+    expect((await store.getEvent(other.id))!.availableTickets).toBe(9);
     expect((await store.getEvent(event.id))!.availableTickets).toBe(9);
     expect((await store.getQueueEntry(admitted.id))!.state).toBe('done');
     // The slot is free: the next is admitted; unused past its time, it is marked expired and frees the slot.
