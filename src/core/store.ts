@@ -66,6 +66,8 @@ export interface Store {
   getQueueEntry(id: string): Promise<StoredQueueEntry | undefined>;
   /** An event's line with its entries counted by state (undefined: nobody joined yet). */
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined>;
+  /** Ids of scheduled events with a waiting room whose date is after `now` (the lines a node keeps moving). */
+  waitingRoomEvents(now: string): Promise<string[]>;
   /** A key every node of this storage shares, created once (the waiting room signs with it). */
   sharedKey(name: string): Promise<string>;
 

@@ -132,8 +132,9 @@ export class TicketService {
     this.roomLead = options.waitingRoomLeadSeconds ?? DEFAULT_WAITING_ROOM_LEAD_SECONDS;
     this.queue = new WaitingRoom({
       ...{ store, identity: this.identity, logger: this.logger, passSeconds: options.admissionPassSeconds, tickMs: options.queueTickMs },
-      ...{ submit: (command) => this.submitOutcome(command), write: (command) => this.write(command), getEvent: (id) => this.getEvent(id), listEvents: () => this.listEvents() },
+      ...{ submit: (command) => this.submitOutcome(command), write: (command) => this.write(command), getEvent: (id) => this.getEvent(id) },
     });
+    this.changes.onChange((c) => ('created' in c || 'external' in c) && this.queue.eventsChanged());
     this.lifecycle = new EventLifecycle({ roomLeadSeconds: this.roomLead, store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,

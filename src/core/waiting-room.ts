@@ -13,6 +13,8 @@ import { isUuidV4, parseId } from './validation.js';
 export const QUEUE_TICK_MS = 250;
 /** The admission rate is measured over this much recent time. */
 const RATE_WINDOW_MS = 60_000;
+/** How often each node looks for waiting-room events (new ones, or made on another node). */
+const ROOMS_REFRESH_MS = 1000;
 
 export interface WaitingRoomDeps {
   store: Store;
@@ -23,7 +25,6 @@ export interface WaitingRoomDeps {
   /** Throws refusals as errors. */
   write: <K extends Extract<Outcome, { ok: true }>['kind']>(command: Command) => Promise<Success<K>>;
   getEvent: (id: string) => Promise<Event>;
-  listEvents: () => Promise<Event[]>;
   passSeconds?: number;
   /** 0: no timer (tests call `tick()`). */
   tickMs?: number;
@@ -46,6 +47,9 @@ export class WaitingRoom {
   private readonly seenAdmitted = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
+  /** The scheduled waiting-room events, re-read from storage at most once a second (never the whole event list). */
+  private rooms: { ids: string[]; at: number } = { ids: [], at: 0 };
+  private roomsStale = true;
   readonly passSeconds: number;
   /** Hears each buyer's wait (join or sale opening → admission) the first time this node shows the admission. */
   onWait: ((seconds: number) => void) | undefined;
@@ -110,6 +114,11 @@ export class WaitingRoom {
     return (await this.matches(mac, `pass:${eventId}:${entryId}:${expires}`)) ? { entryId } : 'invalid';
   }
 
+  /** An event was created or changed (here or, as far as this node knows, elsewhere): look for rooms again on the next tick. */
+  eventsChanged(): void {
+    this.roomsStale = true;
+  }
+
   subscribe(listener: QueueListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -130,11 +139,14 @@ export class WaitingRoom {
     this.ticking = true;
     try {
       const now = this.deps.identity.now().getTime();
-      const live = (await this.deps.listEvents()).filter(
-        (e) => e.waitingRoom && e.status === 'scheduled' && Date.parse(e.date) > now && (e.waitingRoomOpensAt === null || Date.parse(e.waitingRoomOpensAt) <= now),
-      );
+      if (this.roomsStale || now - this.rooms.at >= ROOMS_REFRESH_MS || now < this.rooms.at) {
+        this.roomsStale = false;
+        this.rooms = { ids: await this.deps.store.waitingRoomEvents(new Date(now).toISOString()), at: now };
+      }
       const changed: QueueUpdate[] = [];
-      for (const event of live) {
+      for (const id of this.rooms.ids) {
+        const event = await this.deps.getEvent(id);
+        if (!event.waitingRoom || event.status !== 'scheduled' || Date.parse(event.date) <= now || (event.waitingRoomOpensAt !== null && Date.parse(event.waitingRoomOpensAt) > now)) continue;
         const outcome = await this.deps.submit({ type: 'advanceQueue', eventId: event.id, passSeconds: this.passSeconds });
         if (!outcome.ok || outcome.kind !== 'queueLine') continue;
         const fresh = await this.deps.getEvent(event.id);

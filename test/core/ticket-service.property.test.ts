@@ -30,6 +30,7 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     getQueueEntry: (id) => store.getQueueEntry(id),
     queueSummary: (id, now) => store.queueSummary(id, now),
     sharedKey: (name) => store.sharedKey(name),
+    waitingRoomEvents: (now) => store.waitingRoomEvents(now),
     close: () => store.close(),
   };
 }

@@ -238,6 +238,10 @@ export class MemoryStore implements Store, RowAccess {
     return this.queue.summary(eventId, now);
   }
 
+  async waitingRoomEvents(now: string): Promise<string[]> {
+    return [...this.eventRows.values()].filter((e) => e.waitingRoom && e.status === 'scheduled' && e.date > now).map((e) => e.id);
+  }
+
   async sharedKey(name: string): Promise<string> {
     return this.queue.sharedKey(name);
   }

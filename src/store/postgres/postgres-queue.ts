@@ -120,6 +120,11 @@ export async function readSummary(q: Queryable, eventId: string, now: string): P
   return { ...toQueueLine(line), waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
 }
 
+export async function readRooms(q: Queryable, now: string): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>({ name: 'waiting-rooms', text: "SELECT id FROM events WHERE waiting_room AND status = 'scheduled' AND date > $1", values: [now] });
+  return rows.map((r) => r.id);
+}
+
 /** Created by migration 7, once per database: every node signs and verifies with it. */
 export async function readSharedKey(q: Queryable, name: string): Promise<string> {
   const { rows } = await q.query<{ value: string }>({ name: 'get-server-key', text: 'SELECT value FROM server_keys WHERE name = $1', values: [name] });

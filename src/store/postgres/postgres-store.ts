@@ -1,6 +1,6 @@
 import type { StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
-import { readEntry, readSharedKey, readSummary } from './postgres-queue.js';
+import { readEntry, readRooms, readSharedKey, readSummary } from './postgres-queue.js';
 import type pg from 'pg';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
@@ -118,6 +118,10 @@ export class PostgresStore implements Store {
 
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
     return readSummary(this.pool, eventId, now);
+  }
+
+  waitingRoomEvents(now: string): Promise<string[]> {
+    return readRooms(this.pool, now);
   }
 
   sharedKey(name: string): Promise<string> {

@@ -40,6 +40,7 @@ export class SqliteQueue {
       sale: db.prepare(
         'UPDATE events SET on_sale_at = @onSaleAt, waiting_room = @waitingRoomInt, waiting_room_opens_at = @waitingRoomOpensAt, queue_window = @queueWindow WHERE id = @eventId',
       ),
+      rooms: db.prepare<[string], { id: string }>("SELECT id FROM events WHERE waiting_room = 1 AND status = 'scheduled' AND date > ?"),
       key: db.prepare<[string], { value: string }>('SELECT value FROM server_keys WHERE name = ?'),
     };
   }
@@ -83,6 +84,10 @@ export class SqliteQueue {
     if (!row) return undefined;
     const n = Object.fromEntries(this.stmt.states.all(eventId).map((s) => [s.state, s.n]));
     return { ...toQueueLine(row), waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
+  }
+
+  rooms(now: string): string[] {
+    return this.stmt.rooms.all(now).map((r) => r.id);
   }
 
   /** Created by migration 7, once per database. */

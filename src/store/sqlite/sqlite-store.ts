@@ -137,6 +137,10 @@ export class SqliteStore implements Store {
     return this.queue.summary(eventId, now);
   }
 
+  async waitingRoomEvents(now: string): Promise<string[]> {
+    return this.queue.rooms(now);
+  }
+
   async sharedKey(name: string): Promise<string> {
     return this.queue.sharedKey(name);
   }
