@@ -5,8 +5,9 @@
  * data dir) and reports the server's and wrk's CPU shares next to the throughput, so a reader sees
  * which side was the limit. Booking rows are verified: tickets stored == 2xx answers counted by wrk.
  *
- *   npm run bench:wrk                       # ceiling-get, ceiling-post, hot, spread; 8 s each, 64 connections
- *   npm run bench:wrk -- --duration 4 --only hot,ceiling-post --rounds 2
+ *   npm run bench:wrk                       # ceiling-get, ceiling-post, hot, spread; 8 s each, 64 connections;
+ *                                           # each as one process and as `--workers 2` (one writer per machine)
+ *   npm run bench:wrk -- --duration 4 --only hot,ceiling-post --rounds 2 --layouts 1,2
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     only: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    /** Worker counts to run every scenario with: 1 is one process, N is `serve --workers N`. */
+    layouts: { type: 'string', default: '1,2' },
   },
 });
 const durationSec = Number(values.duration);
@@ -60,6 +63,17 @@ request = function() return wrk.format("POST", "/reserve?eventId=" .. ids[math.r
     books: true,
   },
 ];
+
+/** CPU seconds of a process and its children (the workers of `--workers N`), from /proc. */
+function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone already: its own figure below throws the same way.
+  }
+  return cpuSeconds(pid) + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+}
 
 /** CPU seconds (user + system) a process and its threads used so far, from /proc. */
 function cpuSeconds(pid: number): number {
@@ -119,21 +133,21 @@ function runWrk(url: string, script: string): Promise<WrkResult> {
   });
 }
 
-async function runScenario(s: Scenario): Promise<string> {
+async function runScenario(s: Scenario, workers: number): Promise<string> {
   const dataDir = mkdtempSync(join(os.tmpdir(), `boxoffice-wrk-${s.id}-`));
   const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   let server: RunningServer | undefined;
   try {
-    server = await startServer({ cliPath: join(REPO_ROOT, 'dist', 'cli.js'), dataDir, adminToken, args: [] });
+    server = await startServer({ cliPath: join(REPO_ROOT, 'dist', 'cli.js'), dataDir, adminToken, args: workers > 1 ? ['--workers', String(workers)] : [] });
     const ids: string[] = [];
     for (const [i, total] of s.seed.entries()) {
       const res = await api(server.url, 'POST', '/events', { token: adminToken, body: { name: `wrk ${i}`, date: '2030-06-01T20:00:00Z', totalTickets: total, maxTicketsPerBooking: 10 } });
       if (res.status !== 201) throw new Error(`seeding answered ${res.status}: ${res.text}`);
       ids.push((res.json as { id: string }).id);
     }
-    const serverCpuBefore = cpuSeconds(server.pid);
+    const serverCpuBefore = treeCpuSeconds(server.pid);
     const r = await runWrk(server.url, s.request(ids));
-    const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
+    const serverCpu = treeCpuSeconds(server.pid) - serverCpuBefore;
     let verdict = '';
     if (s.books) {
       const db = await readDatabase({ kind: 'sqlite', file: join(dataDir, 'boxoffice.db') }, ids);
@@ -144,7 +158,8 @@ async function runScenario(s: Scenario): Promise<string> {
       verdict = unanswered >= 0 && unanswered <= connections && r.non2xx === 0 ? `verified: ${sold} sold, ${ok2xx} × 2xx (${unanswered} cut at the deadline)` : `CHECK FAILED: ${sold} sold, ${ok2xx} × 2xx, ${r.non2xx} non-2xx`;
     }
     const share = (cpu: number) => `${Math.round((cpu / r.wallSec) * 100)} %`;
-    return `| ${s.id} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${share(serverCpu)} | ${share(r.wrkCpu)} | ${r.socketErrors} | ${verdict} |`;
+    const layout = workers > 1 ? `--workers ${workers}` : '1 process';
+    return `| ${s.id} | ${layout} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${share(serverCpu)} | ${share(r.wrkCpu)} | ${r.socketErrors} | ${verdict} |`;
   } finally {
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -154,5 +169,7 @@ async function runScenario(s: Scenario): Promise<string> {
 const only = values.only?.split(',').map((v) => v.trim());
 const chosen = scenarios.filter((s) => !only || only.includes(s.id));
 console.log(`wrk -t1 -c${connections} -d${durationSec}s; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log('\n| scenario | req/s | p50 ms | p99 ms | server CPU | wrk CPU | socket errors | check |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-for (let round = 1; round <= rounds; round++) for (const s of chosen) console.log(await runScenario(s));
+const layouts = values.layouts.split(',').map(Number);
+console.log('\n| scenario | layout | req/s | p50 ms | p99 ms | server CPU | wrk CPU | socket errors | check |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+for (let round = 1; round <= rounds; round++) for (const s of chosen) for (const workers of layouts) console.log(await runScenario(s, workers));
+console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -53,20 +53,20 @@ try {
 
   const soldOut = await soldOutEvent(server.url);
   let before = sizes(dataDir);
-  const flood = await keyedFlood(server.url, soldOut, FLOOD_MS);
+  const flood = await keyedFlood(server.url, soldOut, { ms: FLOOD_MS });
   let after = sizes(dataDir);
   report(`keyed 409 flood, ${FLOOD_MS / 1000} s`, before, after, dataDir, flood);
 
   const big = await makeEvent(server.url, { totalTickets: 10_000_000, maxTicketsPerBooking: 100, maxTicketsPerBuyer: 10_000_000, maxHeldPerBuyer: 10_000 });
   before = after;
-  const books = await churn(server.url, big, CHURN_MS, { tickets: 100 });
+  const books = await churn(server.url, big, { ms: CHURN_MS }, { tickets: 100 });
   after = sizes(dataDir);
   report(`book-then-cancel churn (100 tickets a booking), ${CHURN_MS / 1000} s`, before, after, dataDir, books);
 
   before = after;
   // Another event: the budget is per buyer and event, and the bookings above may have spent it.
   const other = await makeEvent(server.url, { totalTickets: 10_000_000, maxTicketsPerBooking: 100, maxTicketsPerBuyer: 10_000_000, maxHeldPerBuyer: 10_000 });
-  const holds = await churn(server.url, other, CHURN_MS, { tickets: 1, holds: true });
+  const holds = await churn(server.url, other, { ms: CHURN_MS }, { tickets: 1, holds: true });
   after = sizes(dataDir);
   report(`hold-then-release churn, ${CHURN_MS / 1000} s`, before, after, dataDir, holds);
 

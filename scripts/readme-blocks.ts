@@ -130,10 +130,14 @@ export function matches(expected: string, actual: string, ids: IdMap): boolean {
   return true;
 }
 
-/** Trailing spaces and blank lines at either end do not count; CRLF (HTTP headers from curl -i) reads as LF. */
+/**
+ * Trailing spaces and blank lines at either end do not count; CRLF (HTTP headers from curl -i) reads as
+ * LF; a byte order mark (the CSV export's, which a terminal shows as nothing) is left out.
+ */
 export function normalise(output: string): string {
   return output
     .replace(/\r\n/g, '\n')
+    .replace(/\uFEFF/g, '')
     .split('\n')
     .map((l) => l.trimEnd())
     .join('\n')
@@ -150,4 +154,57 @@ export function bindByOrder(expected: string, actual: string, ids: IdMap): void 
   const real = distinct(actual).filter((id) => !known.has(id));
   const shown = distinct(expected).filter((id) => !ids.has(id));
   for (const [i, id] of shown.entries()) if (real[i]) ids.set(id, real[i]);
+}
+
+/**
+ * The README's `sh` blocks that are not run, each with why, by the first line of the block. A block
+ * neither checked nor listed here fails test/docs/readme.test.ts, so a new example is either run or
+ * explicitly excused.
+ */
+export const NOT_RUN: ReadonlyArray<{ first: string; why: string }> = [
+  { first: 'npm install && npm start', why: 'installs packages and starts a server in the foreground; the checked groups run what npm start runs (node dist/cli.js serve), and test/e2e/npm-start.test.ts runs npm start itself' },
+  { first: 'npm test', why: 'the whole suite, this test included' },
+  { first: 'npm start -- --headless --port 9000 --data-dir ./scratch', why: 'a server in the foreground until Ctrl-C; test/e2e/npm-start.test.ts starts it' },
+  { first: '$ curl -s -N http://127.0.0.1:8080/events/stream', why: 'follows the stream until Ctrl-C while another terminal makes the changes it shows; the messages are tested in test/http/stream.test.ts (not run yet: it needs a second shell in the harness)' },
+  { first: '$ curl -s -i http://127.0.0.1:8080/events/stream     # with 8 already open from this address', why: 'needs 8 streams held open in other terminals; test/http/stream-limits.test.ts' },
+  { first: '$ npx openapi-typescript http://127.0.0.1:8080/openapi.json -o boxoffice-api.d.ts', why: 'writes a file and prints its own timing; test/http/openapi-tools.test.ts generates the client and calls the server through it' },
+  { first: '$ curl -s -X POST http://127.0.0.1:8080/events/$EVENT/bookings -H \'Content-Type: application/json\' -d \'{"tickets":2}\'', why: 'At the door walkthrough: NOT RUN YET, its commands use $CODE, $NORTH, $SOUTH and codes cut short (BO1.xmJ0…) that only the prose sets up; test/http and test/e2e/web-door.test.ts cover the routes' },
+  { first: '$ curl -s -X POST http://127.0.0.1:8080/events/$EVENT/doors', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s -X POST http://127.0.0.1:8080/events/$EVENT/checkins -H "Authorization: Bearer $NORTH"', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s http://127.0.0.1:8080/events/$EVENT/door-list', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s http://127.0.0.1:8080/doors/self', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s -X PUT http://127.0.0.1:8080/events/$EVENT/checkin-settings', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s http://127.0.0.1:8080/events/$EVENT/checkins -H "Authorization: Bearer $TOKEN"', why: 'At the door walkthrough (see above): not run yet' },
+  { first: '$ curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/metrics | grep -E \'^boxoffice_(checkins_total', why: 'At the door walkthrough (see above): not run yet' },
+  { first: 'BOXOFFICE_DOOR_TOKEN=bod_… npx boxoffice door --url http://tickets.example:8080', why: 'a full-screen terminal UI against a remote host; test/e2e/tui-door.test.ts drives it in tmux' },
+  { first: 'npm start -- --workers', why: 'a server in the foreground, in the --workers section another change is rewriting; to be checked when it lands (test/e2e covers --workers)' },
+  { first: 'createdb -h 127.0.0.1 -U postgres boxoffice', why: 'several nodes on PostgreSQL, in a section another change is rewriting; to be checked when it lands' },
+  { first: 'useradd --system', why: 'needs root and systemd (useradd, /etc, systemctl); test/deploy validates the unit with systemd-analyze verify' },
+  { first: 'podman build', why: 'no container runtime on the test machines; test/deploy checks the Containerfile' },
+  { first: 'BOXOFFICE_PORT=9000 BOXOFFICE_DATA_DIR=/srv/boxoffice', why: 'a server in the foreground writing under /srv; the BOXOFFICE_ variables are tested in test/e2e/cli.test.ts' },
+  { first: 'systemctl stop boxoffice', why: 'restoring under systemd (systemctl, /var/lib/boxoffice, chown); the restore itself is tested by the backup tests' },
+  { first: 'node dist/cli.js backup backups/before-upgrade.db', why: 'an upgrade under systemd (systemctl, git pull, npm ci in /opt)' },
+  { first: 'npm start                        # terminal 1', why: 'two interactive terminals; test/e2e/tui-client.test.ts drives both screens in tmux' },
+  { first: 'node dist/cli.js admin --url http://tickets.example:8080', why: 'an interactive terminal UI against a remote host; test/e2e/tui-admin.test.ts drives it in tmux' },
+  { first: 'apt-get install -y chromium', why: 'a package install as root' },
+];
+
+/** Every `sh` block that is neither checked nor listed in NOT_RUN, by its line and first line. */
+export function unaccounted(text: string): Array<{ line: number; first: string }> {
+  const lines = text.split('\n');
+  const found: Array<{ line: number; first: string }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== '```sh') continue;
+    const first = lines[i + 1] ?? '';
+    const checked = MARKER.test((lines[i - 1] ?? '').trim());
+    if (!checked && !NOT_RUN.some((n) => first.startsWith(n.first))) found.push({ line: i + 1, first });
+    while (i + 1 < lines.length && lines[++i] !== '```');
+  }
+  return found;
+}
+
+/** Entries of NOT_RUN that no unchecked block starts with any more (the README changed under them). */
+export function staleNotRun(text: string): string[] {
+  const firsts = text.split('\n').flatMap((l, i, all) => (l === '```sh' && !MARKER.test((all[i - 1] ?? '').trim()) ? [all[i + 1] ?? ''] : []));
+  return NOT_RUN.filter((n) => !firsts.some((f) => f.startsWith(n.first))).map((n) => n.first);
 }

@@ -12,14 +12,16 @@
  * before the first command (the README sets it once, at the top). The README's address
  * `127.0.0.1:8080` is replaced by the server's in commands and back in outputs. The one flag the
  * server gets beyond a reader's is `--buyer-rate 1000`: a reader does not type ten writes a second,
- * this script does.
+ * this script does. A group may start its server with the flags its section names (GROUP_FLAGS). The
+ * working directory reads as `/srv/shop` in outputs, as the README's paths show it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PG_GROUP, pgRun, pgUnavailable } from './readme-pg.js';
 import { bindByOrder, matches, normalise, parseReadme, withRealIds, type Block, type Command, type IdMap } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -42,17 +44,31 @@ export interface CheckOptions {
 export interface CheckResult {
   commands: number;
   drifts: Drift[];
+  /** Groups not run, with why (PostgreSQL not configured). */
+  skipped: Array<{ group: string; why: string }>;
   /** Per group: the README's ids and this run's, and the README lines the group's blocks span. */
   runs: Array<{ ids: IdMap; lines: Array<[number, number]> }>;
 }
 
 export async function checkReadme(options: CheckOptions = {}): Promise<CheckResult> {
   const blocks = parseReadme(readFileSync(options.readme ?? join(ROOT, 'README.md'), 'utf8'));
-  const groups = [...new Set(blocks.map((b) => b.group))].filter((g) => !options.groups || options.groups.includes(g));
-  const result: CheckResult = { commands: 0, drifts: [], runs: [] };
-  for (const group of groups) {
-    const chosen = blocks.filter((b) => b.group === group && !(options.fast && b.slow));
-    const { drifts, ids } = await runGroup(group, chosen);
+  const result: CheckResult = { commands: 0, drifts: [], skipped: [], runs: [] };
+  const noPg = pgUnavailable();
+  const groups = [...new Set(blocks.map((b) => b.group))]
+    .filter((g) => !options.groups || options.groups.includes(g))
+    .filter((g) => g !== PG_GROUP || noPg === undefined || (result.skipped.push({ group: g, why: noPg }), false));
+  // Groups share nothing (own server, port and directory), so they run side by side: the check takes
+  // about as long as its longest group.
+  // A closed probe's port may be handed out again: one distinct port per group, chosen up front.
+  const ports = new Set<number>();
+  while (ports.size < groups.length) ports.add(await freePort());
+  const runs = await Promise.all(
+    groups.map(async (group, i) => {
+      const chosen = blocks.filter((b) => b.group === group && !(options.fast && b.slow));
+      return { chosen, ...(await runGroup(group, chosen, [...ports][i]!)) };
+    }),
+  );
+  for (const { chosen, drifts, ids } of runs) {
     result.commands += chosen.reduce((n, b) => n + b.commands.length, 0);
     result.drifts.push(...drifts);
     result.runs.push({ ids, lines: chosen.map((b) => [b.line, b.line + b.length] as [number, number]) });
@@ -89,15 +105,26 @@ async function waitForHealth(url: string, exited: () => string | undefined): Pro
 
 const MARK = '@@readme-check@@';
 
-async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift[]; ids: IdMap }> {
+/** Flags a group's server gets because its section says the examples ran with them. */
+const GROUP_FLAGS: Record<string, string[]> = {
+  lifecycle: ['--time-zone', 'Europe/Berlin'],
+};
+
+/** Where the README's outputs were run (Operating boxoffice: backups next to `./data`). */
+const README_DIR = '/srv/shop';
+
+async function runGroup(group: string, blocks: Block[], port: number): Promise<{ drifts: Drift[]; ids: IdMap }> {
   const commands = blocks.flatMap((b) => b.commands);
   const ids: IdMap = new Map();
   if (commands.length === 0) return { drifts: [], ids };
   const dir = mkdtempSync(join(tmpdir(), `boxoffice-readme-${group}-`));
-  const port = await freePort();
+  // `node dist/cli.js …` as typed in a clone (the commands run in the temporary directory).
+  symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
   // The server reads BOXOFFICE_* settings; a reader's fresh shell has none.
-  const env = Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_')));
-  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000'], {
+  const pg = group === PG_GROUP ? pgRun() : undefined;
+  const env = { ...Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('BOXOFFICE_'))), ...pg?.env };
+  const flags = [...(GROUP_FLAGS[group] ?? []), ...(pg?.flags ?? [])];
+  const server = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--headless', '--port', String(port), '--data-dir', join(dir, 'data'), '--buyer-rate', '1000', ...flags], {
     cwd: dir,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -118,7 +145,8 @@ async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift
     shell.stderr.on('data', (d: Buffer) => (out += d.toString()));
     shell.stdin.write(`exec 2>&1\nTOKEN=$(cat data/admin-token)\n`);
     for (const [i, command] of commands.entries()) {
-      const text = withRealIds(command.text, ids).replace(README_ADDRESS, here);
+      const typed = withRealIds(command.text, ids).replace(README_ADDRESS, here);
+      const text = pg ? pg.rewrite(typed) : typed;
       const end = `${MARK}${i}`;
       out = '';
       shell.stdin.write(`{\n${text}\n}\nprintf '\\n${end}\\n'\n`);
@@ -127,7 +155,7 @@ async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift
         if (Date.now() > deadline || shell.exitCode !== null) throw new Error(`README.md:${command.line}: no end to \`${command.text}\` within 60 s`);
         await new Promise((r) => setTimeout(r, 20));
       }
-      const actual = normalise(out.slice(0, out.lastIndexOf(`\n${end}\n`)).replaceAll(here, '127.0.0.1:8080'));
+      const actual = normalise(out.slice(0, out.lastIndexOf(`\n${end}\n`)).replaceAll(here, '127.0.0.1:8080').replaceAll(dir, README_DIR));
       if (!matches(command.expected, actual, ids)) {
         drifts.push({ group, command, actual });
         bindByOrder(command.expected, actual, ids);
@@ -139,6 +167,7 @@ async function runGroup(group: string, blocks: Block[]): Promise<{ drifts: Drift
     server.kill('SIGTERM');
     await new Promise((r) => (exit !== undefined ? r(undefined) : server.once('exit', r)));
     rmSync(dir, { recursive: true, force: true });
+    pg?.cleanup();
   }
 }
 
@@ -178,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
     writeOutputs(result);
     process.stdout.write(`wrote ${result.drifts.length} outputs into README.md: read the diff, put back any "…" you want\n`);
   }
+  for (const s of result.skipped) process.stdout.write(`group ${s.group} NOT RUN: ${s.why}\n`);
   process.stdout.write(`${result.commands} commands, ${result.drifts.length} drifted\n`);
   return result.drifts.length === 0 ? 0 : 1;
 }

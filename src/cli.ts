@@ -13,7 +13,7 @@ import { addServerAddressOptions, serverUrl } from './cli-server-address.js';
 import { runBackup } from './server/backup.js';
 import { runPrimary } from './server/cluster.js';
 import { startedByNpmScript, watchParent } from './server/parent-watch.js';
-import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogLevel } from './server/logger.js';
+import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_SIZE, LOG_LEVELS, type LogFrequency, type LogLevel } from './server/logger.js';
 import { StartupError, startServer } from './server/serve.js';
 import { VERSION } from './server/version.js';
 import { isPostgresUrl } from './store/index.js';
@@ -38,6 +38,16 @@ function byteSize(name: string, min: number) {
   };
 }
 
+/** `daily`, `hourly`, or an interval like 30s or 15m (pino-roll takes milliseconds). */
+function logFrequency(raw: string): LogFrequency {
+  const value = raw.trim().toLowerCase();
+  if (value === 'daily' || value === 'hourly') return value;
+  const match = /^(\d+)([sm])$/.exec(value);
+  const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 60_000) : NaN;
+  if (!(ms >= 1000 && ms <= 86_400_000)) throw new InvalidArgumentError('log-frequency must be daily, hourly, or an interval from 1s to 1440m like 30s or 15m.');
+  return ms;
+}
+
 interface ServeFlags {
   host: string;
   port: number;
@@ -55,6 +65,7 @@ interface ServeFlags {
   logLevel: LogLevel;
   logMaxSize?: number;
   logFiles: number;
+  logFrequency?: LogFrequency;
   headless: boolean;
   maxInflightPerClient?: number;
   maxConnections: number;
@@ -137,7 +148,8 @@ const serve = program
   .addOption(serveOption('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   // No parsed default here: commander would print it in bytes. The logger's default applies.
   .addOption(serveOption('--log-max-size <size>', `rotate <data-dir>/logs/server.log when it reaches this size, k, m or g (default: ${DEFAULT_LOG_MAX_SIZE / 1024 / 1024}m)`, byteSize('log-max-size', 16 * 1024)))
-  .addOption(serveOption('--log-files <n>', 'log files kept in all, the live one included (server.log, server.log.1, …)', integer('log-files', 1, 1000), DEFAULT_LOG_FILES))
+  .addOption(serveOption('--log-files <n>', 'log files kept in all, the live one included (server.1.log, server.2.log, …; server.log names the live one)', integer('log-files', 2, 1000), DEFAULT_LOG_FILES))
+  .addOption(serveOption('--log-frequency <when>', 'also start a new log file daily (at local midnight), hourly, or every <n>s / <n>m (default: by size only)', logFrequency))
   .addOption(serveOption('--headless', 'no terminal UI: log readable lines to stderr (also when not run in a terminal)', false));
 optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
     const db = opts.db ?? (isPostgresUrl(process.env.DATABASE_URL) ? process.env.DATABASE_URL : undefined);
@@ -150,7 +162,7 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
     }
     if (opts.workers > 1 && db === ':memory:') throw new StartupError('--workers needs shared storage: use a SQLite file or PostgreSQL, not :memory:');
     if (opts.workers > 1 && cluster.isPrimary) {
-      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles });
+      await runPrimary({ workers: opts.workers, dataDir: opts.dataDir, db, skipIntegrityCheck: opts.skipIntegrityCheck, logLevel: opts.logLevel, logMaxSize: opts.logMaxSize, logFiles: opts.logFiles, logFrequency: opts.logFrequency });
       process.exit(0);
     }
     const serveOptions = {
@@ -169,6 +181,7 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
       logLevel: opts.logLevel,
       logMaxSize: opts.logMaxSize,
       logFiles: opts.logFiles,
+      logFrequency: opts.logFrequency,
       maxInFlightPerClient: opts.maxInflightPerClient,
       maxConnections: opts.maxConnections,
       maxConnectionsPerClient: opts.maxConnectionsPerClient,

@@ -1,5 +1,6 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
-import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, formatNumber, plural, rememberBooking, rememberedBookings, say, sortedEvents } from './common.js';
+import { eventCards } from './box-cards.js';
+import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, plural, rememberBooking, rememberedBookings, say } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -42,15 +43,10 @@ let busy = false;
  * made the hold anyway; asking again with the same Idempotency-Key returns that hold instead of a second one.
  */
 let unanswered = null;
-const cards = new Map();
-let cardCount = 0;
-let loaded = false;
+const { cards, render, updateButtons } = eventCards({ ui, onHold: holdTickets, holding: () => hold !== null });
 
 const feed = followEvents({
-  onUpdate: (events, changed) => {
-    loaded = true;
-    render(events, changed);
-  },
+  onUpdate: (events, changed) => render(events, changed),
   onStatus: (state) => {
     ui.connection.dataset.state = state;
     say(ui.connection, CONNECTION_TEXT[state]);
@@ -63,140 +59,6 @@ ui.done.addEventListener('click', () => {
   ui.tickets.hidden = true;
   ui.eventsTitle.focus();
 });
-
-// ---- the event list ----
-
-function render(events, changed) {
-  // The list the server put in the page (for the time before this script ran) gives way to live cards.
-  for (const stale of ui.events.querySelectorAll('li.static')) stale.remove();
-  const list = sortedEvents(events);
-  list.forEach((event, index) => {
-    let card = cards.get(event.id);
-    if (!card) {
-      card = createCard(event);
-      cards.set(event.id, card);
-    }
-    // Insert new cards in place instead of re-appending all: moving a node would drop its focus.
-    if (ui.events.children[index] !== card.li) ui.events.insertBefore(card.li, ui.events.children[index] ?? null);
-    if (!changed || changed.has(event.id)) updateCard(card, event);
-  });
-  for (const [id, card] of cards) {
-    if (!events.has(id)) {
-      card.li.remove();
-      cards.delete(id);
-    }
-  }
-  ui.eventsEmpty.hidden = !loaded || list.length > 0;
-}
-
-function createCard(event) {
-  const li = ui.eventTemplate.content.firstElementChild.cloneNode(true);
-  li.dataset.eventId = event.id;
-  const card = {
-    li,
-    event,
-    name: li.querySelector('.event-name'),
-    time: li.querySelector('time'),
-    availability: li.querySelector('.availability'),
-    sold: li.querySelector('.bar-sold'),
-    held: li.querySelector('.bar-held'),
-    form: li.querySelector('form'),
-    input: li.querySelector('input[name=tickets]'),
-    button: li.querySelector('button'),
-    venue: li.querySelector('.event-venue'),
-    state: li.querySelector('.event-state'),
-    limit: li.querySelector('.limit'),
-    error: li.querySelector('.field-error'),
-    buyer: li.querySelector('.buyer-fields'),
-    buyerName: li.querySelector('input[name=name]'),
-    buyerEmail: li.querySelector('input[name=email]'),
-  };
-  // The refusal is said right under the control that caused it (on a phone the top of the page is
-  // out of sight), and the fields point at it so a screen reader reads it with them.
-  const key = String(++cardCount);
-  card.error.id = `card-error-${key}`;
-  card.limit.id = `card-limit-${key}`;
-  card.input.setAttribute('aria-describedby', `${card.limit.id} ${card.error.id}`);
-  for (const input of [card.buyerName, card.buyerEmail]) input.setAttribute('aria-describedby', card.error.id);
-  // Every card has the same label and button text; the hidden suffix tells them apart for screen readers.
-  for (const el of [li.querySelector('label > span'), li.querySelector('.buyer-name-label'), li.querySelector('.buyer-email-label'), card.button]) {
-    const suffix = document.createElement('span');
-    suffix.className = 'visually-hidden event-suffix';
-    el.append(suffix);
-  }
-  card.form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    void holdTickets(card);
-  });
-  return card;
-}
-
-function updateCard(card, event) {
-  card.event = event;
-  card.name.textContent = event.name;
-  for (const suffix of card.li.querySelectorAll('.event-suffix')) suffix.textContent = ` for ${event.name}`;
-  card.time.dateTime = event.date;
-  card.time.textContent = eventDate(event);
-  card.venue.textContent = event.venue ?? '';
-  card.venue.hidden = !event.venue;
-  const held = event.heldTickets ?? 0;
-  const available = event.availableTickets;
-  let text;
-  if (available > 0) {
-    text = `${formatNumber(available)} of ${plural(event.totalTickets, 'ticket', 'tickets')} available`;
-    if (held > 0) text += `, ${formatNumber(held)} on hold`;
-    text += '.';
-  } else if (held > 0) {
-    text = `Sold out for now: ${plural(held, 'ticket is', 'tickets are')} on hold and may come back.`;
-  } else {
-    text = 'Sold out.';
-  }
-  // Rewriting the same words would make screen readers announce them again.
-  if (card.availability.textContent !== text) card.availability.textContent = text;
-  card.li.classList.toggle('sold-out', available === 0);
-  card.li.dataset.available = String(available);
-  card.li.dataset.held = String(held);
-  const total = Math.max(event.totalTickets, 1);
-  // CSSOM, not a style attribute: the page's CSP allows no inline styles.
-  card.sold.style.width = `${((event.totalTickets - available - held) / total) * 100}%`;
-  card.held.style.width = `${(held / total) * 100}%`;
-  card.input.max = String(Math.max(1, Math.min(event.maxTicketsPerBooking, available)));
-  // The limit is said before the buyer reaches it.
-  const limit = Math.min(event.maxTicketsPerBooking, event.maxTicketsPerBuyer ?? Infinity);
-  card.limit.textContent = available < limit
-    ? `Up to ${plural(limit, 'ticket', 'tickets')} per booking; ${formatNumber(available)} left.`
-    : `Up to ${plural(limit, 'ticket', 'tickets')} per booking.`;
-  const asks = event.buyerDetails === 'optional' || event.buyerDetails === 'required';
-  card.buyer.hidden = !asks;
-  for (const input of [card.buyerName, card.buyerEmail]) input.required = event.buyerDetails === 'required';
-  for (const span of [card.li.querySelector('.buyer-name-label'), card.li.querySelector('.buyer-email-label')]) {
-    span.firstChild.textContent = `${span.classList.contains('buyer-name-label') ? 'Your name' : 'Your email'}${event.buyerDetails === 'required' ? '' : ' (optional)'}`;
-  }
-  // Nothing to buy, nothing to fill in: a sold-out, closed, cancelled or past event shows no form.
-  const closed = closedReason(event);
-  card.state.textContent = closed ?? '';
-  card.state.hidden = !closed;
-  card.li.dataset.state = closed ? 'closed' : available === 0 ? 'sold-out' : 'on-sale';
-  const noForm = Boolean(closed) || available === 0;
-  if (noForm && card.form.contains(document.activeElement)) card.name.setAttribute('tabindex', '-1'), card.name.focus();
-  card.form.hidden = noForm;
-  updateCardButton(card);
-}
-
-function closedReason(event) {
-  if (event.status === 'cancelled') return 'Cancelled by the organiser.';
-  if (Date.parse(event.date) < Date.now()) return 'This event has taken place.';
-  if (event.salesOpen === false) return 'Sales are closed for now.';
-  return undefined;
-}
-
-function updateCardButton(card) {
-  card.button.disabled = card.event.availableTickets === 0 || hold !== null;
-}
-
-const updateButtons = () => {
-  for (const card of cards.values()) updateCardButton(card);
-};
 
 // ---- holding ----
 

@@ -1,6 +1,7 @@
 import type { Command, EventCounts, Outcome } from './commands.js';
 import type { EventCatalog } from './event-catalog.js';
 import type { Logger } from './logger.js';
+import type { CommittedChange, SharedCommit } from './store.js';
 import { reportBatch, type Change, type ChangeListener, type ServiceObserver } from './observers.js';
 
 /** How long bursts of other processes' commits are gathered into one cache invalidation. */
@@ -19,6 +20,7 @@ export class ChangeRelay {
     private readonly catalog: EventCatalog,
     private readonly observers: ServiceObserver[],
     private readonly logger: Logger,
+    private readonly sharedCommits = false,
   ) {}
 
   onChange(listener: ChangeListener): () => void {
@@ -26,24 +28,34 @@ export class ChangeRelay {
     return () => this.listeners.delete(listener);
   }
 
-  /** Runs before any waiter of the batch resumes: caches and listeners see commits in commit order. */
+  /**
+   * Runs before any waiter of the batch resumes: caches and listeners see commits in commit order.
+   * Where a shared writer pushes every commit (`sharedCommits`), the caches follow those pushes
+   * instead, and this process's own batches are only reported.
+   */
   committed(commands: readonly Command[], outcomes: readonly Outcome[], millis: number): void {
-    for (const outcome of outcomes) {
-      if (outcome.ok && outcome.kind === 'event') {
-        this.catalog.added(outcome.event);
-        this.emit({ eventId: outcome.event.id, created: outcome.event });
-      } else if (outcome.ok && outcome.kind === 'expired') {
-        for (const counts of outcome.counts) this.noteCounts(counts);
-      } else if (outcome.ok && outcome.kind === 'settings') {
-        this.catalog.added(outcome.event);
+    if (!this.sharedCommits) this.apply(changesOf(outcomes));
+    reportBatch(this.observers, commands, outcomes, millis);
+  }
+
+  /** A commit the shared writer pushed (this process's or another's), in commit order. */
+  sharedCommit(commit: SharedCommit): void {
+    this.apply(commit.changes);
+    if (commit.report) reportBatch(this.observers, commit.report.commands, commit.report.outcomes, commit.report.millis);
+  }
+
+  private apply(changes: readonly CommittedChange[]): void {
+    for (const change of changes) {
+      if ('created' in change) {
+        this.catalog.added(change.created);
+        this.emit({ eventId: change.created.id, created: change.created });
+      } else if ('settings' in change) {
+        this.catalog.added(change.settings);
         this.emit({ external: true });
-      } else if (outcome.ok && (outcome.kind === 'door' || outcome.kind === 'queueEntry' || outcome.kind === 'queueLine')) {
-        // Nothing cached: the waiting room publishes its own coalesced news (waiting-room.ts).
-      } else if (outcome.counts) {
-        this.noteCounts(outcome.counts);
+      } else {
+        this.noteCounts(change.counts);
       }
     }
-    reportBatch(this.observers, commands, outcomes, millis);
   }
 
   /** Another process committed: re-read the caches (once per window) and tell the listeners. */
@@ -74,4 +86,36 @@ export class ChangeRelay {
       }
     }
   }
+}
+
+/** What the caches and listeners need of a batch's outcomes, in order. */
+export function changesOf(outcomes: readonly Outcome[]): CommittedChange[] {
+  const changes: CommittedChange[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.ok && outcome.kind === 'event') changes.push({ created: outcome.event });
+    else if (outcome.ok && outcome.kind === 'expired') for (const counts of outcome.counts) changes.push({ counts });
+    else if (outcome.ok && outcome.kind === 'settings') changes.push({ settings: outcome.event });
+    // Nothing cached for doors; the waiting room publishes its own coalesced news (waiting-room.ts).
+    else if (outcome.ok && (outcome.kind === 'door' || outcome.kind === 'queueEntry' || outcome.kind === 'queueLine')) continue;
+    else if (outcome.counts) changes.push({ counts: outcome.counts });
+  }
+  return changes;
+}
+
+/**
+ * The same changes with only each event's last counts: a later count supersedes an earlier one, so
+ * a commit of 1,000 bookings on one event is pushed to the other processes as one count.
+ */
+export function latestCounts(changes: readonly CommittedChange[]): CommittedChange[] {
+  const seen = new Set<string>();
+  const kept: CommittedChange[] = [];
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i]!;
+    if ('counts' in change) {
+      if (seen.has(change.counts.eventId)) continue;
+      seen.add(change.counts.eventId);
+    }
+    kept.push(change);
+  }
+  return kept.reverse();
 }

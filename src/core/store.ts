@@ -1,4 +1,4 @@
-import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
+import type { Command, EventCounts, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from './effects.js';
 import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
@@ -82,6 +82,15 @@ export interface Store {
   watchExternalChanges?(listener: () => void): () => void;
 
   /**
+   * Optional: this process's writes are decided by a writer it shares with other processes of the
+   * machine (`serve --workers N` on SQLite), which pushes every commit it made, for any of them, to
+   * all. The listener hears each commit in commit order, this process's own included, before the
+   * write's promise resolves; caches follow these instead of each process's own outcomes. The
+   * shared writer also runs the housekeeping (expiry, key purge), so such a process does not.
+   */
+  watchCommits?(listener: (commit: SharedCommit) => void): () => void;
+
+  /**
    * Optional: a fault the store found itself that makes it unsafe to take writes until a restart
    * (SQLite: its journal file was deleted). Every write fails while it lasts; /readyz reports it.
    */
@@ -154,6 +163,15 @@ export interface RowAccess {
 
 /** The same, for a database whose client is asynchronous. */
 export type AsyncRowAccess = { [K in keyof RowAccess]: (...args: Parameters<RowAccess[K]>) => Promise<ReturnType<RowAccess[K]>> };
+
+/** What the cache needs of a commit: created and changed events, and an event's counts. */
+export type CommittedChange = { created: Event } | { settings: Event } | { counts: EventCounts };
+
+export interface SharedCommit {
+  changes: CommittedChange[];
+  /** Writes the shared writer made of its own (expiry), for this one process to log and count. */
+  report?: { commands: Command[]; outcomes: Outcome[]; millis: number };
+}
 
 /** A clock shared by every node of one storage, with a word on how far this node's own clock is off. */
 export interface SharedClock {

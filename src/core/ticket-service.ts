@@ -71,7 +71,7 @@ export class TicketService {
   /** Writes between parsing and their outcome; close() waits for them. */
   private active = 0;
   private whenIdle: (() => void) | undefined;
-  private readonly stopWatching: (() => void) | undefined;
+  private readonly stopWatching: () => void;
   private readonly changes: ChangeRelay;
   private readonly housekeeping: Housekeeping;
   readonly codes: TicketCodes;
@@ -95,8 +95,10 @@ export class TicketService {
     this.catalog = new EventCatalog(store, options.cacheSize ?? 10_000);
     this.probe = store.ping ? new StorageProbe(() => store.ping!()) : undefined;
     this.observers.push(logObserver(this.logger));
-    this.changes = new ChangeRelay(this.catalog, this.observers, this.logger);
-    this.stopWatching = store.watchExternalChanges?.(() => this.changes.externalChange());
+    this.changes = new ChangeRelay(this.catalog, this.observers, this.logger, store.watchCommits !== undefined);
+    const stopExternal = store.watchExternalChanges?.(() => this.changes.externalChange());
+    const stopCommits = store.watchCommits?.((commit) => this.changes.sharedCommit(commit));
+    this.stopWatching = () => (stopExternal?.(), stopCommits?.());
     this.committer = new GroupCommitter<Command, Outcome>(
       (commands) =>
         store.write({ now: this.identity.now().toISOString(), commands, ...(options.buyerBudget && { buyerBudget: options.buyerBudget }) }).then(
@@ -113,6 +115,7 @@ export class TicketService {
       {
         maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
         defer: options.defer,
+        pipeline: store.watchCommits !== undefined,
         onBatch: (commands, outcomes, millis) => this.changes.committed(commands, outcomes, millis),
       },
     );
@@ -126,7 +129,8 @@ export class TicketService {
         return { expired: outcome.expired, counts: outcome.counts };
       },
     });
-    this.housekeeping.start();
+    // A shared writer sweeps for the whole machine; each process sweeping too would only contend.
+    if (!store.watchCommits) this.housekeeping.start();
     this.codes = options.ticketCodes ?? ticketCodes(PROCESS_SECRET_KEY);
     this.defaultTimeZone = options.defaultTimeZone ?? systemTimeZone();
     this.roomLead = options.waitingRoomLeadSeconds ?? DEFAULT_WAITING_ROOM_LEAD_SECONDS;
@@ -332,7 +336,7 @@ export class TicketService {
     if (this.closed) return;
     this.closed = true;
     await this.housekeeping.stop();
-    this.stopWatching?.();
+    this.stopWatching();
     this.changes.close();
     this.queue.close();
     if (this.active > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));

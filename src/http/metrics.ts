@@ -111,6 +111,8 @@ export class Metrics {
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
     registers: [this.registry],
   });
+  /** The /metrics body: this process's registry, or, in a worker of `--workers N`, the whole machine's. */
+  text: () => Promise<string> = () => this.registry.metrics();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
+import type { RollOptions } from './log-target.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -12,17 +13,49 @@ let transportFailed = false;
 export const DEFAULT_LOG_MAX_SIZE = 20 * 1024 * 1024;
 export const DEFAULT_LOG_FILES = 5;
 
-/**
- * Our log file target (log-target.ts: a full disk drops lines instead of killing the process); the
- * plain `pino/file` only when this module runs from TypeScript source, which a transport thread
- * cannot load.
- */
-function fileTarget(): string {
-  return import.meta.url.endsWith('.ts') ? 'pino/file' : fileURLToPath(new URL('./log-target.js', import.meta.url));
+/** A new file every day or hour (at local midnight, on the hour), or every so many milliseconds. */
+export type LogFrequency = 'daily' | 'hourly' | number;
+
+/** How the log files rotate: by size, and also by time when `frequency` is set. */
+export interface LogRotation {
+  maxSize?: number;
+  files?: number;
+  frequency?: LogFrequency;
 }
 
 /**
- * JSON lines to `<dataDir>/logs/<name>.log` for machines, and, when asked, readable lines on stderr
+ * The date in a timed file's name, so a restart continues today's file instead of an older one
+ * that happens to have the same number, and the oldest is found by name.
+ */
+const DATE_FORMATS: Record<string, string> = { daily: 'yyyy-MM-dd', hourly: 'yyyy-MM-dd-HH' };
+
+/** pino-roll's options for `<file>`; the files kept count the live one. */
+export function rollOptions(file: string, rotation: LogRotation): RollOptions {
+  const { maxSize = DEFAULT_LOG_MAX_SIZE, files = DEFAULT_LOG_FILES, frequency } = rotation;
+  return {
+    file,
+    // pino-roll reads a number as MiB.
+    size: maxSize / 1024 ** 2,
+    ...(frequency !== undefined && { frequency, dateFormat: DATE_FORMATS[frequency] ?? 'yyyy-MM-dd-HHmmss' }),
+    // pino-roll keeps `count` files besides the live one. removeOtherLogFiles: it counts the files in
+    // the directory, not only this process's, so those of earlier runs (and other --workers) go too.
+    limit: { count: Math.max(1, files - 1), removeOtherLogFiles: true },
+    mkdir: true,
+    mode: 0o600,
+  };
+}
+
+/**
+ * Our log file target (log-target.ts: pino-roll, plus the stable `<name>.log` and a full disk that
+ * drops lines instead of killing the process); pino-roll alone when this module runs from
+ * TypeScript source, which a transport thread cannot load.
+ */
+function fileTarget(): string {
+  return import.meta.url.endsWith('.ts') ? 'pino-roll' : fileURLToPath(new URL('./log-target.js', import.meta.url));
+}
+
+/**
+ * JSON lines to `<dataDir>/logs/<name>.log` (a symlink to the live numbered file) for machines, and, when asked, readable lines on stderr
  * for a person. Both run in pino's transport thread, so formatting never costs the HTTP thread.
  */
 export function createFileLogger(options: {
@@ -32,9 +65,8 @@ export function createFileLogger(options: {
   prettyStderr: boolean;
   /** Also hands every JSON line to this in-process destination (a terminal UI's log tail). */
   extraStream?: { write(line: string): unknown };
-  /** Rotation: bytes a file may reach, and files kept in all (`<name>.log`, `.log.1`, …). */
-  maxSize?: number;
-  files?: number;
+  /** Rotation: bytes a file may reach, files kept in all (`<name>.1.log`, `<name>.2.log`, …), and by time. */
+  rotation?: LogRotation;
 }): {
   logger: Logger;
   file: string;
@@ -46,7 +78,7 @@ export function createFileLogger(options: {
     {
       target: fileTarget(),
       level: options.level,
-      options: { destination: file, mkdir: true, mode: 0o600, maxSize: options.maxSize ?? DEFAULT_LOG_MAX_SIZE, files: options.files ?? DEFAULT_LOG_FILES },
+      options: rollOptions(file, options.rotation ?? {}),
     },
   ];
   if (options.prettyStderr) {

@@ -5,10 +5,12 @@ import { TicketService } from '../core/ticket-service.js';
 import { buildApp } from '../http/app.js';
 import type { TrustProxy } from '../http/trust-proxy.js';
 import { VERSION } from './version.js';
-import { describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import { CLUSTER_WRITER_ENV, describeStore, isPostgresUrl, openStore } from '../store/index.js';
+import cluster from 'node:cluster';
+import { useClusterMetrics } from '../http/cluster-metrics.js';
 import { diskFullProblem } from './disk-space.js';
 import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
-import { createFileLogger, type LogLevel } from './logger.js';
+import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 import { ticketCodes } from '../core/ticket-codes.js';
 
@@ -50,6 +52,7 @@ export interface ServeOptions {
   /** Log rotation: bytes per file, and files kept in all. */
   logMaxSize?: number;
   logFiles?: number;
+  logFrequency?: LogFrequency;
   /** Readable log lines on stderr; false when a terminal UI owns the screen. */
   headless: boolean;
   /** An extra in-memory log destination (the admin UI's Logs screen). */
@@ -91,14 +94,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     level: options.logLevel,
     prettyStderr: options.headless,
     extraStream: options.logStream,
-    maxSize: options.logMaxSize,
-    files: options.logFiles,
+    rotation: { maxSize: options.logMaxSize, files: options.logFiles, frequency: options.logFrequency },
   });
 
   // Before the database opens: a token nobody could send is a configuration error, not a server.
   const admin = resolveAdminToken(dataDir);
   const metricsToken = resolveMetricsToken();
-  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys };
+  // Under `--workers N` on SQLite the primary owns the writes (src/server/cluster.ts).
+  const clusterWorker = cluster.isWorker && process.env[CLUSTER_WRITER_ENV] === '1';
+  const selection = { db: options.db, dataDir, pgSchema: options.pgSchema, poolSize: options.dbPool, integrityCheck: !options.skipIntegrityCheck, logger, secretKeys: secrets.keys, clusterWorker };
   options.onProgress?.({ step: 'storage', detail: describeStore(selection) });
   let store;
   try {
@@ -108,7 +112,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
   const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, defaultTimeZone: options.timeZone, waitingRoomLeadSeconds: options.waitingRoomLeadSeconds, admissionPassSeconds: options.admissionPassSeconds, logger, ticketCodes: ticketCodes(...secrets.keys), buyerBudget: options.buyerBudget });
-  const { app, beginShutdown, inFlight, uploading } = buildApp({
+  const { app, metrics, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,
     config: {
@@ -129,6 +133,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       version: VERSION,
     },
   });
+
+  if (cluster.isWorker) useClusterMetrics(metrics);
 
   options.onProgress?.({ step: 'listen', detail: `${options.host}:${options.port}` });
   try {

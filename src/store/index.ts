@@ -8,6 +8,8 @@ import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export { MemoryStore, PostgresStore, SqliteStore };
+export { CLUSTER_WRITER_ENV } from './sqlite/cluster-protocol.js';
+export { ClusterWriterHost } from './sqlite/cluster-writer-host.js';
 export type { Store };
 
 export interface StoreSelection {
@@ -23,6 +25,8 @@ export interface StoreSelection {
   logger?: Logger;
   /** The keys booking secrets are derived from, current first (see src/server/secret-key.ts). */
   secretKeys?: readonly Uint8Array[];
+  /** SQLite only: a worker of `serve --workers N` whose writes go to the primary's one writer. */
+  clusterWorker?: boolean;
 }
 
 export const isPostgresUrl = (db: string | undefined): db is string => !!db && /^postgres(ql)?:\/\//i.test(db);
@@ -36,6 +40,7 @@ export async function openStore(selection: StoreSelection): Promise<Store> {
   if (isPostgresUrl(db)) {
     return PostgresStore.open({ url: db, schema: selection.pgSchema, poolSize: selection.poolSize, logger: selection.logger, identity });
   }
+  if (selection.clusterWorker) return SqliteStore.openClusterWorker(db);
   return SqliteStore.open(db, { secretKeys: keys, integrityCheck: selection.integrityCheck });
 }
 

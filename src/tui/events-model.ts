@@ -88,6 +88,20 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, '\ufffd');
 }
 
+/**
+ * Tickets sold: total − available − held, except for a cancelled event, whose stock is zeroed with
+ * every booking cancelled: nothing is sold any more.
+ */
+export function soldOf(event: Event): number {
+  return event.status === 'cancelled' ? 0 : event.totalTickets - event.availableTickets - (event.heldTickets ?? 0);
+}
+
+/** Nothing to be bought from this event for now, and why, in the list's words; undefined when it is on sale. */
+export function offSale(event: Event): 'CANCELLED' | 'SALES CLOSED' | undefined {
+  if (event.status === 'cancelled') return 'CANCELLED';
+  return event.salesOpen === false ? 'SALES CLOSED' : undefined;
+}
+
 export function byDateThenName(a: Event, b: Event): number {
   return a.date < b.date ? -1 : a.date > b.date ? 1 : a.name.localeCompare(b.name);
 }

@@ -23,6 +23,28 @@ const tick = () => new Promise((r) => setImmediate(r));
 const req = (n: number): Command => ({ type: 'book', eventId: 'e', tickets: n });
 
 describe('GroupCommitter', () => {
+  it('pipelined (a shared writer that answers in order): a tick\'s batch leaves without waiting for the previous commit; drain waits for all', async () => {
+    const { calls, commit, tickets } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100, pipeline: true });
+    const first = gc.submit(req(1));
+    await tick();
+    const second = [gc.submit(req(2)), gc.submit(req(3))];
+    await tick();
+    // Without pipelining the second batch would wait here for the first one's commit.
+    expect(calls).toHaveLength(2);
+    expect(tickets(1)).toEqual([2, 3]);
+    let drained = false;
+    const drain = gc.drain().then(() => (drained = true));
+    calls[0]!.finish();
+    await first;
+    await tick();
+    expect(drained).toBe(false);
+    calls[1]!.finish();
+    await Promise.all(second);
+    await drain;
+    expect(drained).toBe(true);
+  });
+
   it('decides everything that arrived together in one transaction, in arrival order', async () => {
     const { calls, commit } = controllableCommit();
     const gc = new GroupCommitter(commit, { maxBatch: 100 });
@@ -144,5 +166,49 @@ describe('GroupCommitter', () => {
     }
     await Promise.all(all);
     expect([tickets(0), tickets(1), tickets(2)]).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('a closed loop of clients is not split over two commits: the batch waits (briefly) for the clients its answers sent back', async () => {
+    // 32 clients each book, wait for the answer, and book again after 1–8 event-loop turns (their
+    // answer travelling, their next request arriving); each commit takes a few milliseconds, like an fsync.
+    const rounds = 10;
+    const clients = 32;
+    let commits = 0;
+    const gc = new GroupCommitter<Command, Outcome>(
+      (batch) => {
+        commits++;
+        return new Promise((resolve) => setTimeout(() => resolve(batch.map(() => refusal(Errors.notEnoughTickets(1, 0)))), 4));
+      },
+      { maxBatch: 100 },
+    );
+    const random = (() => {
+      let seed = 7;
+      return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    })();
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await tick();
+    };
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let r = 0; r < rounds; r++) {
+          await gc.submit(req(1));
+          await turns(1 + Math.floor(random() * 8));
+        }
+      }),
+    );
+    // Deciding at the first returning client would split every round in two or more commits.
+    expect(commits).toBeLessThanOrEqual(rounds * 1.5);
+  });
+
+  it('a lone client never waits: with batches of one, each command is decided on the next turn', async () => {
+    const { calls, commit } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100 });
+    for (let i = 0; i < 3; i++) {
+      const answer = gc.submit(req(1));
+      await tick();
+      expect(calls).toHaveLength(i + 1);
+      calls[i]!.finish();
+      await answer;
+    }
   });
 });

@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { matches, parseReadme, type IdMap } from '../../scripts/readme-blocks.js';
+import { matches, NOT_RUN, parseReadme, staleNotRun, unaccounted, type IdMap } from '../../scripts/readme-blocks.js';
 import { checkReadme, describeDrift } from '../../scripts/readme-check.js';
+import { PG_URL } from '../helpers/pg.js';
 import { REPO_ROOT } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -49,13 +50,32 @@ describe('the README comparison', () => {
   });
 });
 
+describe('every command block is run or says why not', () => {
+  it('each `sh` block is checked or listed in NOT_RUN with a reason, and each entry still names a block', () => {
+    expect(unaccounted(README)).toEqual([]);
+    expect(staleNotRun(README)).toEqual([]);
+    for (const n of NOT_RUN) expect(n.why.length, n.first).toBeGreaterThan(10);
+  });
+
+  it('a new block that is neither fails, naming its line', () => {
+    const added = README.replace('## Tests\n', '## Tests\n\n```sh\n$ curl -s http://127.0.0.1:8080/something-new\n```\n');
+    expect(added).not.toBe(README);
+    expect(unaccounted(added)).toEqual([{ line: expect.any(Number), first: '$ curl -s http://127.0.0.1:8080/something-new' }]);
+  });
+});
+
 describe('the README run for real (needs `npm run build`)', () => {
   it('every checked example prints what the README shows (blocks marked slow left out)', async () => {
     const blocks = parseReadme(README);
     expect(blocks.length).toBeGreaterThan(10);
     const result = await checkReadme({ fast: true });
     expect(result.drifts.map(describeDrift).join('\n')).toBe('');
-    expect(result.commands).toBeGreaterThan(20);
+    expect(result.commands).toBeGreaterThan(60);
+    // Each section's examples on their own server.
+    expect(new Set(blocks.map((b) => b.group))).toEqual(new Set(['api', 'expiry', 'lifecycle', 'buyers', 'ops', 'pg']));
+    // The PostgreSQL dump and restore run when PostgreSQL is configured (BOXOFFICE_REQUIRE_PG=1 makes its absence an error).
+    if (PG_URL) expect(result.skipped).toEqual([]);
+    else expect(result.skipped.map((s) => s.group)).toEqual(['pg']);
   });
 
   it('a README whose output drifted fails the check, naming the line', async () => {

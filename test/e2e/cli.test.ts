@@ -71,6 +71,12 @@ describe('bad flags: one clear line on stderr, non-zero exit', () => {
     expect(line).toMatch(/debug/);
   });
 
+  it('--log-frequency weekly, and --log-files 1 (pino-roll keeps at least one file besides the live one)', async () => {
+    const weekly = await runCli(serve(freshDir(), '--port', '0', '--log-frequency', 'weekly'));
+    expect(expectOneLineFailure(weekly, /log-frequency.*'weekly'/)).toMatch(/daily, hourly, or an interval/);
+    expectOneLineFailure(await runCli(serve(freshDir(), '--port', '0', '--log-files', '1')), /log-files.*'1'.*from 2 to 1000/);
+  });
+
   it('--data-dir below a regular file (cannot be created)', async () => {
     const dir = freshDir();
     const file = join(dir, 'not-a-dir');

@@ -6,7 +6,7 @@
  *   answer is a `409 not_enough_tickets` the server may remember under its key.
  * - `churn`: book the most one booking may take, cancel it with its secret, again; or hold and release.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { adminHeaders } from './booking-load.js';
@@ -52,24 +52,31 @@ export async function soldOutEvent(url: string): Promise<string> {
   }
 }
 
-/** Runs `worker` on `concurrency` loops until `ms` have passed. */
-async function during(ms: number, concurrency: number, worker: () => Promise<void>): Promise<void> {
-  const until = Date.now() + ms;
+/**
+ * How much load: for a time (the probe script, which measures what a minute of it does) or a fixed
+ * number of requests (the tests, which assert what every one of them must do however slow the machine).
+ */
+export type Amount = { ms: number } | { requests: number };
+
+/** Runs `worker` on `concurrency` loops until the amount is spent. */
+async function during(amount: Amount, concurrency: number, worker: () => Promise<void>): Promise<void> {
+  const until = 'ms' in amount ? Date.now() + amount.ms : Infinity;
+  let left = 'requests' in amount ? amount.requests : Infinity;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (Date.now() < until) await worker();
+      while (Date.now() < until && left-- > 0) await worker();
     }),
   );
 }
 
-/** Keyed bookings of a sold-out event for `ms`, from one address, `concurrency` at a time. */
-export async function keyedFlood(url: string, eventId: string, ms: number, concurrency = 64): Promise<Tally> {
+/** Keyed bookings of a sold-out event, from one address, `concurrency` at a time. */
+export async function keyedFlood(url: string, eventId: string, amount: Amount, concurrency = 64): Promise<Tally> {
   const tally: Tally = { requests: 0, byStatus: {} };
   const pool = new Pool(url, { connections: concurrency });
   let n = 0;
   const run = `${process.pid}-${Date.now()}`;
   try {
-    await during(ms, concurrency, async () => {
+    await during(amount, concurrency, async () => {
       try {
         const res = await pool.request({
           method: 'POST',
@@ -90,16 +97,16 @@ export async function keyedFlood(url: string, eventId: string, ms: number, concu
 }
 
 /**
- * Book `tickets` then cancel the booking with its secret, again and again, for `ms`; with
- * `holds: true`, hold then release instead. Counts every request's status.
+ * Book `tickets` then cancel the booking with its secret, again and again (`requests` counts the
+ * bookings, not the cancels); with `holds: true`, hold then release instead. Counts every request's status.
  */
-export async function churn(url: string, eventId: string, ms: number, options: { tickets: number; holds?: boolean; concurrency?: number }): Promise<Tally & { cycles: number }> {
+export async function churn(url: string, eventId: string, amount: Amount, options: { tickets: number; holds?: boolean; concurrency?: number }): Promise<Tally & { cycles: number }> {
   const concurrency = options.concurrency ?? 16;
   const tally = { requests: 0, byStatus: {} as Record<string, number>, cycles: 0 };
   const pool = new Pool(url, { connections: concurrency });
   const kind = options.holds ? 'holds' : 'bookings';
   try {
-    await during(ms, concurrency, async () => {
+    await during(amount, concurrency, async () => {
       try {
         const res = await pool.request({ method: 'POST', path: `/events/${eventId}/${kind}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tickets: options.tickets }) });
         const body = (await res.body.json()) as { id?: string; secret?: string };
@@ -129,7 +136,7 @@ export async function churn(url: string, eventId: string, ms: number, options: {
 export interface Sizes {
   db: number;
   wal: number;
-  /** Every file under logs/. */
+  /** Every file under logs/ (not the symlinks). */
   logs: number;
   logFiles: Array<{ name: string; size: number; mode: number }>;
 }
@@ -139,7 +146,9 @@ const sizeOf = (file: string) => statSync(file, { throwIfNoEntry: false })?.size
 /** What the data dir holds now: database, WAL and every log file. */
 export function sizes(dataDir: string): Sizes {
   const logDir = join(dataDir, 'logs');
+  // Not the `<name>.log` symlinks: they name the live numbered file, counted once.
   const logFiles = readdirSync(logDir)
+    .filter((name) => !lstatSync(join(logDir, name)).isSymbolicLink())
     .sort()
     .map((name) => {
       const stats = statSync(join(logDir, name));

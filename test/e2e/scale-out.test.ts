@@ -146,7 +146,8 @@ describe('scale-out on SQLite with --workers 2', () => {
   });
 
   it('two worker processes on one file: 3,000 concurrent bookings from 128 connections, no oversell, nothing lost', async () => {
-    const node = await startServerProcess({ dataDir: tmp.dir, args: ['--workers', '2', '--log-level', 'warn'] });
+    // Start-up takes ~15 s on a 2-core machine at load average 15 (main's build too): allow more.
+    const node = await startServerProcess({ dataDir: tmp.dir, args: ['--workers', '2', '--log-level', 'warn'], readyTimeoutMs: 40_000 });
     const eventId = await createEventVia(node.url, TOTAL, TEST_ADMIN_TOKEN);
     const results = await bookConcurrently({ urls: [node.url], eventId, count: BOOKINGS, connectionsPerServer: 128 });
     const statuses = summarize(results);

@@ -70,7 +70,8 @@ describeBrowser('web booking page in a real browser', () => {
   }
 
   it('the confirmation links to a booking page that survives reloads; the box office remembers the booking', async () => {
-    const event = await createEvent({ name: 'Kept Tickets', totalTickets: 10 });
+    // In New York (the browser is in London): the booking page shows New York's time, labelled.
+    const event = await createEvent({ name: 'Kept Tickets', totalTickets: 10, timeZone: 'America/New_York' });
     const page = await context.newPage();
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
@@ -101,7 +102,11 @@ describeBrowser('web booking page in a real browser', () => {
       expect(await tickets.count()).toBe(2);
       await page.locator('#ticket-list svg.qr').nth(1).waitFor();
       for (let i = 0; i < 2; i++) expect(await tickets.nth(i).locator('svg.qr').getAttribute('data-qr')).toMatch(/^BO1\./);
-      expect(await page.locator('#booking-summary').textContent()).toContain('Kept Tickets');
+      const summary = await page.locator('#booking-summary').textContent();
+      expect(summary).toContain('Kept Tickets');
+      // 19:30 UTC on 12 March 2027 is 14:30 in New York (EST), 19:30 in London.
+      expect(summary).toMatch(/14:30/);
+      expect(summary).toContain('(America/New York)');
     }
     await page.screenshot({ path: joinPath(SCREENSHOTS, 'web-booking-page.png'), fullPage: true, animations: 'disabled' });
     // The secret never left the browser: no request carried it, and nothing the server wrote has it.

@@ -187,6 +187,8 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
   }
 }
 
+const READY_TIMEOUT_MS = 40_000;
+
 async function startOnce(port: number, options: StartOptions): Promise<ServerProcess> {
   // Every test client shares 127.0.0.1: the per-buyer request rate is off unless a test sets it.
   const extra = options.args ?? [];
@@ -195,7 +197,8 @@ async function startOnce(port: number, options: StartOptions): Promise<ServerPro
   const args = ['serve', '--headless', '--port', String(port), '--data-dir', options.dataDir, ...rate, ...bench, ...extra];
   const child = spawnCli(args, options);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  // Only a bound on a wait for a condition: at load 17 on two cores a start took more than 15 s.
+  const deadline = Date.now() + (options.readyTimeoutMs ?? READY_TIMEOUT_MS);
   const describe = (why: string) =>
     `${why}\n  command: node dist/cli.js ${args.join(' ')}\n  stderr:\n${indent(child.stderr())}\n  stdout:\n${indent(child.stdout())}`;
   for (;;) {
@@ -206,7 +209,7 @@ async function startOnce(port: number, options: StartOptions): Promise<ServerPro
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await child.waitForExit();
-      throw new Error(describe(`GET /healthz did not answer 200 within ${options.readyTimeoutMs ?? 15_000} ms`));
+      throw new Error(describe(`GET /healthz did not answer 200 within ${options.readyTimeoutMs ?? READY_TIMEOUT_MS} ms`));
     }
     await sleep(50);
   }

@@ -38,6 +38,16 @@ describe('EventList', () => {
     expect(f).toMatch(/Events\s+3/);
   });
 
+  it('says CANCELLED and SALES CLOSED instead of counts a buyer cannot buy from; a cancelled event has sold nothing', async () => {
+    // A cancelled event's stock is zeroed: total − available would count every ticket as sold.
+    const cancelled = makeEvent({ name: 'Called Off', date: '2027-04-01T19:00:00.000Z', totalTickets: 10, availableTickets: 0, status: 'cancelled', salesOpen: false });
+    const closed = makeEvent({ name: 'Paused Show', date: '2027-05-01T19:00:00.000Z', totalTickets: 10, availableTickets: 7, salesOpen: false });
+    const r = renderUi(<EventList events={[cancelled, closed]} height={12} width={80} showSold />);
+    const f = await frame(r, 'Paused Show');
+    expect(rowOf(f, 'Called Off')).toMatch(/CANCELLED\s+0$/);
+    expect(rowOf(f, 'Paused Show')).toMatch(/SALES CLOSED\s+3$/);
+  });
+
   it('shows tickets sold in the organiser view', async () => {
     const r = renderUi(<EventList events={events} height={12} width={80} showSold />);
     const f = await frame(r, 'Sold');

@@ -38,16 +38,20 @@ export function plain(text: string | undefined): string {
 
 /**
  * Waits until the last frame (colours stripped unless `raw`) matches, and returns it. Keys are
- * dispatched asynchronously, so every check after a key press goes through here.
+ * dispatched asynchronously, so every check after a key press goes through here. The default bound is
+ * generous on purpose: it only says when to give up. A door code is 130 keys taken one at a time,
+ * which at load 18 took more than 5 s (the old default) while the screen was still right.
  */
+const FRAME_TIMEOUT_MS = 30_000;
+
 export async function frame(r: Rendered, match: string | RegExp | ((f: string) => boolean), options: { timeoutMs?: number; raw?: boolean } = {}): Promise<string> {
   const test = typeof match === 'function' ? match : typeof match === 'string' ? (f: string) => f.includes(match) : (f: string) => match.test(f);
-  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  const deadline = Date.now() + (options.timeoutMs ?? FRAME_TIMEOUT_MS);
   for (;;) {
     const f = options.raw ? (r.lastFrame() ?? '') : plain(r.lastFrame());
     if (test(f)) return f;
     if (Date.now() > deadline) {
-      expect.fail(`no frame matched ${String(match)} within ${options.timeoutMs ?? 5_000} ms; the last one was:\n${f}`);
+      expect.fail(`no frame matched ${String(match)} within ${options.timeoutMs ?? FRAME_TIMEOUT_MS} ms; the last one was:\n${f}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

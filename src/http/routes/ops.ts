@@ -66,7 +66,7 @@ export function opsRoutes(app: FastifyInstance, deps: OpsDeps): void {
   // Still always admitted (a saturated node must be observable), and the token check is a hash and
   // a compare: next to nothing beside rendering the metrics themselves.
   app.get('/metrics', { config: { alwaysAdmit: true }, onRequest: deps.monitoringOnly, schema: { operationId: 'metrics', summary: 'Prometheus metrics (admin or metrics token)', tags: ['operations'], security: [{ bearer: [] }], response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses(401) } } }, async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metrics.text();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
 }

@@ -5,10 +5,12 @@ import Database from 'better-sqlite3';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
 import { keyedSecrets, PROCESS_SECRET_KEY, type IdSource } from '../../core/identity.js';
-import type { Store } from '../../core/store.js';
+import type { SharedCommit, Store } from '../../core/store.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { openDatabase, SqliteWriter, type WriterMethod } from './sqlite-writer.js';
+import { ClusterWriterClient } from './cluster-writer.js';
+import type { WriterChannel } from './writer-protocol.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
@@ -49,7 +51,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly invoke: Invoke;
   private readonly inline: SqliteWriter | undefined;
-  private readonly thread: WriterThread | undefined;
+  private readonly thread: WriterChannel | undefined;
   private readonly reads: SqliteQueries;
   private readonly queue: SqliteQueue;
 
@@ -69,6 +71,30 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * A worker of `serve --workers N`: reads from the file, writes through the machine's one writer in
+   * the primary (which has opened and migrated the file already), and hears every commit it makes.
+   */
+  static openClusterWorker(path: string, options: Pick<SqliteStoreOptions, 'busyTimeoutMs'> = {}): SqliteStore {
+    const channel = new ClusterWriterClient();
+    try {
+      const reader = new Database(path, { fileMustExist: true });
+      reader.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      const store = new SqliteStore(path, options, { reader, thread: channel });
+      store.watchCommits = (listener: (commit: SharedCommit) => void) => {
+        channel.onCommit(listener);
+        return () => channel.onCommit(undefined);
+      };
+      return store;
+    } catch (err) {
+      void channel.close();
+      throw err;
+    }
+  }
+
+  /** Set only in a worker of `--workers N`: see `Store.watchCommits`. */
+  watchCommits?: (listener: (commit: SharedCommit) => void) => () => void;
+
   private static async openOnce(path: string, options: SqliteStoreOptions & { writerScript?: URL }): Promise<SqliteStore> {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const thread = await WriterThread.start(path, { busyTimeoutMs, pollMs: EXTERNAL_POLL_MS, integrityCheck: options.integrityCheck, script: options.writerScript, secretKeys: options.secretKeys ?? [PROCESS_SECRET_KEY] });
@@ -85,7 +111,7 @@ export class SqliteStore implements Store {
   constructor(
     readonly path: string,
     options: SqliteStoreOptions = {},
-    threaded?: { reader: Database.Database; thread: WriterThread },
+    threaded?: { reader: Database.Database; thread: WriterChannel },
   ) {
     if (threaded) {
       this.db = threaded.reader;

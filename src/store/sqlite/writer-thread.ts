@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SqliteWriter, WriterMethod } from './sqlite-writer.js';
-import type { WriterReply, WriterRequest } from './writer-protocol.js';
+import type { WriterChannel, WriterReply, WriterRequest } from './writer-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (reply: Extract<WriterReply, { ok: true }>) => void; reject: (err: Error) => void };
@@ -12,7 +12,7 @@ type Pending = { resolve: (reply: Extract<WriterReply, { ok: true }>) => void; r
  * outcomes come back only after COMMIT returned there, so the durability promise is unchanged, but
  * the HTTP thread keeps parsing and answering while the disk syncs.
  */
-export class WriterThread {
+export class WriterThread implements WriterChannel {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;

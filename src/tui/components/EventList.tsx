@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useMemo, useState, type Dispatch, type SetStateAction } from 'react';
 import type { Event } from '../../client/types.js';
-import { byDateThenName } from '../events-model.js';
+import { byDateThenName, offSale, soldOf } from '../events-model.js';
 import { formatCount, formatEventDate, padEnd, padStart, truncate } from '../format.js';
 import { useKeys } from '../keys.js';
 
@@ -32,8 +32,13 @@ const AVAILABLE_WIDTH = 19;
 const AVAILABLE_MAX_WIDTH = 27;
 const SOLD_WIDTH = 11;
 
-/** `8 / 10`, `8 / 10 · 2 held`, or `SOLD OUT` when nothing is left and nothing held may come back. */
+/**
+ * `8 / 10`, `8 / 10 · 2 held`, `SOLD OUT` when nothing is left and nothing held may come back, or
+ * `CANCELLED` / `SALES CLOSED` when nothing can be bought whatever is left.
+ */
 function availabilityText(event: Event): string {
+  const off = offSale(event);
+  if (off) return off;
   const held = event.heldTickets ?? 0;
   if (event.availableTickets === 0 && held === 0) return 'SOLD OUT';
   const counts = `${formatCount(event.availableTickets)} / ${formatCount(event.totalTickets)}`;
@@ -148,10 +153,10 @@ interface EventRowProps {
 function EventRow({ event, selected, nameWidth, availableWidth, showSold }: EventRowProps) {
   const held = event.heldTickets ?? 0;
   // Nothing to buy now; with tickets held it is yellow, not red: an expiring hold may bring some back.
-  const soldOut = event.availableTickets === 0 && held === 0;
+  const soldOut = (event.availableTickets === 0 && held === 0) || offSale(event) !== undefined;
   const low = !soldOut && event.availableTickets * 10 <= event.totalTickets;
   const available = availabilityText(event);
-  const sold = formatCount(event.totalTickets - event.availableTickets - held);
+  const sold = formatCount(soldOf(event));
   return (
     <Text>
       <Text color="cyan" bold>

@@ -5,6 +5,7 @@ import { ConfirmPrompt } from '../../components/ConfirmPrompt.js';
 import { MainMenu } from '../../components/MainMenu.js';
 import { Spinner } from '../../components/Spinner.js';
 import { formatCount, formatEventDate, plural, truncate } from '../../format.js';
+import { soldOf } from '../../events-model.js';
 import { useKeys } from '../../keys.js';
 import type { OrganiserNav } from './organiser-screens.js';
 
@@ -17,11 +18,6 @@ export interface EventActionsProps {
   /** The "Cancel this event?" prompt is open. */
   confirming?: boolean;
   width: number;
-}
-
-/** Sold = total − available − held. */
-export function soldOf(event: Event): number {
-  return event.totalTickets - event.availableTickets - (event.heldTickets ?? 0);
 }
 
 /**

@@ -16,6 +16,8 @@ export interface BrowseEventsProps {
 export function BrowseEvents({ nav, events, position, height, width }: BrowseEventsProps) {
   const pick = (event: Event | undefined) => {
     if (!event) nav.setStatus({ kind: 'warning', text: 'No event selected' });
+    else if (event.status === 'cancelled') nav.setStatus({ kind: 'warning', text: `${event.name} was cancelled by its organiser: nothing is on sale` });
+    else if (event.salesOpen === false) nav.setStatus({ kind: 'warning', text: `Sales of ${event.name} are closed for now` });
     else if (event.availableTickets === 0 && (event.heldTickets ?? 0) > 0) {
       nav.setStatus({ kind: 'warning', text: `${event.name} is sold out for now; ${plural(event.heldTickets, 'held ticket')} may come back` });
     } else if (event.availableTickets === 0) nav.setStatus({ kind: 'warning', text: `${event.name} is sold out` });

@@ -1,0 +1,188 @@
+import cluster, { type Worker } from 'node:cluster';
+import { changesOf, latestCounts } from '../../core/change-relay.js';
+import type { Command, Outcome, WriteBatch } from '../../core/commands.js';
+import type { Logger } from '../../core/logger.js';
+import type { Store } from '../../core/store.js';
+import { isBoxofficeMessage, writerError, type ToWorker, type ToWriter, type WriteReply } from './cluster-protocol.js';
+
+/** Most commands decided in one merged transaction (whole batches are never split). */
+const MAX_MERGED_COMMANDS = 4096;
+const FAULT_POLL_MS = 200;
+
+type Waiting = { batch: WriteBatch; from: Worker | undefined; id: number; settle?: (result: Outcome[] | Error) => void };
+type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternalChanges' | 'fault'>;
+
+/**
+ * The machine's one SQLite writer under `serve --workers N`, in the primary. Workers send their
+ * group-commit batches here; every batch that arrived while a transaction was committing is
+ * decided in the next one, in arrival order, so one fsync serves every worker and FIFO per event
+ * holds across the workers. Each commit is then pushed to every worker: its own answers and what
+ * changed, for the caches and live streams of all of them.
+ *
+ * A worker that dies with batches here: each is in a transaction that commits or rolls back whole;
+ * its answer just has nobody to go to.
+ */
+export class ClusterWriterHost {
+  private queue: Waiting[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private idle: Array<() => void> = [];
+  private lastFault: string | undefined;
+  private readonly faultTimer: ReturnType<typeof setInterval>;
+  private readonly stopExternal: (() => void) | undefined;
+
+  constructor(
+    private readonly store: WriterStore,
+    private readonly logger: Logger,
+  ) {
+    cluster.on('message', this.onMessage);
+    cluster.on('online', this.greet);
+    this.stopExternal = store.watchExternalChanges?.(() => this.broadcast({ bo: 'external' }));
+    this.faultTimer = setInterval(() => {
+      const fault = store.fault?.();
+      if (fault && fault !== this.lastFault) this.broadcast({ bo: 'fault', fault: (this.lastFault = fault) });
+    }, FAULT_POLL_MS);
+    this.faultTimer.unref();
+  }
+
+  /** A write of the primary's own (expiry), decided in the same lane as the workers' batches. */
+  write(batch: WriteBatch): Promise<Outcome[]> {
+    return new Promise((resolve, reject) => {
+      this.enqueue({ batch, from: undefined, id: 0, settle: (result) => (result instanceof Error ? reject(result) : resolve(result)) });
+    });
+  }
+
+  /** Stops taking batches and waits for the ones already here. */
+  async close(): Promise<void> {
+    cluster.off('message', this.onMessage);
+    cluster.off('online', this.greet);
+    clearInterval(this.faultTimer);
+    this.stopExternal?.();
+    if (this.inFlight || this.queue.length > 0 || this.scheduled) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private readonly onMessage = (worker: Worker, message: unknown): void => {
+    if (!isBoxofficeMessage(message)) return;
+    const msg = message as ToWriter;
+    if (msg.bo === 'write') return this.enqueue({ batch: msg.batch, from: worker, id: msg.id });
+    if (msg.bo === 'call' && msg.method === 'purgeIdempotencyKeys') {
+      this.store.purgeIdempotencyKeys(msg.args[0] as Date).then(
+        (result) => send(worker, { bo: 'reply', id: msg.id, result }),
+        (err: unknown) => send(worker, { bo: 'refused', id: msg.id, error: writerError(err) }),
+      );
+    }
+  };
+
+  /** A worker started after the journal went missing learns it at once. */
+  private readonly greet = (worker: Worker): void => {
+    if (this.lastFault) send(worker, { bo: 'fault', fault: this.lastFault });
+  };
+
+  private enqueue(waiting: Waiting): void {
+    this.queue.push(waiting);
+    if (this.inFlight || this.scheduled) return;
+    this.scheduled = true;
+    // Whatever else arrived in this I/O phase joins the same transaction.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    let count = 0;
+    let taken = 0;
+    while (taken < this.queue.length && (taken === 0 || count + this.queue[taken]!.batch.commands.length <= MAX_MERGED_COMMANDS)) {
+      count += this.queue[taken]!.batch.commands.length;
+      taken++;
+    }
+    const group = this.queue.slice(0, taken);
+    this.queue = this.queue.slice(taken);
+    this.inFlight = true;
+    const started = performance.now();
+    const results = await this.commit(group);
+    this.deliver(group, results, performance.now() - started);
+    this.inFlight = false;
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    } else {
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  /** One transaction for the whole group; if it fails, each batch alone, so one cannot sink the others. */
+  private async commit(group: Waiting[]): Promise<Array<Outcome[] | Error>> {
+    try {
+      const outcomes = await this.store.write(merge(group.map((w) => w.batch)));
+      let at = 0;
+      return group.map((w) => outcomes.slice(at, (at += w.batch.commands.length)));
+    } catch (err) {
+      if (group.length === 1) return [err as Error];
+      this.logger.warn({ err, batches: group.length }, 'a merged write failed; deciding its batches one by one');
+      const results: Array<Outcome[] | Error> = [];
+      for (const w of group) results.push(await this.store.write(w.batch).catch((e: unknown) => e as Error));
+      return results;
+    }
+  }
+
+  private deliver(group: Waiting[], results: Array<Outcome[] | Error>, millis: number): void {
+    const replies = new Map<Worker, WriteReply[]>();
+    const committed: Outcome[] = [];
+    let own: { commands: Command[]; outcomes: Outcome[]; millis: number } | undefined;
+    group.forEach((w, i) => {
+      const result = results[i]!;
+      if (!(result instanceof Error)) committed.push(...result);
+      if (!w.from) {
+        if (!(result instanceof Error)) own = { commands: [...(own?.commands ?? []), ...w.batch.commands], outcomes: [...(own?.outcomes ?? []), ...result], millis };
+        w.settle!(result);
+        return;
+      }
+      const list = replies.get(w.from) ?? [];
+      list.push(result instanceof Error ? { id: w.id, error: writerError(result) } : { id: w.id, outcomes: result });
+      replies.set(w.from, list);
+    });
+    const changes = latestCounts(changesOf(committed));
+    // The primary's own writes are logged and counted once, by one worker, like any other write.
+    let report = own;
+    for (const worker of connectedWorkers()) {
+      const mine = replies.get(worker) ?? [];
+      if (mine.length === 0 && changes.length === 0 && !report) continue;
+      send(worker, { bo: 'commit', replies: mine, changes, ...(report && { report }) });
+      report = undefined;
+    }
+  }
+
+  private broadcast(message: ToWorker): void {
+    for (const worker of connectedWorkers()) send(worker, message);
+  }
+}
+
+/**
+ * The batches as one: commands in arrival order, the latest `now` (every worker reads the same
+ * system clock; the latest never decides an expiry before a worker's own batch would have).
+ */
+function merge(batches: WriteBatch[]): WriteBatch {
+  if (batches.length === 1) return batches[0]!;
+  let now = batches[0]!.now;
+  for (const b of batches) if (b.now > now) now = b.now;
+  const buyerBudget = batches.find((b) => b.buyerBudget)?.buyerBudget;
+  return { now, commands: batches.flatMap((b) => b.commands), ...(buyerBudget && { buyerBudget }) };
+}
+
+function connectedWorkers(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+}
+
+/** A worker that died meanwhile simply misses the message; its replacement reads the file afresh. */
+function send(worker: Worker, message: ToWorker): void {
+  if (!worker.isConnected()) return;
+  try {
+    worker.send(message, undefined, () => {});
+  } catch {
+    // The channel closed between the check and the send.
+  }
+}
