@@ -95,7 +95,8 @@ export function changesOf(outcomes: readonly Outcome[]): CommittedChange[] {
     if (outcome.ok && outcome.kind === 'event') changes.push({ created: outcome.event });
     else if (outcome.ok && outcome.kind === 'expired') for (const counts of outcome.counts) changes.push({ counts });
     else if (outcome.ok && outcome.kind === 'settings') changes.push({ settings: outcome.event });
-    else if (outcome.ok && outcome.kind === 'door') continue;
+    // Nothing cached for doors; the waiting room publishes its own coalesced news (waiting-room.ts).
+    else if (outcome.ok && (outcome.kind === 'door' || outcome.kind === 'queueEntry' || outcome.kind === 'queueLine')) continue;
     else if (outcome.counts) changes.push({ counts: outcome.counts });
   }
   return changes;

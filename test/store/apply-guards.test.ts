@@ -77,6 +77,22 @@ function guards(name: string, open: () => Promise<Adapter>): void {
       expect((await adapter.store.getTicket(ticket))!.status).toBe('cancelled');
     });
 
+    it('waiting room: a line changed since it was read is not overwritten (the order is drawn once); positions are not given twice; an entry without a pass is not marked done', async () => {
+      const { event } = await setUp();
+      const room = newEvent({ totalTickets: 10, date: '2030-06-01T00:00:00.000Z', onSaleAt: '2029-12-31T00:00:00.000Z', waitingRoom: true, queueWindow: 1 });
+      await adapter.store.write({ now: NOW.toISOString(), commands: [{ type: 'createEvent', event: room }] });
+      const joined = await adapter.store.write({ now: NOW.toISOString(), commands: [{ type: 'joinQueue', eventId: room.id, entryId: crypto.randomUUID(), buyer: 'g' }] });
+      const entry = (joined[0] as Extract<(typeof joined)[0], { kind: 'queueEntry' }>).entry;
+      const line = (await adapter.store.queueSummary(room.id, NOW.toISOString()))!;
+      const stale = { eventId: room.id, version: 2, joined: 5, positioned: 5, openedAt: NOW.toISOString(), serving: 0, paused: false };
+      const lineEffects = (expectVersion: number) => ({ queue: { ...noEffects().queue, lines: new Map([[room.id, { line: { ...stale, version: expectVersion + 1 }, expectVersion }]]) } });
+      await expectRefused(event.id, lineEffects(line.version - 1));
+      expect((await adapter.store.queueSummary(room.id, NOW.toISOString()))!.joined).toBe(1);
+      await expectRefused(event.id, { queue: { ...noEffects().queue, positions: [{ id: entry.id, position: 7 }, { id: entry.id, position: 8 }] } });
+      await expectRefused(event.id, { queue: { ...noEffects().queue, finished: [{ id: entry.id, at: NOW.toISOString() }] } });
+      expect(await adapter.store.getQueueEntry(entry.id)).toMatchObject({ position: 1, state: 'waiting' });
+    });
+
     it('stock never goes below zero, whatever the decision computed', async () => {
       const { event } = await setUp();
       await expectRefused(event.id, { stock: new Map([[event.id, { available: -6, held: 0 }]]) });

@@ -3,10 +3,12 @@ import type { KeyClaim } from '../../core/commands.js';
 import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import { readBookings, readHolds } from './postgres-reads.js';
 import type { AsyncRowAccess } from '../../core/store.js';
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import { applyQueue, lockEntries, lockLines } from './postgres-queue.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
 import { eventTotalsSelect, foldShares, ShareShortage, type BatchEscrow } from './escrow.js';
-import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
+import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, EVENT_INSERT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
 /** The order of the event fields the `moved` step writes ($73 to $85). */
 const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies ReadonlyArray<keyof EventFields>;
@@ -188,6 +190,14 @@ export class PostgresRows implements AsyncRowAccess {
     return rows.map(toAdmission);
   }
 
+  queueLines(eventIds: string[], now: string): Promise<QueueLineRead[]> {
+    return lockLines(this.client, eventIds, now);
+  }
+
+  queueEntries(query: QueueEntryQuery): Promise<StoredQueueEntry[]> {
+    return lockEntries(this.client, query);
+  }
+
   /**
    * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
    * the inserts, the hold and ticket state changes and the keys. (The other nodes are told after
@@ -213,7 +223,7 @@ export class PostgresRows implements AsyncRowAccess {
     const { rows } = await this.client.query<{ moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number }>({
       name: 'apply-effects',
       text: `WITH new_events AS (
-               INSERT INTO events (${EVENT_COLUMNS})
+               INSERT INTO events (${EVENT_INSERT_COLUMNS})
                SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $44::boolean[], $45::int[],
                                 $67::text[], $68::text[], $69::text[], $70::boolean[], $71::text[], $72::text[])),
              moved AS (
@@ -383,5 +393,6 @@ export class PostgresRows implements AsyncRowAccess {
       await this.client.query({ name: 'cancel-event-tickets', text: 'UPDATE tickets SET cancelled_at = $1 WHERE event_id = $2 AND cancelled_at IS NULL', values: [c.at, c.eventId] });
       await this.client.query({ name: 'release-event-holds', text: "UPDATE holds SET status = 'released' WHERE event_id = $1 AND status = 'active'", values: [c.eventId] });
     }
+    await applyQueue(this.client, e);
   }
 }

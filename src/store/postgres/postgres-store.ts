@@ -1,3 +1,6 @@
+import type { StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueCounts } from '../../core/store.js';
+import { readEntry, readRooms, readSharedKey, readSummary } from './postgres-queue.js';
 import type pg from 'pg';
 import type { Command, Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
@@ -19,7 +22,10 @@ import { readBookings, readHolds } from './postgres-reads.js';
 import { PostgresRows } from './postgres-rows.js';
 
 /** Commands a batch may decide from this node's shares alone (see BatchEscrow). */
-const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'release', 'expire']);
+// The waiting room's commands change only their line and entries, never an event's row or stock: they
+// read the events' totals like a share batch, so a line moving (every 250 ms) or a burst of joins
+// does not fold every node's share back into the event.
+const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'release', 'expire', 'joinQueue', 'advanceQueue', 'pauseQueue']);
 /** Tries of one batch: each short one is followed by a top-up; the last is decided on what it has. */
 const MAX_TRIES = 5;
 /** Other nodes hear of this node's commits at most this late (their caches' lag, beside the round trip). */
@@ -166,6 +172,22 @@ export class PostgresStore implements Store {
   async countTickets(eventId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE event_id = $1 AND cancelled_at IS NULL', [eventId]);
     return rows[0]?.n ?? 0;
+  }
+
+  getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
+    return readEntry(this.pool, id);
+  }
+
+  queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
+    return readSummary(this.pool, eventId, now);
+  }
+
+  waitingRoomEvents(now: string): Promise<string[]> {
+    return readRooms(this.pool, now);
+  }
+
+  sharedKey(name: string): Promise<string> {
+    return readSharedKey(this.pool, name);
   }
 
   async getHold(id: string): Promise<Hold | undefined> {
