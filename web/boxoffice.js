@@ -1,4 +1,5 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
+import { admissionHeaders, dropRoom, passRefused, passUsed, queueMessage, resumeEntries, setupWaitingRoom, streamStatus, updateRoom } from './waiting-room.js';
 import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, formatNumber, plural, rememberBooking, rememberedBookings, say, sortedEvents } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -50,8 +51,13 @@ const feed = followEvents({
   onUpdate: (events, changed) => {
     loaded = true;
     render(events, changed);
+    resumeEntries(new Set(events.keys()));
+  },
+  onMessage: (msg) => {
+    if (msg.type === 'queue') queueMessage(msg);
   },
   onStatus: (state) => {
+    streamStatus(state);
     ui.connection.dataset.state = state;
     say(ui.connection, CONNECTION_TEXT[state]);
   },
@@ -177,7 +183,9 @@ function updateCard(card, event) {
   card.state.textContent = closed ?? '';
   card.state.hidden = !closed;
   card.li.dataset.state = closed ? 'closed' : available === 0 ? 'sold-out' : 'on-sale';
-  const noForm = Boolean(closed) || available === 0;
+  // A waiting room (or a sale not open yet) shows the form only to a buyer whose turn it is.
+  const roomAllows = closed ? dropRoom(event.id) : updateRoom(card, event);
+  const noForm = Boolean(closed) || available === 0 || !roomAllows;
   if (noForm && card.form.contains(document.activeElement)) card.name.setAttribute('tabindex', '-1'), card.name.focus();
   card.form.hidden = noForm;
   updateCardButton(card);
@@ -231,12 +239,17 @@ async function holdTickets(card) {
   try {
     const { data, headers } = await api('POST', `/events/${event.id}/holds`, {
       body: Object.keys(buyer).length > 0 ? { tickets, buyer } : { tickets },
-      headers: { 'idempotency-key': key },
+      headers: { 'idempotency-key': key, ...admissionHeaders(event.id) },
       retries: 3,
     });
     unanswered = null;
+    passUsed(event.id);
     startHold(data, headers, event);
   } catch (err) {
+    if (passRefused(event.id, err)) {
+      unanswered = null;
+      return;
+    }
     // A clear refusal means no hold was made; only an unanswered request keeps its key for the next try.
     if (!(err.status === 0 || err.status === 429 || err.status >= 500)) unanswered = null;
     cardError(card, errorSentence(err), /email/i.test(err.message) ? card.buyerEmail : /name/i.test(err.message) && !card.buyer.hidden ? card.buyerName : card.input);
@@ -542,5 +555,6 @@ window.addEventListener('storage', (e) => {
   if (e.key === null || e.key === 'boxoffice.bookings') showMine();
 });
 
+setupWaitingRoom({ onChange: (id) => cards.has(id) && updateCard(cards.get(id), cards.get(id).event) });
 showMine();
 void restoreHold();
