@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, describeNetworkError } from './api-error.js';
 import { subscribeToEvents, type EventSubscription, type SubscribeHandlers, type SubscribeOptions } from './event-stream.js';
 import { abortableSleep, formatSeconds, normaliseBaseUrl, parseRetryAfter, retryCause } from './http-util.js';
-import type { AdminBookingsPage, Booking, BookingsQuery, BuyerContact, CheckinReport, EventPatch, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
+import type { AdminBookingsPage, Booking, QueueEntry, QueueSummary, BookingsQuery, BuyerContact, CheckinReport, EventPatch, CheckInResult, DoorListing, DoorSummary, Event, Hold, NewDoor, NewEventInput, OfflineScan, RetryNotice, SyncResult, Ticket } from './types.js';
 
 export { abortableSleep, parseRetryAfter } from './http-util.js';
 
@@ -14,6 +14,8 @@ type Method = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
 interface RequestOptions extends CallOptions {
   body?: unknown;
   token?: string;
+  /** Extra request headers (`Admission-Pass`, `Queue-Token`). */
+  headers?: Record<string, string>;
   /** false: not even a 429 is retried (health probes). */
   retry?: boolean;
   timeoutMs?: number;
@@ -91,8 +93,8 @@ export class BoxofficeClient {
 
   /** `POST /events/:id/bookings`: all `tickets` or none. The answer carries the booking's `secret`. */
   book(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Booking> {
-    const { buyer, ...call } = options;
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
+    const { buyer, admissionPass, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/bookings`, { ...call, headers: passHeader(admissionPass), body: buyer ? { tickets, buyer } : { tickets } });
   }
 
   /** `PATCH /events/:id` (admin): any of the editable fields; `{ salesOpen: false }` closes sales. */
@@ -118,13 +120,39 @@ export class BoxofficeClient {
   /** The original protocol, `POST /reserve?eventId=&tickets=`: the ticket ids. */
   reserve(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<string[]> {
     const query = new URLSearchParams({ eventId, tickets: String(tickets) });
-    return this.keyed('POST', `/reserve?${query}`, options);
+    const { admissionPass, ...call } = options;
+    return this.keyed('POST', `/reserve?${query}`, { ...call, headers: passHeader(admissionPass) });
+  }
+
+  /** `POST /events/:id/queue`: joins the waiting room; a repeat answers this buyer's entry again, so retries are harmless. */
+  joinQueue(eventId: string, options: CallOptions = {}): Promise<QueueEntry> {
+    return this.request('POST', `${eventPath(eventId)}/queue`, { ...options, body: {}, resendable: true });
+  }
+
+  /** `GET /events/:id/queue/:entryId` with the entry's token: state, position and, once admitted, the pass. */
+  queueEntry(eventId: string, entryId: string, token: string, options: CallOptions = {}): Promise<QueueEntry> {
+    return this.request('GET', `${eventPath(eventId)}/queue/${encodeURIComponent(entryId)}`, { ...options, headers: { 'queue-token': token } });
+  }
+
+  /** `GET /events/:id/queue` (admin): the line's length, admitted, in progress, rate, paused. */
+  queueSummary(eventId: string, options: TokenOptions = {}): Promise<QueueSummary> {
+    return this.request('GET', `${eventPath(eventId)}/queue`, { ...options, token: options.token ?? this.adminToken });
+  }
+
+  /** `POST /events/:id/queue/pause` (admin): nobody more is admitted until resumed. Repeating it is harmless. */
+  pauseQueue(eventId: string, options: TokenOptions = {}): Promise<QueueSummary> {
+    return this.request('POST', `${eventPath(eventId)}/queue/pause`, { ...options, token: options.token ?? this.adminToken, resendable: true });
+  }
+
+  /** `POST /events/:id/queue/resume` (admin). Repeating it is harmless. */
+  resumeQueue(eventId: string, options: TokenOptions = {}): Promise<QueueSummary> {
+    return this.request('POST', `${eventPath(eventId)}/queue/resume`, { ...options, token: options.token ?? this.adminToken, resendable: true });
   }
 
   /** `POST /events/:id/holds`: sets `tickets` aside until the hold's `expiresAt`. */
   holdTickets(eventId: string, tickets: number, options: KeyedCallOptions = {}): Promise<Hold> {
-    const { buyer, ...call } = options;
-    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...call, body: buyer ? { tickets, buyer } : { tickets } });
+    const { buyer, admissionPass, ...call } = options;
+    return this.keyed('POST', `/events/${encodeURIComponent(eventId)}/holds`, { ...call, headers: passHeader(admissionPass), body: buyer ? { tickets, buyer } : { tickets } });
   }
 
   getHold(id: string, options: CallOptions = {}): Promise<Hold> {
@@ -309,6 +337,7 @@ export class BoxofficeClient {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.headers) Object.assign(headers, options.headers);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -362,5 +391,7 @@ export class BoxofficeClient {
     });
   }
 }
+
+const passHeader = (pass: string | undefined): Record<string, string> | undefined => (pass === undefined ? undefined : { 'admission-pass': pass });
 
 const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;

@@ -48,6 +48,8 @@ export interface KeyedCallOptions extends CallOptions {
    * caller. Default: a fresh UUID per call. Reusing a key for a different request is refused (422).
    */
   idempotencyKey?: string;
+  /** The waiting room's admission pass (`Admission-Pass` header), for events with a waiting room. */
+  admissionPass?: string;
 }
 
 /** A call made with a credential other than the client's own (admin or door token). */

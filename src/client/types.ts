@@ -12,6 +12,10 @@ import type {
   FirstCheckIn,
   Hold,
   HoldStatus,
+  QueueEntry,
+  QueueState,
+  QueueSummary,
+  QueueUpdate,
   ScanRecord,
   ScanResult,
   Ticket,
@@ -32,6 +36,10 @@ export type {
   FirstCheckIn,
   Hold,
   HoldStatus,
+  QueueEntry,
+  QueueState,
+  QueueSummary,
+  QueueUpdate,
   ScanRecord,
   Ticket,
   TicketStatus,
@@ -83,6 +91,12 @@ export interface NewEventInput {
   salesOpen?: boolean;
   /** Whether buyers are asked for name and email (default `none`). */
   buyerDetails?: BuyerDetailsSetting;
+  /** RFC 3339: when holds and bookings open (default: now). */
+  onSaleAt?: string | null;
+  /** Buyers go through the waiting room (default false). */
+  waitingRoom?: boolean;
+  /** Admitted-but-unfinished buyers at once (default: derived from the stock). */
+  queueWindow?: number | null;
 }
 
 /** `GET /events/:id/bookings` query. */
@@ -107,7 +121,9 @@ export interface AvailabilityChange {
 /** One message of `GET /events/stream`. */
 export type EventStreamMessage =
   | { type: 'snapshot'; events: Event[] }
-  | { type: 'changes'; created: Event[]; availability: AvailabilityChange[] };
+  | { type: 'changes'; created: Event[]; availability: AvailabilityChange[] }
+  /** Waiting rooms that changed (coalesced): a client computes `ahead = max(0, position − serving − 1)`. */
+  | { type: 'queue'; queues: QueueUpdate[] };
 
 /** Where a live subscription stands, for a status indicator. */
 export type StreamStatus =

@@ -34,6 +34,14 @@ export interface Event {
   status: EventStatus;
   /** Whether booking and hold forms ask for the buyer's name and email. */
   buyerDetails: BuyerDetailsSetting;
+  /** RFC 3339: when holds and bookings open (`null`: on sale now). Before it they are refused `not_on_sale`. */
+  onSaleAt: string | null;
+  /** Whether buyers go through the virtual waiting room (a line, then a single-use admission pass). */
+  waitingRoom: boolean;
+  /** When the room takes joins: `onSaleAt` minus the server's lead time (`null` without a room or a sale time). */
+  waitingRoomOpensAt: string | null;
+  /** Admitted buyers not yet finished at once (`null`: derived from the stock, see README "Waiting room"). */
+  queueWindow: number | null;
 }
 
 export type EventStatus = 'scheduled' | 'cancelled';
@@ -59,6 +67,9 @@ export interface EventPatch {
   maxTicketsPerBuyer?: number;
   buyerDetails?: BuyerDetailsSetting;
   salesOpen?: boolean;
+  onSaleAt?: string | null;
+  waitingRoom?: boolean;
+  queueWindow?: number | null;
 }
 
 /** One booking of an event as the organiser's list shows it (admin only). */
@@ -137,6 +148,9 @@ export interface NewEvent {
   timeZone?: string;
   salesOpen: boolean;
   buyerDetails: BuyerDetailsSetting;
+  onSaleAt: string | null;
+  waitingRoom: boolean;
+  queueWindow: number | null;
 }
 
 export const DEFAULT_MAX_TICKETS_PER_BOOKING = 100;
@@ -207,7 +221,11 @@ export const EVENT_LIFECYCLE_DEFAULTS = {
   salesOpen: true,
   status: 'scheduled',
   buyerDetails: 'none',
-} as const satisfies Pick<Event, 'description' | 'venue' | 'timeZone' | 'salesOpen' | 'status' | 'buyerDetails'>;
+  onSaleAt: null,
+  waitingRoom: false,
+  waitingRoomOpensAt: null,
+  queueWindow: null,
+} as const satisfies Pick<Event, 'description' | 'venue' | 'timeZone' | 'salesOpen' | 'status' | 'buyerDetails' | 'onSaleAt' | 'waitingRoom' | 'waitingRoomOpensAt' | 'queueWindow'>;
 
 /** One scan a door made offline, uploaded later (`POST /events/:id/checkins/sync`). */
 export interface OfflineScan {
@@ -253,4 +271,67 @@ export interface ConflictGroup {
 export interface DoorList extends DoorListing {
   /** Every key a genuine code may be signed with (current first; more than one after a server key rotation). */
   publicKeys: string[];
+}
+
+/**
+ * A buyer's place in an event's waiting room (issue 13). `waiting` in line, `admitted` with a pass,
+ * `done` (the pass was used), `expired` (the pass ran out unused), `sold_out` (nothing left to wait for).
+ */
+export type QueueState = 'waiting' | 'admitted' | 'done' | 'expired' | 'sold_out';
+
+/** `POST /events/:id/queue` and `GET /events/:id/queue/:entryId`. */
+export interface QueueEntry {
+  id: string;
+  eventId: string;
+  /** Signed by the server; proves the entry (`Queue-Token` header). */
+  token: string;
+  state: QueueState;
+  /** From 1; `null` until the sale opens and the pre-sale joiners are shuffled. Final once set. */
+  position: number | null;
+  /** People in front still waiting. */
+  ahead: number | null;
+  etaSeconds: number | null;
+  joinedAt: string;
+  /** When the order is drawn (the event's `onSaleAt`). */
+  shuffleAt: string | null;
+  /** The single-use admission pass (`Admission-Pass` header), once admitted. */
+  pass: string | null;
+  passExpiresAt: string | null;
+  /** Nothing is available but tickets are held by others: the line waits for them. */
+  heldElsewhere: boolean;
+}
+
+/** One event's line on `GET /events/stream` (`{"type":"queue"}`): enough for a client to place itself. */
+export interface QueueUpdate {
+  eventId: string;
+  /** The highest position admitted so far (0 before anyone). */
+  serving: number;
+  /** Entries in the line (every state). */
+  length: number;
+  soldOut: boolean;
+  heldElsewhere: boolean;
+  paused: boolean;
+  admitRatePerMinute: number;
+  /** The sale has opened and the order is drawn. */
+  open: boolean;
+}
+
+/** `GET /events/:id/queue` (admin). */
+export interface QueueSummary {
+  eventId: string;
+  length: number;
+  waiting: number;
+  admitted: number;
+  /** Admitted with a pass still valid and not used (counts against the window). */
+  inProgress: number;
+  done: number;
+  expired: number;
+  serving: number;
+  /** The window in force (the event's `queueWindow`, or the derived default). */
+  window: number;
+  paused: boolean;
+  admitRatePerMinute: number;
+  open: boolean;
+  opensAt: string | null;
+  onSaleAt: string | null;
 }

@@ -18,6 +18,8 @@ export class EventsModel {
       this.events.clear();
       for (const e of message.events) this.events.set(e.id, normalise(e));
       this.loaded = true;
+    } else if (message.type === 'queue') {
+      return;
     } else {
       for (const e of message.created) this.events.set(e.id, normalise(e));
       for (const { id, availableTickets, heldTickets, checkedInTickets } of message.availability) this.setAvailability(id, availableTickets, heldTickets, false, checkedInTickets);

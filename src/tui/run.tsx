@@ -15,6 +15,7 @@ import { doorKeyOf, fileQueueStore } from '../client/door-queue-file.js';
 import { DoorSession } from '../client/door-session.js';
 import { DoorApp } from './door-app.js';
 import { LogTail } from './log-tail.js';
+import { fileEntryStore } from './waiting-room/entry-file.js';
 
 // Alternate screen (the shell's screen comes back on exit), cursor home, and "alternate scroll":
 // terminals that support it send the mouse wheel as ↑/↓, which the Logs screen scrolls with.
@@ -100,7 +101,7 @@ export async function runClientUi(options: ClientUiOptions): Promise<number> {
   ensureWritableDir(dataDir);
   const tail = new LogTail();
   const { logger } = createFileLogger({ dataDir, name: 'client', level: options.logLevel, prettyStderr: false, extraStream: tail });
-  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={onExit} />);
+  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={onExit} entries={fileEntryStore(dataDir)} />);
   await flush(logger);
   return finish(result);
 }
