@@ -85,7 +85,9 @@ export function useQueueEntry({ backend, store, server, eventId, line, streamLiv
   // Back on the screen (or after a restart): the remembered place is read once, with fresh numbers.
   const initial = useRef(entry);
   useEffect(() => {
-    if (initial.current && initial.current.state !== 'done') void read(initial.current);
+    const first = initial.current;
+    initial.current = undefined;
+    if (first && first.state !== 'done') void read(first);
   }, [read]);
 
   useEffect(() => {
