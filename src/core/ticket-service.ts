@@ -17,6 +17,7 @@ import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseBuyerContact, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, systemTimeZone, validateNewEvent } from './validation.js';
 import { EventLifecycle } from './event-lifecycle.js';
 import { ChangeRelay } from './change-relay.js';
+import { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './decisions/queue.js';
 
 export type { Change, ChangeListener, HoldEvent, ServiceObserver } from './observers.js';
 export type { ExpiryResult } from './housekeeping.js';
@@ -39,6 +40,8 @@ export interface TicketServiceOptions {
   buyerBudget?: { givenBack: number; refusals: number };
   /** The time zone of events created without one (`--time-zone`; default: this machine's). */
   defaultTimeZone?: string;
+  /** How long before `onSaleAt` a waiting room takes joins (`--waiting-room-lead`; default 1800). */
+  waitingRoomLeadSeconds?: number;
 }
 
 /** An answer that may repeat an earlier one (an idempotent retry or a repeated confirm). */
@@ -96,6 +99,7 @@ export class TicketService {
   private readonly health = new StorageHealth();
   private readonly probe: StorageProbe | undefined;
   private readonly defaultTimeZone: string;
+  private readonly roomLead: number;
   /** Editing, closing and cancelling events; the organiser's list of bookings (issue 17). */
   readonly lifecycle: EventLifecycle;
 
@@ -142,6 +146,7 @@ export class TicketService {
     this.housekeeping.start();
     this.codes = options.ticketCodes ?? ticketCodes(PROCESS_SECRET_KEY);
     this.defaultTimeZone = options.defaultTimeZone ?? systemTimeZone();
+    this.roomLead = options.waitingRoomLeadSeconds ?? DEFAULT_WAITING_ROOM_LEAD_SECONDS;
     this.lifecycle = new EventLifecycle({ store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,
@@ -177,6 +182,10 @@ export class TicketService {
       salesOpen: fields.salesOpen,
       status: 'scheduled',
       buyerDetails: fields.buyerDetails,
+      onSaleAt: fields.onSaleAt,
+      waitingRoom: fields.waitingRoom,
+      waitingRoomOpensAt: roomOpensAt(fields, this.roomLead),
+      queueWindow: fields.queueWindow,
     };
     return (await this.write<'event'>({ type: 'createEvent', event })).event;
   }

@@ -11,6 +11,7 @@ export const LIMITS = {
   searchMaxLength: 200,
   totalTicketsMax: 10_000_000,
   maxTicketsPerBookingMax: 10_000,
+  queueWindowMax: 100_000,
   holdSecondsMax: 86_400,
   idempotencyKeyMinLength: 16,
   idempotencyKeyMaxLength: 200,
@@ -48,10 +49,10 @@ export function parseTicketCount(value: unknown, max: number = DEFAULT_MAX_TICKE
   return count;
 }
 
-export function validateDate(value: unknown): string {
+export function validateDate(value: unknown, field = 'date'): string {
   const fail = () =>
     Errors.invalidRequest(
-      `date must be an ISO 8601 date-time with a time zone, like 2026-12-31T20:00:00Z, got ${describe(value)}.`,
+      `${field} must be an ISO 8601 date-time with a time zone, like 2026-12-31T20:00:00Z, got ${describe(value)}.`,
     );
   if (typeof value !== 'string') throw fail();
   const m = ISO_DATE_TIME.exec(value);
@@ -105,6 +106,7 @@ export function validateNewEvent(input: unknown): NewEvent {
     venue: optionalText(body.venue, 'venue', LIMITS.venueMaxLength) ?? '',
     salesOpen: optionalBoolean(body.salesOpen, 'salesOpen') ?? true,
     buyerDetails: optionalBuyerDetails(body.buyerDetails) ?? 'none',
+    ...validateSaleSettings(body, { onSaleAt: null, waitingRoom: false, queueWindow: null }),
   };
   if (body.timeZone !== undefined && body.timeZone !== null) event.timeZone = validateTimeZone(body.timeZone);
   return event;
@@ -126,6 +128,10 @@ export const PATCHABLE_FIELDS = [
   'salesOpen',
 ] as const;
 
+/** The waiting-room settings a PATCH may also change (written apart from the other fields). */
+export const SALE_FIELDS = ['onSaleAt', 'waitingRoom', 'queueWindow'] as const;
+const CHANGEABLE: readonly string[] = [...PATCHABLE_FIELDS, ...SALE_FIELDS];
+
 /**
  * A change to an event: any of `PATCHABLE_FIELDS`, at least one, each validated as on creation (a
  * date in the past is allowed: the organiser may correct a past event). Whether the new numbers
@@ -133,12 +139,12 @@ export const PATCHABLE_FIELDS = [
  */
 export function validateEventPatch(input: unknown): EventPatch {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw Errors.invalidRequest(`The change must be a JSON object with one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
+    throw Errors.invalidRequest(`The change must be a JSON object with one or more of ${CHANGEABLE.join(', ')}.`);
   }
   const body = input as Record<string, unknown>;
-  const unknown = Object.keys(body).find((k) => !(PATCHABLE_FIELDS as readonly string[]).includes(k));
+  const unknown = Object.keys(body).find((k) => !CHANGEABLE.includes(k));
   if (unknown !== undefined) {
-    throw Errors.invalidRequest(`${truncate(unknown, 60)} cannot be changed; send one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
+    throw Errors.invalidRequest(`${truncate(unknown, 60)} cannot be changed; send one or more of ${CHANGEABLE.join(', ')}.`);
   }
   const patch: EventPatch = {};
   if (body.name !== undefined) patch.name = validateName(body.name);
@@ -155,10 +161,29 @@ export function validateEventPatch(input: unknown): EventPatch {
   if (body.maxTicketsPerBuyer !== undefined) patch.maxTicketsPerBuyer = wholeNumber(body.maxTicketsPerBuyer, 'maxTicketsPerBuyer', 1, LIMITS.totalTicketsMax);
   if (body.buyerDetails !== undefined) patch.buyerDetails = optionalBuyerDetails(body.buyerDetails ?? 'null');
   if (body.salesOpen !== undefined) patch.salesOpen = optionalBoolean(body.salesOpen ?? 'null', 'salesOpen');
+  const sale = validateSaleSettings(body, {});
+  if ('onSaleAt' in body) patch.onSaleAt = sale.onSaleAt;
+  if ('waitingRoom' in body) patch.waitingRoom = sale.waitingRoom;
+  if ('queueWindow' in body) patch.queueWindow = sale.queueWindow;
   if (Object.keys(patch).length === 0) {
-    throw Errors.invalidRequest(`The change must name one or more of ${PATCHABLE_FIELDS.join(', ')}.`);
+    throw Errors.invalidRequest(`The change must name one or more of ${CHANGEABLE.join(', ')}.`);
   }
   return patch;
+}
+
+/**
+ * The waiting-room settings (issue 13): `onSaleAt` an instant or null (on sale now), `waitingRoom`
+ * a boolean, `queueWindow` a whole number or null (derived from the stock). Absent fields take `absent`.
+ */
+function validateSaleSettings<T extends Partial<Pick<NewEvent, 'onSaleAt' | 'waitingRoom' | 'queueWindow'>>>(
+  body: Record<string, unknown>,
+  absent: T,
+): Pick<NewEvent, 'onSaleAt' | 'waitingRoom' | 'queueWindow'> {
+  const out = { ...absent } as Pick<NewEvent, 'onSaleAt' | 'waitingRoom' | 'queueWindow'>;
+  if (body.onSaleAt !== undefined) out.onSaleAt = body.onSaleAt === null ? null : validateDate(body.onSaleAt, 'onSaleAt');
+  if (body.waitingRoom !== undefined) out.waitingRoom = optionalBoolean(body.waitingRoom ?? 'null', 'waitingRoom')!;
+  if (body.queueWindow !== undefined) out.queueWindow = optionalWhole(body.queueWindow, 'queueWindow', LIMITS.queueWindowMax) ?? null;
+  return out;
 }
 
 // An IANA name: Area/Location (Europe/Berlin, America/Argentina/Buenos_Aires), or UTC and the like.

@@ -29,6 +29,11 @@ export interface EventRow {
   sales_open: number | boolean;
   status: EventStatus;
   buyer_details: BuyerDetailsSetting;
+  on_sale_at: SqlDate | null;
+  /** 0/1 on SQLite, boolean on PostgreSQL. */
+  waiting_room: number | boolean;
+  waiting_room_opens_at: SqlDate | null;
+  queue_window: number | null;
 }
 
 export interface HoldRow {
@@ -44,8 +49,10 @@ export interface HoldRow {
   buyer_email: string | null;
 }
 
-export const EVENT_COLUMNS =
+/** The columns a new event row is inserted with; the sale settings (issue 13) follow in a statement of their own. */
+export const EVENT_INSERT_COLUMNS =
   'id, name, date, total_tickets, available_tickets, held_tickets, max_tickets_per_booking, hold_seconds, max_held_per_buyer, max_tickets_per_buyer, offline_checkin, checked_in_tickets, description, venue, time_zone, sales_open, status, buyer_details';
+export const EVENT_COLUMNS = `${EVENT_INSERT_COLUMNS}, on_sale_at, waiting_room, waiting_room_opens_at, queue_window`;
 export const HOLD_COLUMNS = 'id, event_id, tickets, status, created_at, expires_at, booking_id, buyer, buyer_name, buyer_email';
 
 export const iso = (value: SqlDate): string => (typeof value === 'string' ? value : value.toISOString());
@@ -70,6 +77,10 @@ export function toEvent(row: EventRow): Event {
     salesOpen: row.sales_open === true || row.sales_open === 1,
     status: row.status,
     buyerDetails: row.buyer_details,
+    onSaleAt: row.on_sale_at === null ? null : iso(row.on_sale_at),
+    waitingRoom: row.waiting_room === true || row.waiting_room === 1,
+    waitingRoomOpensAt: row.waiting_room_opens_at === null ? null : iso(row.waiting_room_opens_at),
+    queueWindow: row.queue_window,
   };
 }
 

@@ -110,7 +110,7 @@ async function book(app: App, eventId: string, tickets: number): Promise<number>
 
 const isSnapshot = (m: EventStreamMessage): m is Extract<EventStreamMessage, { type: 'snapshot' }> => m.type === 'snapshot';
 const availabilityOf = (m: EventStreamMessage, id: string) =>
-  m.type === 'changes' ? m.availability.find((a) => a.id === id)?.availableTickets : m.events.find((e) => e.id === id)?.availableTickets;
+  m.type === 'changes' ? m.availability.find((a) => a.id === id)?.availableTickets : m.type === 'snapshot' ? m.events.find((e) => e.id === id)?.availableTickets : undefined;
 
 describe('GET /events/stream', () => {
   it('answers text/event-stream and starts with a snapshot of the list', async () => {
@@ -199,7 +199,7 @@ describe('GET /events/stream', () => {
     const seen = new Map<string, number>();
     for (const m of second.messages) {
       if (m.type === 'snapshot') for (const e of m.events) seen.set(e.id, e.availableTickets);
-      else {
+      else if (m.type === 'changes') {
         for (const e of m.created) seen.set(e.id, e.availableTickets);
         for (const a of m.availability) seen.set(a.id, a.availableTickets);
       }

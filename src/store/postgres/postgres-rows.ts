@@ -4,7 +4,7 @@ import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, Stor
 import type { AsyncRowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
-import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
+import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, EVENT_INSERT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
 
 /** The order of the event fields the `moved` step writes ($75 to $87). */
 const UPDATE_FIELDS = [...PATCHABLE_FIELDS, 'status'] as const satisfies ReadonlyArray<keyof EventFields>;
@@ -209,7 +209,7 @@ export class PostgresRows implements AsyncRowAccess {
     const { rows } = await this.client.query<{ moved: number; buyers: number; ended: number; cancelled: number; revoked: number; admitted: number }>({
       name: 'apply-effects',
       text: `WITH new_events AS (
-               INSERT INTO events (${EVENT_COLUMNS})
+               INSERT INTO events (${EVENT_INSERT_COLUMNS})
                SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $46::boolean[], $47::int[],
                                 $69::text[], $70::text[], $71::text[], $72::boolean[], $73::text[], $74::text[])),
              moved AS (

@@ -8,7 +8,7 @@ import type { RowAccess } from '../../core/store.js';
 import type { Event } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
 import { pendingMigrations } from '../migration.js';
-import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, HOLD_COLUMNS, toAdmission, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type HoldRow } from '../rows.js';
+import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_INSERT_COLUMNS, HOLD_COLUMNS, toAdmission, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type HoldRow } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
 import { damagedError, isDamage, quickCheck } from './integrity.js';
 import { JournalGuard, journalLostError } from './journal-guard.js';
@@ -119,7 +119,7 @@ export class SqliteWriter implements RowAccess {
     this.reads = new SqliteQueries(db);
     this.stmt = {
       insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets, @description, @venue, @timeZone, @salesOpenInt, @status, @buyerDetails)`,
+        `INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets, @description, @venue, @timeZone, @salesOpenInt, @status, @buyerDetails)`,
       ),
       // An organiser's change, with the event's stock move of the batch in the same statement: a new
       // total and the availability it frees or takes change together (the CHECK sees both at once).
