@@ -181,6 +181,11 @@ export async function runServeUi(options: ServeUiOptions): Promise<number> {
   const backend = new InProcessBackend(
     (onProgress) => startServer({ ...options, headless: false, logStream: tail, onProgress }),
     `http://${host}:${options.port}`,
+    // The line's numbers come from the routes that serve them to remote organisers, on this server.
+    (url) => {
+      const client = new BoxofficeClient({ baseUrl: url, adminToken: findAdminToken({ dataDir: options.dataDir }).token });
+      return { summary: (id) => client.queueSummary(id), pause: (id) => client.pauseQueue(id), resume: (id) => client.resumeQueue(id) };
+    },
   );
   const quitters = new Set<() => void>();
   let signals = 0;
