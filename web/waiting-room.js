@@ -187,6 +187,7 @@ function build(card, event) {
     place: el('p', 'room-place'),
     bar: el('div', 'bar room-bar', { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100' }),
     eta: el('p', 'room-eta'),
+    held: el('p', 'room-held'),
     note: el('p', 'room-note hint'),
     join: el('button', 'primary room-join', { type: 'button' }),
     error: el('p', 'field-error room-error', { role: 'alert' }),
@@ -235,6 +236,7 @@ function paint(eventId, settle = true) {
   let place = '';
   let eta = '';
   let note = '';
+  let held = '';
   let joinable = false;
   let progress;
 
@@ -287,7 +289,7 @@ function paint(eventId, settle = true) {
       eta = line?.paused ? 'The organiser has paused the line for now; you keep your place.' : etaText(v.etaSeconds);
       progress = v.position > 1 ? (v.position - 1 - v.ahead) / (v.position - 1) : 1;
     }
-    if (v.heldElsewhere) note = 'Tickets are held by others; you keep your place. If they are not bought, the line moves on.';
+    if (v.heldElsewhere) held = 'Tickets are held by others; you keep your place. If they are not bought, the line moves on.';
   }
 
   show(els.when, when);
@@ -295,6 +297,7 @@ function paint(eventId, settle = true) {
   show(els.status, status);
   show(els.place, place);
   show(els.eta, eta);
+  show(els.held, held);
   show(els.note, note);
   els.bar.hidden = progress === undefined;
   if (progress !== undefined) {
