@@ -3,6 +3,8 @@
  * place moving with the stream's serving counter alone (no read per move), the pass picked up when the
  * counter reaches the place, sold out at once, and a remembered place resumed.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import pino from 'pino';
 import { useCallback } from 'react';
@@ -12,10 +14,11 @@ import { ApiError } from '../../src/client/api-error.js';
 import { useThrottledSubscription } from '../../src/tui/hooks.js';
 import type { BuyerNav } from '../../src/tui/screens/client/buyer-screens.js';
 import { WaitingRoom } from '../../src/tui/screens/client/WaitingRoom.js';
-import { memoryEntryStore, type EntryStore } from '../../src/tui/waiting-room/entry-file.js';
+import { fileEntryStore, memoryEntryStore, type EntryStore } from '../../src/tui/waiting-room/entry-file.js';
 import { placeInLine, shouldRead } from '../../src/tui/waiting-room/line.js';
 import { QueueLines } from '../../src/tui/waiting-room/queue-lines.js';
 import type { QueueBackend } from '../../src/tui/waiting-room/use-queue-entry.js';
+import { tempDir } from '../helpers/tmp.js';
 import { frame, KEYS, makeEvent, press, renderUi, settle } from './helpers.js';
 
 afterEach(cleanup);
@@ -233,5 +236,26 @@ describe('placeInLine and shouldRead', () => {
     expect(shouldRead(entryOf(), lineOf('x', { open: false }), true, 60_000)).toBe(false);
     expect(shouldRead(e, lineOf('x', { serving: 4 }), false, 6_000)).toBe(true);
     expect(shouldRead(entryOf({ state: 'admitted' }), undefined, false, 60_000)).toBe(false);
+  });
+});
+
+describe('fileEntryStore', () => {
+  it('keeps places across instances (a restart), per server and event, private to the user', () => {
+    const { dir, cleanup: remove } = tempDir('boxoffice-queue-entries-');
+    try {
+      const first = fileEntryStore(join(dir, 'data'));
+      first.save(SERVER, entryOf({ eventId: 'a', id: 'ea' }));
+      first.save(SERVER, entryOf({ eventId: 'b', id: 'eb' }));
+      first.save('http://other.test', entryOf({ eventId: 'a', id: 'other' }));
+      const again = fileEntryStore(join(dir, 'data'));
+      expect(again.load(SERVER, 'a')?.id).toBe('ea');
+      expect(again.load('http://other.test', 'a')?.id).toBe('other');
+      again.forget(SERVER, 'a');
+      expect(fileEntryStore(join(dir, 'data')).load(SERVER, 'a')).toBeUndefined();
+      expect(fileEntryStore(join(dir, 'data')).load(SERVER, 'b')?.id).toBe('eb');
+      expect(statSync(again.path).mode & 0o777).toBe(0o600);
+    } finally {
+      remove();
+    }
   });
 });
