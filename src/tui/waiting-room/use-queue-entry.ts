@@ -32,6 +32,8 @@ export interface QueueEntryState {
   time: number;
   joining: boolean;
   error: string | undefined;
+  /** The entry was answered by the server in this session (a remembered one may be stale: used, expired). */
+  fresh: boolean;
   join(): void;
 }
 
@@ -45,6 +47,7 @@ export function useQueueEntry({ backend, store, server, eventId, line, streamLiv
   const [time, setTime] = useState(now);
   const [joining, setJoining] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [fresh, setFresh] = useState(false);
   const lastRead = useRef(-Infinity);
   const reading = useRef(false);
   const alive = useRef(true);
@@ -53,7 +56,10 @@ export function useQueueEntry({ backend, store, server, eventId, line, streamLiv
   const keep = useCallback(
     (next: QueueEntry) => {
       store.save(server, next);
-      if (alive.current) setEntry(next);
+      if (alive.current) {
+        setEntry(next);
+        setFresh(true);
+      }
     },
     [server, store],
   );
@@ -122,5 +128,5 @@ export function useQueueEntry({ backend, store, server, eventId, line, streamLiv
     );
   }, [backend, eventId, joining, keep, logger, now]);
 
-  return { entry, view: entry ? placeInLine(entry, line) : undefined, time, joining, error, join };
+  return { entry, view: entry ? placeInLine(entry, line) : undefined, time, joining, error, fresh, join };
 }

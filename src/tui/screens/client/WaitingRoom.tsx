@@ -35,13 +35,14 @@ export interface WaitingRoomProps {
  * place is kept (and kept across a restart of this program).
  */
 export function WaitingRoom({ nav, event, line, streamLive, backend, store, server, logger, width, onAdmitted, now = Date.now }: WaitingRoomProps) {
-  const { entry, view, time, joining, error, join } = useQueueEntry({ backend, store, server, eventId: event.id, line, streamLive, logger, now });
+  const { entry, view, time, joining, error, fresh, join } = useQueueEntry({ backend, store, server, eventId: event.id, line, streamLive, logger, now });
   const onSaleAt = event.onSaleAt ? Date.parse(event.onSaleAt) : undefined;
   const opensAt = event.waitingRoomOpensAt ? Date.parse(event.waitingRoomOpensAt) : undefined;
   const beforeSale = onSaleAt !== undefined && time < onSaleAt && !line?.open;
   const roomOpen = opensAt === undefined || time >= opensAt;
   const passLeft = entry?.pass && entry.passExpiresAt ? Date.parse(entry.passExpiresAt) - time : 0;
-  const admitted = view?.state === 'admitted' && passLeft > 0;
+  // A remembered pass may have been used since (by this program before a restart): only a fresh answer counts.
+  const admitted = fresh && view?.state === 'admitted' && passLeft > 0;
   const soldOutNow = Boolean(line?.soldOut) && !beforeSale;
   const canJoin = roomOpen && !soldOutNow && (!view || view.state === 'expired' || view.state === 'done' || (view.state === 'admitted' && !admitted));
 
