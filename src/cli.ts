@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { DEFAULT_PASS_SECONDS, DEFAULT_WAITING_ROOM_LEAD_SECONDS } from './core/decisions/queue.js';
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BATCH } from './core/ticket-service.js';
@@ -48,6 +49,8 @@ interface ServeFlags {
   maxInflight: number;
   cacheSize: number;
   timeZone?: string;
+  waitingRoomLead: number;
+  admissionPassSeconds: number;
   maxBatch: number;
   logLevel: LogLevel;
   logMaxSize?: number;
@@ -125,6 +128,8 @@ const serve = program
   .addOption(serveOption('--stream-idle-timeout <seconds>', 'drop a stream subscriber that leaves more than 1 MiB unread for this long (it reconnects and gets a fresh snapshot)', integer('stream-idle-timeout', 1, 86_400), DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000))
   .addOption(serveOption('--cors-origin <origin>', 'let browser pages from this one origin call the API (CORS is off without it)', corsOrigin))
   .addOption(serveOption('--time-zone <zone>', "IANA time zone of events created without one, e.g. Europe/Berlin (default: this machine's)", ianaZone))
+  .addOption(serveOption('--waiting-room-lead <seconds>', "how long before an event's onSaleAt its waiting room takes joins", integer('waiting-room-lead', 0, 30 * 86_400), DEFAULT_WAITING_ROOM_LEAD_SECONDS))
+  .addOption(serveOption('--admission-pass-seconds <seconds>', "how long a waiting room's admission pass stays valid; an unused one then frees its slot", integer('admission-pass-seconds', 10, 86_400), DEFAULT_PASS_SECONDS))
   .addOption(serveOption('--cache-size <n>', 'events kept in the read cache', integer('cache-size', 1, 10_000_000), 10_000))
   .addOption(serveOption('--max-batch <n>', 'most bookings decided per transaction (1 turns group commit off)', integer('max-batch', 1, 100_000), DEFAULT_MAX_BATCH))
   .addOption(serveOption('--skip-integrity-check', 'start without checking the SQLite file (PRAGMA quick_check reads all of it: minutes on a huge file)', false))
@@ -158,6 +163,8 @@ optionsFromEnvironment(serve).action(async (opts: ServeFlags) => {
       maxInFlight: opts.maxInflight,
       cacheSize: opts.cacheSize,
       timeZone: opts.timeZone,
+      waitingRoomLeadSeconds: opts.waitingRoomLead,
+      admissionPassSeconds: opts.admissionPassSeconds,
       maxBatch: opts.maxBatch,
       logLevel: opts.logLevel,
       logMaxSize: opts.logMaxSize,

@@ -37,8 +37,8 @@ export class ChangeRelay {
       } else if (outcome.ok && outcome.kind === 'settings') {
         this.catalog.added(outcome.event);
         this.emit({ external: true });
-      } else if (outcome.ok && outcome.kind === 'door') {
-        // Nothing cached.
+      } else if (outcome.ok && (outcome.kind === 'door' || outcome.kind === 'queueEntry' || outcome.kind === 'queueLine')) {
+        // Nothing cached: the waiting room publishes its own coalesced news (waiting-room.ts).
       } else if (outcome.counts) {
         this.noteCounts(outcome.counts);
       }

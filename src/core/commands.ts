@@ -1,5 +1,6 @@
 import { BoxofficeError, type ErrorCode } from './errors.js';
 import type { StoredDoor } from './effects.js';
+import type { QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { Booking, BuyerContact, Door, Event, EventPatch, FirstCheckIn, Hold, ScanResult } from './types.js';
 
 /**
@@ -26,8 +27,9 @@ export type CancelProof = { admin: true } | { admin: false; secret?: string };
 export type Command =
   | { type: 'createEvent'; event: Event }
   /** `contact`: the buyer's own name and email, kept with the booking for the organiser (never logged). */
-  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact }
-  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact }
+  /** `admission`: the waiting room's pass (its signature already checked by the service), or `invalid`. */
+  | { type: 'book'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact; admission?: Admission }
+  | { type: 'hold'; eventId: string; tickets: number; key?: KeyClaim; buyer?: string; contact?: BuyerContact; admission?: Admission }
   /** `buyer`: who confirms; only the hold's own buyer is told the booking's secret. */
   | { type: 'confirm'; holdId: string; buyer?: string }
   | { type: 'release'; holdId: string }
@@ -44,9 +46,18 @@ export type Command =
   | { type: 'revokeDoor'; eventId: string; doorId: string }
   | { type: 'checkinSettings'; eventId: string; offlineCheckIn: boolean }
   /** The organiser corrects an event (validated fields; whether they fit the stock is decided). */
-  | { type: 'updateEvent'; eventId: string; patch: EventPatch }
+  /** `roomLeadSeconds`: the server's waiting-room lead, for the room's opening time when the sale time changes. */
+  | { type: 'updateEvent'; eventId: string; patch: EventPatch; roomLeadSeconds?: number }
   /** The organiser cancels an event: every ticket cancelled, active holds released, stock zeroed. */
-  | { type: 'cancelEvent'; eventId: string };
+  | { type: 'cancelEvent'; eventId: string }
+  /** A buyer joins the waiting room (`entryId` is fresh; `knownEntryId` from the buyer's cookie). */
+  | { type: 'joinQueue'; eventId: string; entryId: string; buyer: string; knownEntryId?: string }
+  /** The line's housekeeping: draw the order when due, expire passes, admit within the window. */
+  | { type: 'advanceQueue'; eventId: string; passSeconds: number }
+  | { type: 'pauseQueue'; eventId: string; paused: boolean };
+
+/** A hold's or booking's admission pass, as the service found it. */
+export type Admission = { entryId: string } | 'invalid';
 
 export type CommandType = Command['type'];
 
@@ -97,6 +108,10 @@ export type Outcome =
   | { ok: true; kind: 'settings'; event: Event }
   /** From `createDoor` and `revokeDoor`. */
   | { ok: true; kind: 'door'; door: Door }
+  /** From `joinQueue`: the buyer's entry, `created` or answered again. */
+  | { ok: true; kind: 'queueEntry'; entry: StoredQueueEntry; line: QueueLineRead; created: boolean }
+  /** From `advanceQueue` and `pauseQueue`: the line as the batch left it. */
+  | { ok: true; kind: 'queueLine'; line: QueueLineRead; admittedNow: number; expiredNow: number }
   | Refusal;
 
 export type Success<K extends Extract<Outcome, { ok: true }>['kind']> = Extract<Outcome, { ok: true; kind: K }>;

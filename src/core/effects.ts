@@ -1,3 +1,4 @@
+import { noQueueEffects, queueEffectsEmpty, type QueueEffects, type SaleSettings } from './queue-effects.js';
 import type { Booking, BuyerContact, Door, Event, Hold, ScanRecord } from './types.js';
 
 /**
@@ -51,6 +52,10 @@ export interface Effects {
    * bulk (the decision does not read them one by one; the stock is zeroed by `stock`).
    */
   cancelledEvents: Array<{ eventId: string; at: string }>;
+  /** Per event, its sale time and waiting-room settings (after any new event row is inserted). */
+  saleSettings: Map<string, SaleSettings>;
+  /** The waiting room's lines and entries (queue-effects.ts). */
+  queue: QueueEffects;
 }
 
 /** The columns of an event an organiser's change or cancellation may write. */
@@ -214,6 +219,8 @@ export function noEffects(): Effects {
     eventSettings: new Map(),
     eventUpdates: new Map(),
     cancelledEvents: [],
+    saleSettings: new Map(),
+    queue: noQueueEffects(),
   };
 }
 
@@ -235,6 +242,8 @@ export function isEmpty(effects: Effects): boolean {
     effects.scans.length === 0 &&
     effects.eventSettings.size === 0 &&
     effects.eventUpdates.size === 0 &&
-    effects.cancelledEvents.length === 0
+    effects.cancelledEvents.length === 0 &&
+    effects.saleSettings.size === 0 &&
+    queueEffectsEmpty(effects.queue)
   );
 }

@@ -11,10 +11,16 @@ export const ERROR_STATUS = {
   forbidden: 403,
   wrong_event: 403,
   offline_not_allowed: 403,
+  not_on_sale: 403,
+  room_not_open: 403,
+  queue_required: 403,
+  admission_expired: 403,
+  invalid_queue_token: 403,
   cross_site_request: 403,
   not_found: 404,
   event_not_found: 404,
   ticket_not_found: 404,
+  queue_entry_not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
   not_enough_tickets: 409,
@@ -26,6 +32,8 @@ export const ERROR_STATUS = {
   event_cancelled: 409,
   event_past: 409,
   invalid_stock: 409,
+  no_waiting_room: 409,
+  sold_out: 409,
   hold_expired: 410,
   hold_released: 410,
   ticket_cancelled: 410,
@@ -206,8 +214,36 @@ export const Errors = {
     ),
   buyerDetailsRequired: (missing: string) =>
     new BoxofficeError('buyer_details_required', `The organiser asks for the buyer's name and email for this event: send buyer.${missing}.`),
+  notOnSale: (name: string, onSaleAt: string, timeZone: string) =>
+    new BoxofficeError('not_on_sale', `Tickets for ${truncate(name, 80)} go on sale at ${zoned(onSaleAt, timeZone)}; nothing was booked or held.`),
+  roomNotOpen: (name: string, opensAt: string, timeZone: string) =>
+    new BoxofficeError('room_not_open', `The waiting room for ${truncate(name, 80)} opens at ${zoned(opensAt, timeZone)}; join then.`),
+  noWaitingRoom: (name: string) =>
+    new BoxofficeError('no_waiting_room', `${truncate(name, 80)} has no waiting room; book or hold tickets directly.`),
+  soldOut: (name: string) => new BoxofficeError('sold_out', `${truncate(name, 80)} is sold out; there is no line to join.`),
+  queueRequired: (eventId: string) =>
+    new BoxofficeError(
+      'queue_required',
+      `This event sells through a waiting room: join the line at POST /events/${eventId}/queue and send the admission pass you get in the Admission-Pass header.`,
+    ),
+  admissionExpired: () =>
+    new BoxofficeError('admission_expired', 'This admission pass was already used or has run out; join the line again at POST /events/:id/queue.'),
+  invalidQueueToken: () =>
+    new BoxofficeError('invalid_queue_token', 'The Queue-Token does not prove this entry of this event; send the token you got when you joined.'),
+  queueEntryNotFound: (id: string) => new BoxofficeError('queue_entry_not_found', `Waiting-room entry ${truncate(id, 40)} does not exist.`),
   internal: () => new BoxofficeError('internal_error', 'Something went wrong on our side; nothing was booked.'),
 };
+
+/** An instant as the event's own clocks show it (`2027-05-01 20:00 Europe/Berlin`). */
+function zoned(iso: string, timeZone: string): string {
+  try {
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+    const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+    return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${timeZone}`;
+  } catch {
+    return iso;
+  }
+}
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;

@@ -10,6 +10,8 @@ export interface LifecycleDeps {
   /** One write through the lane; a refusal is thrown as its error. */
   write: (command: Command) => Promise<Extract<Outcome, { ok: true }>>;
   withStorage: <T>(pending: Promise<T>) => Promise<T>;
+  /** The server's waiting-room lead, in seconds. */
+  roomLeadSeconds?: number;
 }
 
 export interface BookingsQuery {
@@ -29,7 +31,7 @@ export class EventLifecycle {
   constructor(private readonly deps: LifecycleDeps) {}
 
   async updateEvent(id: unknown, body: unknown): Promise<Event> {
-    const command: Command = { type: 'updateEvent', eventId: parseId(id, 'eventId'), patch: validateEventPatch(body) };
+    const command: Command = { type: 'updateEvent', eventId: parseId(id, 'eventId'), patch: validateEventPatch(body), roomLeadSeconds: this.deps.roomLeadSeconds };
     return ((await this.deps.write(command)) as Extract<Outcome, { kind: 'settings' }>).event;
   }
 

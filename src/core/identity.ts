@@ -22,6 +22,8 @@ export interface IdSource {
   newId(): string;
   /** Absent: a key of this process only (fine for memory stores; replays after a restart lose the secret). */
   secrets?: BookingSecrets;
+  /** A uniform integer in [0, max): the waiting room's shuffle. Absent: `crypto.randomInt` (tests inject their own). */
+  randomInt?(max: number): number;
 }
 
 /** Ids, secrets and the one clock of a service; tests inject their own clock here. */

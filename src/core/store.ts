@@ -1,5 +1,6 @@
 import type { KeyClaim, Outcome, WriteBatch } from './commands.js';
 import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from './effects.js';
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
 
 /**
@@ -60,6 +61,13 @@ export interface Store {
    * substring of the buyer's name or email, or a prefix of the booking id. `total` counts every match.
    */
   eventBookings(eventId: string, query: { search?: string; offset: number; limit: number }): Promise<{ total: number; bookings: AdminBooking[] }>;
+
+  /** A waiting-room entry, outside any write. */
+  getQueueEntry(id: string): Promise<StoredQueueEntry | undefined>;
+  /** An event's line with its entries counted by state (undefined: nobody joined yet). */
+  queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined>;
+  /** A key every node of this storage shares, created once (the waiting room signs with it). */
+  sharedKey(name: string): Promise<string>;
 
   /** Forgets idempotency keys recorded before `before`; returns how many. */
   purgeIdempotencyKeys(before: Date): Promise<number>;
@@ -131,6 +139,14 @@ export interface RowAccess {
    * shared database an admission another node is committing is seen, not missed.
    */
   admissions(ticketIds: string[]): Admission[];
+  /**
+   * The waiting-room lines of these events, created (empty) where missing and locked where the
+   * database has row locks, with how many entries hold a pass and how many of those ran out by `now`.
+   * After the events (a new line references its event) and before the entries.
+   */
+  queueLines(eventIds: string[], now: string): QueueLineRead[];
+  /** Entries by id, buyers' active entries, and every entry of these events without a position (locked). */
+  queueEntries(query: QueueEntryQuery): StoredQueueEntry[];
   apply(effects: Effects): void;
 }
 
@@ -149,4 +165,11 @@ export interface ClockStatus {
   /** This node's clock minus the shared one, in ms, when measured. */
   skewMs?: number;
   toleranceMs: number;
+}
+
+/** A line with its entries counted by state (`admitted`: passes neither used nor marked expired). */
+export interface QueueCounts extends QueueLineRead {
+  waiting: number;
+  done: number;
+  expired: number;
 }

@@ -17,10 +17,13 @@ import type { Booking, Event, Hold, Ticket } from './types.js';
 import { LIMITS, parseBuyerContact, parseId, parseIdempotencyKey, parseTicketCount, parseTicketIds, systemTimeZone, validateNewEvent } from './validation.js';
 import { EventLifecycle } from './event-lifecycle.js';
 import { ChangeRelay } from './change-relay.js';
-import { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './decisions/queue.js';
+import { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './decisions/sale-time.js';
+import { WaitingRoom } from './waiting-room.js';
 
 export type { Change, ChangeListener, HoldEvent, ServiceObserver } from './observers.js';
 export type { ExpiryResult } from './housekeeping.js';
+export type { CancelRequest, PlaceOptions, Placed } from './service-options.js';
+import type { CancelRequest, PlaceOptions, Placed } from './service-options.js';
 
 export interface TicketServiceOptions {
   /** Events kept in the LRU for single-event reads. */
@@ -40,34 +43,12 @@ export interface TicketServiceOptions {
   buyerBudget?: { givenBack: number; refusals: number };
   /** The time zone of events created without one (`--time-zone`; default: this machine's). */
   defaultTimeZone?: string;
-  /** How long before `onSaleAt` a waiting room takes joins (`--waiting-room-lead`; default 1800). */
+  /** How long before `onSaleAt` a waiting room takes joins (`--waiting-room-lead`; default 1800), and a pass lasts (default 600). */
   waitingRoomLeadSeconds?: number;
+  admissionPassSeconds?: number;
+  /** How often lines advance, in ms (default 250); 0 leaves it to `queue.tick()` calls. */
+  queueTickMs?: number;
 }
-
-/** An answer that may repeat an earlier one (an idempotent retry or a repeated confirm). */
-export interface Placed<T> {
-  value: T;
-  replayed: boolean;
-}
-
-export interface PlaceOptions {
-  /** The client's Idempotency-Key, unvalidated. */
-  idempotencyKey?: unknown;
-  /** Who asks: the client's address. The event's per-buyer limits count against it. */
-  buyer?: string;
-  /** The buyer's `{ name?, email? }` from the body, unvalidated; kept for the organiser. */
-  contact?: unknown;
-}
-
-/** Who asks to cancel: the admin, or a buyer presenting the booking's secret. */
-export interface CancelRequest {
-  admin: boolean;
-  secret?: string;
-  /** Ticket ids to cancel (unvalidated); all remaining tickets when absent. */
-  tickets?: unknown;
-}
-
-/** How long outside changes are gathered before caches are dropped; bounds staleness across nodes. */
 
 export const DEFAULT_MAX_BATCH = 1024;
 
@@ -102,6 +83,8 @@ export class TicketService {
   private readonly roomLead: number;
   /** Editing, closing and cancelling events; the organiser's list of bookings (issue 17). */
   readonly lifecycle: EventLifecycle;
+  /** The virtual waiting room (issue 13). */
+  readonly queue: WaitingRoom;
 
   constructor(store: Store, options: TicketServiceOptions = {}) {
     this.store = store;
@@ -147,7 +130,11 @@ export class TicketService {
     this.codes = options.ticketCodes ?? ticketCodes(PROCESS_SECRET_KEY);
     this.defaultTimeZone = options.defaultTimeZone ?? systemTimeZone();
     this.roomLead = options.waitingRoomLeadSeconds ?? DEFAULT_WAITING_ROOM_LEAD_SECONDS;
-    this.lifecycle = new EventLifecycle({ store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
+    this.queue = new WaitingRoom({
+      ...{ store, identity: this.identity, logger: this.logger, passSeconds: options.admissionPassSeconds, tickMs: options.queueTickMs },
+      ...{ submit: (command) => this.submitOutcome(command), write: (command) => this.write(command), getEvent: (id) => this.getEvent(id), listEvents: () => this.listEvents() },
+    });
+    this.lifecycle = new EventLifecycle({ roomLeadSeconds: this.roomLead, store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,
       codes: this.codes,
@@ -236,6 +223,7 @@ export class TicketService {
     // same key makes a new request of its own and learns nothing of the first.
     if (key !== undefined) command.key = { key: scopedKey(key, buyer), fingerprint: `${type}:${id}:${count}` };
     if (buyer !== undefined) command.buyer = buyer;
+    if (options.admissionPass !== undefined) command.admission = await this.queue.readPass(id, options.admissionPass);
     return this.write<K>(command);
   }
 
@@ -345,6 +333,7 @@ export class TicketService {
     await this.housekeeping.stop();
     this.stopWatching?.();
     this.changes.close();
+    this.queue.close();
     if (this.active > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     await this.committer.drain();
     await this.store.close();

@@ -3,6 +3,7 @@ import { decide, IDEMPOTENCY_KEY_TTL_MS } from './decisions/index.js';
 import { buyerKey, isEmpty, usageOf, type Admission, type BuyerTickets, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type TicketRef } from './effects.js';
 import type { IdSource } from './identity.js';
 import type { AsyncRowAccess, RowAccess } from './store.js';
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { Event } from './types.js';
 
 /** Most due holds one expiry command ends; the next sweep takes the rest. */
@@ -70,6 +71,8 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   const pairs = buyerPairs(commands, holds.values(), bookings.values());
   if (pairs.length > 0) for (const row of yield* ask('buyers', pairs)) buyers.set(buyerKey(row.eventId, row.buyer), row);
 
+  const { queueLines, queueEntries } = yield* readQueue(commands, events, now);
+
   const tickets = new Map<string, TicketRef>();
   const admissions = new Map<string, Admission>();
   const ticketIds = sortedUnique(commands.flatMap((c) => (c.type === 'checkin' ? [c.ticketId] : [])));
@@ -85,9 +88,39 @@ export function* planWrite(batch: WriteBatch, ids: IdSource): Generator<Step, Ou
   ]);
   if (doorIds.length > 0) for (const door of yield* ask('doors', doorIds)) doors.set(door.id, door);
 
-  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds, tickets, doors, admissions }, ids);
+  const decision = decide(batch, { events, holds, bookings, buyers, keys, dueHolds, tickets, doors, admissions, queueLines, queueEntries }, ids);
   if (!isEmpty(decision.effects)) yield* ask('apply', decision.effects);
   return decision.outcomes;
+}
+
+/**
+ * The waiting room's rows, after the events (a new line references its event): the lines of the
+ * events whose queue a command touches (a hold or booking with a pass uses one up, so it takes the
+ * line's lock too), then the entries named, each joining buyer's active one, and, for a line whose
+ * sale has opened but whose order is not drawn yet, everyone still without a position.
+ */
+function* readQueue(commands: readonly Command[], events: ReadonlyMap<string, Event>, now: string) {
+  const queueLines = new Map<string, QueueLineRead>();
+  const queueEntries = new Map<string, StoredQueueEntry>();
+  const touched = (c: Command) =>
+    c.type === 'joinQueue' || c.type === 'advanceQueue' || c.type === 'pauseQueue' || ((c.type === 'book' || c.type === 'hold') && c.admission !== undefined && c.admission !== 'invalid');
+  const lineIds = sortedUnique(commands.flatMap((c) => (touched(c) && 'eventId' in c && events.get(c.eventId)?.waitingRoom ? [c.eventId] : [])));
+  if (lineIds.length === 0) return { queueLines, queueEntries };
+  for (const line of yield* ask('queueLines', lineIds, now)) queueLines.set(line.eventId, line);
+  const query: QueueEntryQuery = {
+    ids: sortedUnique(
+      commands.flatMap((c) =>
+        c.type === 'joinQueue' && c.knownEntryId !== undefined ? [c.knownEntryId] : (c.type === 'book' || c.type === 'hold') && c.admission && c.admission !== 'invalid' ? [c.admission.entryId] : [],
+      ),
+    ),
+    buyers: commands.flatMap((c) => (c.type === 'joinQueue' && queueLines.has(c.eventId) ? [{ eventId: c.eventId, buyer: c.buyer }] : [])),
+    unpositioned: lineIds.filter((id) => {
+      const onSaleAt = events.get(id)!.onSaleAt;
+      return queueLines.get(id)!.openedAt === null && (onSaleAt === null || onSaleAt <= now);
+    }),
+  };
+  if (query.ids.length + query.buyers.length + query.unpositioned.length > 0) for (const entry of yield* ask('queueEntries', query)) queueEntries.set(entry.id, entry);
+  return { queueLines, queueEntries };
 }
 
 /** Drives the plan against a synchronous adapter (call it inside the adapter's transaction). */

@@ -17,6 +17,7 @@ import { holdRoutes } from './routes/holds.js';
 import { legacyRoutes } from './routes/legacy.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { opsRoutes } from './routes/ops.js';
+import { queueRoutes } from './routes/queue.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CLIENT, DEFAULT_STREAM_IDLE_TIMEOUT_MS, MAX_BUFFERED_BYTES, streamRoutes } from './routes/stream.js';
 import { ListSnapshot } from './list-snapshot.js';
 import { webRoutes } from './routes/web.js';
@@ -177,6 +178,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
     eventRoutes(routes, { service, adminOnly: auth.adminOnly, snapshot });
     checkinRoutes(routes, { service, adminOnly: auth.adminOnly, doors: doorAuth(service) });
     holdRoutes(routes, { service });
+    queueRoutes(routes, { service, adminOnly: auth.adminOnly });
     lookupRoutes(routes, { service, auth });
     legacyRoutes(routes, { service });
     opsRoutes(routes, { metrics, state, saturation: admission, monitoringOnly: auth.monitoringOnly, clock: () => service.clockStatus(), storage: () => service.storageReadiness(), benchRoutes: config.benchRoutes ?? false });

@@ -23,6 +23,10 @@ export const eventSchema = {
     salesOpen: { type: 'boolean', description: 'Whether buyers may book and hold now.' },
     status: { type: 'string', enum: ['scheduled', 'cancelled'] },
     buyerDetails: { type: 'string', enum: ['none', 'optional', 'required'], description: "Whether booking and hold forms ask for the buyer's name and email." },
+    onSaleAt: { type: 'string', format: 'date-time', nullable: true, description: 'When holds and bookings open (null: on sale now); before it they are refused 403 not_on_sale.' },
+    waitingRoom: { type: 'boolean', description: 'Whether buyers go through the virtual waiting room (POST /events/:id/queue, then an Admission-Pass).' },
+    waitingRoomOpensAt: { type: 'string', format: 'date-time', nullable: true, description: 'When the waiting room takes joins: onSaleAt minus the server lead time.' },
+    queueWindow: { type: 'integer', nullable: true, description: 'Admitted buyers not yet finished at once (null: derived from the stock).' },
   },
 } as const;
 
@@ -244,6 +248,9 @@ export const newEventBody = {
     timeZone: { type: 'string' },
     salesOpen: { type: 'boolean' },
     buyerDetails: { type: 'string' },
+    onSaleAt: { type: 'string', nullable: true },
+    waitingRoom: { type: 'boolean' },
+    queueWindow: { type: 'integer', nullable: true },
   },
 } as const;
 
@@ -263,6 +270,9 @@ export const eventPatchBody = {
     maxTicketsPerBuyer: { type: 'integer' },
     buyerDetails: { type: 'string', enum: ['none', 'optional', 'required'] },
     salesOpen: { type: 'boolean' },
+    onSaleAt: { type: 'string', nullable: true },
+    waitingRoom: { type: 'boolean' },
+    queueWindow: { type: 'integer', nullable: true },
   },
 } as const;
 
@@ -333,6 +343,7 @@ export const idempotencyHeaders = {
       type: 'string',
       description: 'Makes a retry safe: a repeat with the same key and request answers the first result again.',
     },
+    'admission-pass': { type: 'string', description: "Events with a waiting room: the pass from the buyer's admitted queue entry (single use)." },
   },
 } as const;
 
@@ -352,9 +363,9 @@ export function errorResponses(...statuses: number[]): Record<number, { $ref: 'E
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid_request (the input is not acceptable), buyer_details_required, or invalid_code (not a genuine ticket code); nothing changed',
   401: 'unauthorized (credentials missing or wrong) or door_revoked',
-  403: 'forbidden (the secret does not match), cross_site_request (sent by a page on another site), wrong_event or offline_not_allowed',
-  404: 'not_found / event_not_found / ticket_not_found',
-  409: 'not_enough_tickets, hold_confirmed, already_cancelled, already_checked_in (with firstCheckIn), sales_closed, event_cancelled, event_past or invalid_stock',
+  403: 'forbidden (the secret does not match), cross_site_request (sent by a page on another site), wrong_event, offline_not_allowed, not_on_sale, queue_required, admission_expired, room_not_open or invalid_queue_token',
+  404: 'not_found / event_not_found / ticket_not_found / queue_entry_not_found',
+  409: 'not_enough_tickets, hold_confirmed, already_cancelled, already_checked_in (with firstCheckIn), sales_closed, event_cancelled, event_past, invalid_stock, no_waiting_room or sold_out',
   410: 'hold_expired or hold_released (the tickets went back on sale), or ticket_cancelled',
   422: 'idempotency_key_reused: the key was used for a different request',
   429: 'too_many_requests (too_many_streams on the stream): retry after Retry-After seconds',

@@ -41,6 +41,9 @@ export interface ServeOptions {
   maxBatch: number;
   /** The time zone of events created without one (default: this machine's). */
   timeZone?: string;
+  /** The waiting room: how long before onSaleAt it takes joins, and how long a pass lasts (seconds). */
+  waitingRoomLeadSeconds?: number;
+  admissionPassSeconds?: number;
   /** Skip SQLite's PRAGMA quick_check at start (it reads the whole file). */
   skipIntegrityCheck?: boolean;
   logLevel: LogLevel;
@@ -104,7 +107,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new StartupError(`cannot open the database ${describeStore(selection)}: ${(err as Error).message}`);
   }
   // Ticket codes are signed with keys derived from the same server key: every node signs and verifies alike.
-  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, defaultTimeZone: options.timeZone, logger, ticketCodes: ticketCodes(...secrets.keys), buyerBudget: options.buyerBudget });
+  const service = new TicketService(store, { cacheSize: options.cacheSize, maxBatch: options.maxBatch, defaultTimeZone: options.timeZone, waitingRoomLeadSeconds: options.waitingRoomLeadSeconds, admissionPassSeconds: options.admissionPassSeconds, logger, ticketCodes: ticketCodes(...secrets.keys), buyerBudget: options.buyerBudget });
   const { app, beginShutdown, inFlight, uploading } = buildApp({
     service,
     logger,

@@ -1,4 +1,5 @@
 import type { Admission, StoredDoor, StoredHold } from '../core/effects.js';
+import type { QueueLineRead, StoredQueueEntry, StoredQueueState } from '../core/queue-effects.js';
 import type { AdminBooking, AttendeeRow, BuyerContact, BuyerDetailsSetting, Event, EventStatus, Hold, HoldStatus, ScanRecord } from '../core/types.js';
 
 /**
@@ -219,4 +220,65 @@ export function toAdminBooking(row: AdminBookingRow): AdminBooking {
 /** `search` as a LIKE pattern: %, _ and the escape character taken literally (ESCAPE '\\'). */
 export function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The waiting room's rows (issue 13), as both SQL adapters read them. */
+export interface QueueLineRow {
+  event_id: string;
+  version: number;
+  joined: number;
+  positioned: number;
+  opened_at: SqlDate | null;
+  serving: number;
+  paused: number | boolean;
+  /** Counted with the line: passes neither used nor marked expired, and of those, the ones past their time. */
+  admitted: number | string;
+  due: number | string;
+}
+
+export interface QueueEntryRow {
+  id: string;
+  event_id: string;
+  buyer: string;
+  seq: number;
+  position: number | null;
+  state: StoredQueueState;
+  joined_at: SqlDate;
+  admitted_at: SqlDate | null;
+  pass_expires_at: SqlDate | null;
+  finished_at: SqlDate | null;
+}
+
+export const QUEUE_ENTRY_COLUMNS = 'id, event_id, buyer, seq, position, state, joined_at, admitted_at, pass_expires_at, finished_at';
+export const QUEUE_LINE_COLUMNS = 'event_id, version, joined, positioned, opened_at, serving, paused';
+
+const isoOrNull = (value: SqlDate | null): string | null => (value === null ? null : iso(value));
+
+export function toQueueLine(row: QueueLineRow): QueueLineRead {
+  return {
+    eventId: row.event_id,
+    version: row.version,
+    joined: row.joined,
+    positioned: row.positioned,
+    openedAt: isoOrNull(row.opened_at),
+    serving: row.serving,
+    paused: row.paused === true || row.paused === 1,
+    admitted: Number(row.admitted),
+    due: Number(row.due),
+  };
+}
+
+export function toQueueEntry(row: QueueEntryRow): StoredQueueEntry {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    buyer: row.buyer,
+    seq: row.seq,
+    position: row.position,
+    state: row.state,
+    joinedAt: iso(row.joined_at),
+    admittedAt: isoOrNull(row.admitted_at),
+    passExpiresAt: isoOrNull(row.pass_expires_at),
+    finishedAt: isoOrNull(row.finished_at),
+  };
 }

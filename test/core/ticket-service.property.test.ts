@@ -27,6 +27,9 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     scans: (id, limit) => store.scans(id, limit),
     attendees: (id) => store.attendees(id),
     eventBookings: (id, query) => store.eventBookings(id, query),
+    getQueueEntry: (id) => store.getQueueEntry(id),
+    queueSummary: (id, now) => store.queueSummary(id, now),
+    sharedKey: (name) => store.sharedKey(name),
     close: () => store.close(),
   };
 }

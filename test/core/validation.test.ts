@@ -81,6 +81,10 @@ describe('validateNewEvent', () => {
       venue: '',
       salesOpen: true,
       buyerDetails: 'none',
+      // Issue 13: on sale now, no waiting room, the window derived from the stock.
+      onSaleAt: null,
+      waitingRoom: false,
+      queueWindow: null,
     });
     expect(validateNewEvent({ ...good, maxTicketsPerBooking: 4 }).maxTicketsPerBooking).toBe(4);
   });

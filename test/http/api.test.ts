@@ -52,6 +52,10 @@ describe('HTTP API', () => {
       salesOpen: true,
       status: 'scheduled',
       buyerDetails: 'none',
+      onSaleAt: null,
+      waitingRoom: false,
+      waitingRoomOpensAt: null,
+      queueWindow: null,
     });
     expect(res.headers.location).toBe(`/events/${event.id}`);
     const read = await inject({ method: 'GET', url: `/events/${event.id}` });

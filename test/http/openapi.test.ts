@@ -33,6 +33,11 @@ const API_ROUTES = [
   ['patch', '/events/{id}'],
   ['post', '/events/{id}/cancel'],
   ['get', '/events/{id}/bookings'],
+  ['post', '/events/{id}/queue'],
+  ['get', '/events/{id}/queue/{entryId}'],
+  ['get', '/events/{id}/queue'],
+  ['post', '/events/{id}/queue/pause'],
+  ['post', '/events/{id}/queue/resume'],
 ] as const;
 
 type Operation = { summary?: string; responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: Array<{ in: string; name: string }> };

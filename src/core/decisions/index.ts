@@ -7,6 +7,7 @@ import { decideConfirm, decideExpiry, decideRelease } from './holds.js';
 import { Ledger, type LoadedRows } from './ledger.js';
 import { decidePlacement } from './place.js';
 import { decideCancelEvent, decideUpdateEvent } from './lifecycle.js';
+import { decideAdvance, decideJoin, decidePauseQueue } from './queue.js';
 
 export { IDEMPOTENCY_KEY_TTL_MS, type LoadedRows } from './ledger.js';
 export type { RememberedResult } from './place.js';
@@ -55,8 +56,14 @@ function decideOne(ledger: Ledger, command: Command): Outcome {
     case 'checkinSettings':
       return decideCheckinSettings(ledger, command.eventId, command.offlineCheckIn);
     case 'updateEvent':
-      return decideUpdateEvent(ledger, command.eventId, command.patch);
+      return decideUpdateEvent(ledger, command.eventId, command.patch, command.roomLeadSeconds);
     case 'cancelEvent':
       return decideCancelEvent(ledger, command.eventId);
+    case 'joinQueue':
+      return decideJoin(ledger, command);
+    case 'advanceQueue':
+      return decideAdvance(ledger, command);
+    case 'pauseQueue':
+      return decidePauseQueue(ledger, command.eventId, command.paused);
   }
 }

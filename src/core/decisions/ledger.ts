@@ -1,7 +1,9 @@
 import type { EventCounts, Outcome } from '../commands.js';
 import { buyerKey, eventFields, noEffects, usageOf, type Admission, type BuyerTickets, type Effects, type EventFields, type StoredBooking, type StoredDoor, type StoredHold, type StoredKey, type StoredScan, type TicketRef } from '../effects.js';
 import { hashSecret, secretsOf, type BookingSecrets, type IdSource } from '../identity.js';
+import type { QueueLineRead, SaleSettings, StoredQueueEntry } from '../queue-effects.js';
 import type { Booking, BuyerContact, Event } from '../types.js';
+import { QueueLedger } from './queue-ledger.js';
 
 /** How long an idempotency key (and a confirmation's first answer) is remembered. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +48,9 @@ export interface LoadedRows {
   doors?: ReadonlyMap<string, StoredDoor>;
   /** By ticket id. */
   admissions?: ReadonlyMap<string, Admission>;
+  /** Waiting-room lines by event id, and entries by id. */
+  queueLines?: ReadonlyMap<string, QueueLineRead>;
+  queueEntries?: ReadonlyMap<string, StoredQueueEntry>;
 }
 
 /**
@@ -69,6 +74,8 @@ export class Ledger {
   private readonly created = new Map<string, number>();
   /** Derives new bookings' secrets and recomputes them for replays (nothing secret is stored). */
   readonly secrets: BookingSecrets;
+  /** The waiting room's lines and entries as this batch leaves them. */
+  readonly queue: QueueLedger;
 
   constructor(
     nowIso: string,
@@ -79,6 +86,7 @@ export class Ledger {
     this.nowIso = nowIso;
     this.now = new Date(nowIso);
     this.secrets = secretsOf(ids);
+    this.queue = new QueueLedger(rows.queueLines, rows.queueEntries, this.effects.queue, ids.randomInt?.bind(ids));
   }
 
   event(id: string): Event | undefined {
@@ -156,7 +164,7 @@ export class Ledger {
    * Changes an event's editable fields; a new total moves `available` by the same amount (the
    * decision checked it stays at or above zero). Written with the event's stock move, in one statement.
    */
-  updateEvent(eventId: string, change: Partial<EventFields>): Event {
+  updateEvent(eventId: string, change: Partial<EventFields & SaleSettings>): Event {
     const before = this.event(eventId)!;
     const delta = change.totalTickets === undefined ? 0 : change.totalTickets - before.totalTickets;
     if (delta !== 0) this.moveStock(eventId, delta, 0);
@@ -168,6 +176,7 @@ export class Ledger {
       if (!this.effects.stock.has(eventId)) this.effects.stock.set(eventId, { available: 0, held: 0 });
       this.effects.eventUpdates.set(eventId, eventFields(event));
     }
+    if ('onSaleAt' in change || 'waitingRoom' in change || 'queueWindow' in change || 'waitingRoomOpensAt' in change) this.effects.saleSettings.set(eventId, saleOf(event));
     return event;
   }
 
@@ -236,6 +245,7 @@ export class Ledger {
   createEvent(event: Event): void {
     this.events.set(event.id, { ...event });
     this.created.set(event.id, this.effects.newEvents.push({ ...event }) - 1);
+    if (event.onSaleAt !== null || event.waitingRoom || event.queueWindow !== null) this.effects.saleSettings.set(event.id, saleOf(event));
   }
 
   /** Moves an event's counters and returns its counts after the move. */
@@ -300,3 +310,5 @@ export class Ledger {
     this.effects.forgetKeys.push(key);
   }
 }
+
+const saleOf = (e: Event): SaleSettings => ({ onSaleAt: e.onSaleAt, waitingRoom: e.waitingRoom, waitingRoomOpensAt: e.waitingRoomOpensAt, queueWindow: e.queueWindow });

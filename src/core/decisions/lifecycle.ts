@@ -2,6 +2,7 @@ import { refusal, type Outcome, type Refusal } from '../commands.js';
 import { Errors } from '../errors.js';
 import type { Event, EventPatch } from '../types.js';
 import type { Ledger } from './ledger.js';
+import { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './sale-time.js';
 
 /**
  * Whether buyers may take tickets of this event now (booking or holding): not when the organiser
@@ -19,7 +20,7 @@ export function salesRefusal(event: Event, now: Date): Refusal | undefined {
  * is sold and held right now (the batch's own bookings and holds included). A cancelled event
  * stays as it is. A past date is fine: correcting a past event is allowed.
  */
-export function decideUpdateEvent(ledger: Ledger, eventId: string, patch: EventPatch): Outcome {
+export function decideUpdateEvent(ledger: Ledger, eventId: string, patch: EventPatch, roomLeadSeconds = DEFAULT_WAITING_ROOM_LEAD_SECONDS): Outcome {
   const event = ledger.event(eventId);
   if (!event) return refusal(Errors.eventNotFound(eventId));
   if (event.status === 'cancelled') return refusal(Errors.eventCancelled(event.name));
@@ -28,7 +29,9 @@ export function decideUpdateEvent(ledger: Ledger, eventId: string, patch: EventP
     if (patch.totalTickets < sold + event.heldTickets) return refusal(Errors.stockBelowTaken(patch.totalTickets, sold, event.heldTickets));
   }
   const { timeZone, ...rest } = patch;
-  const updated = ledger.updateEvent(eventId, timeZone === undefined ? rest : { ...rest, timeZone });
+  const change = timeZone === undefined ? rest : { ...rest, timeZone };
+  const sale = patch.onSaleAt !== undefined || patch.waitingRoom !== undefined;
+  const updated = ledger.updateEvent(eventId, sale ? { ...change, waitingRoomOpensAt: roomOpensAt({ ...event, ...change }, roomLeadSeconds) } : change);
   return { ok: true, kind: 'settings', event: updated };
 }
 

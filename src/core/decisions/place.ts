@@ -5,6 +5,7 @@ import type { Booking, Hold } from '../types.js';
 import { parseTicketCount } from '../validation.js';
 import type { Ledger } from './ledger.js';
 import { salesRefusal } from './lifecycle.js';
+import { admissionGate, notOnSale, usePass } from './queue.js';
 
 type Placement = Extract<Command, { type: 'book' | 'hold' }>;
 
@@ -45,11 +46,13 @@ export function decidePlacement(ledger: Ledger, command: Placement): Outcome {
   return outcome;
 }
 
-function place(ledger: Ledger, { type, eventId, tickets, buyer, contact }: Placement): Outcome {
+function place(ledger: Ledger, { type, eventId, tickets, buyer, contact, admission }: Placement): Outcome {
   const event = ledger.event(eventId);
   if (!event) return refusal(Errors.eventNotFound(eventId));
-  const closed = salesRefusal(event, ledger.now);
+  const closed = salesRefusal(event, ledger.now) ?? notOnSale(event, ledger.now);
   if (closed) return closed;
+  const pass = admissionGate(ledger, event, admission);
+  if (pass && 'ok' in pass) return pass;
   if (event.buyerDetails === 'required' && (contact?.name === undefined || contact.email === undefined)) {
     return refusal(Errors.buyerDetailsRequired(contact?.name === undefined ? 'name' : 'email'));
   }
@@ -67,6 +70,8 @@ function place(ledger: Ledger, { type, eventId, tickets, buyer, contact }: Place
       return refusal(Errors.buyerTicketLimit(mine.held + mine.bought, tickets, event.maxTicketsPerBuyer));
     }
   }
+  // Only a hold or booking that succeeds uses the pass up, in its own transaction: used twice, it books once.
+  if (pass) usePass(ledger, pass);
   if (type === 'hold') {
     const counts = ledger.moveStock(eventId, -tickets, tickets);
     ledger.moveBuyer(eventId, buyer, tickets, 0);

@@ -155,6 +155,7 @@ export function eventRoutes(app: FastifyInstance, deps: { service: TicketService
     async (request, reply) => {
       const placed = await service.book(request.params.id, request.body.tickets, {
         idempotencyKey: request.headers['idempotency-key'],
+        admissionPass: request.headers['admission-pass'],
         buyer: request.ip,
         contact: request.body.buyer,
       });

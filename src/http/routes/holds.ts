@@ -26,6 +26,7 @@ export function holdRoutes(app: FastifyInstance, deps: { service: TicketService 
     async (request, reply) => {
       const placed = await service.holdTickets(request.params.id, request.body.tickets, {
         idempotencyKey: request.headers['idempotency-key'],
+        admissionPass: request.headers['admission-pass'],
         buyer: request.ip,
         contact: request.body.buyer,
       });

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { Errors } from '../../core/errors.js';
 import type { Change, TicketService } from '../../core/ticket-service.js';
-import type { Event } from '../../core/types.js';
+import type { Event, QueueUpdate } from '../../core/types.js';
 import type { AdmissionState } from '../admission.js';
 import type { ListSnapshot, ListVersion } from '../list-snapshot.js';
 import type { Metrics } from '../metrics.js';
@@ -53,7 +53,8 @@ const SSE_HEADERS = {
  * `GET /events/stream`: Server-Sent Events with live availability.
  *
  * Every subscriber first gets `{"type":"snapshot","events":[…]}` (the list as `GET /events` shows it),
- * then `{"type":"changes","created":[…],"availability":[{"id","availableTickets","heldTickets"}]}` messages. Holds,
+ * then `{"type":"changes","created":[…],"availability":[{"id","availableTickets","heldTickets"}]}` messages,
+ * and `{"type":"queue","queues":[…]}` when a waiting room's line moved (waiting-room.ts). Holds,
  * releases, expiries, confirmations and cancellations change counts just like bookings. Commits
  * are coalesced: whatever changed in a window of STREAM_FLUSH_MS goes out as ONE message, serialised
  * and encoded once and written to every subscriber, so a booking costs the stream a Map.set, not a write per
@@ -118,6 +119,7 @@ export function streamRoutes(
 const SNAPSHOT_PREFIX = Buffer.from('data: {"type":"snapshot","events":');
 const SNAPSHOT_SUFFIX = Buffer.from('}\n\n');
 const PING = Buffer.from(': ping\n\n');
+const queueMessage = (queues: QueueUpdate[]): Buffer => Buffer.from(`data: ${JSON.stringify({ type: 'queue', queues })}\n\n`);
 
 export class ChangeBroadcaster {
   private readonly subscribers = new Set<Subscriber>();
@@ -131,6 +133,7 @@ export class ChangeBroadcaster {
   private flushing = false;
   private closed = false;
   private readonly stopListening: () => void;
+  private readonly stopQueue: () => void;
 
   constructor(
     private readonly service: TicketService,
@@ -138,6 +141,15 @@ export class ChangeBroadcaster {
     private readonly deps: { snapshot: ListSnapshot; metrics: Metrics; limits: StreamLimits },
   ) {
     this.stopListening = service.onChange(this.onChange);
+    // The waiting rooms' lines, already coalesced (one update per line per tick, only on change):
+    // one message for every subscriber, never one per waiting buyer.
+    this.stopQueue = service.queue.subscribe((queues) => {
+      const message = queueMessage(queues);
+      for (const sub of this.subscribers) {
+        if (sub.queued) sub.queued.push(message);
+        else this.write(sub, message);
+      }
+    });
   }
 
   get size(): number {
@@ -182,6 +194,8 @@ export class ChangeBroadcaster {
         sub.queued = undefined;
         if (res.destroyed) return;
         this.write(sub, version);
+        const lines = this.service.queue.current();
+        if (lines.length > 0) this.write(sub, queueMessage(lines));
         for (const message of queued) this.write(sub, message);
       },
       (err: unknown) => {
@@ -195,6 +209,7 @@ export class ChangeBroadcaster {
   close(): void {
     this.closed = true;
     this.stopListening();
+    this.stopQueue();
     clearTimeout(this.timer);
     this.stopTimers();
     // A subscriber with unread bytes may never read them: it would hold the server's close.

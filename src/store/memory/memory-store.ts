@@ -7,6 +7,9 @@ import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess, Store } from '../../core/store.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueCounts } from '../../core/store.js';
+import { MemoryQueue } from './memory-queue.js';
 
 /**
  * Everything in process memory: for tests and `--db :memory:`. Not durable by design. A write runs
@@ -26,6 +29,7 @@ export class MemoryStore implements Store, RowAccess {
   private readonly admissionRows = new Map<string, Admission>();
   private readonly scanRows: StoredScan[] = [];
   private readonly ids: IdSource;
+  private readonly queue = new MemoryQueue();
 
   constructor(ids?: IdSource) {
     this.ids = ids ?? systemIdentity;
@@ -218,8 +222,29 @@ export class MemoryStore implements Store, RowAccess {
     return ticketIds.flatMap((id) => (this.admissionRows.has(id) ? [{ ...this.admissionRows.get(id)! }] : []));
   }
 
+  queueLines(eventIds: string[], now: string): QueueLineRead[] {
+    return this.queue.lines(eventIds, now);
+  }
+
+  queueEntries(query: QueueEntryQuery): StoredQueueEntry[] {
+    return this.queue.entries(query);
+  }
+
+  async getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
+    return this.queue.entry(id);
+  }
+
+  async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
+    return this.queue.summary(eventId, now);
+  }
+
+  async sharedKey(name: string): Promise<string> {
+    return this.queue.sharedKey(name);
+  }
+
   apply(effects: Effects): void {
     this.checkGuards(effects);
+    this.queue.check(effects.queue);
     for (const event of effects.newEvents) this.eventRows.set(event.id, { ...event });
     for (const [eventId, move] of effects.stock) {
       const event = this.eventRows.get(eventId)!;
@@ -254,6 +279,8 @@ export class MemoryStore implements Store, RowAccess {
       for (const hold of this.holdRows.values()) if (hold.eventId === c.eventId && hold.status === 'active') hold.status = 'released';
     }
     for (const key of effects.rememberKeys) this.keyRows.set(key.key, { ...key });
+    for (const [eventId, sale] of effects.saleSettings) Object.assign(this.eventRows.get(eventId)!, sale);
+    this.queue.apply(effects.queue);
   }
 
   /** The memory store's conditional writes: every check runs before the first change. */

@@ -155,4 +155,46 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX holds_active_by_event ON holds (event_id) WHERE status = 'active';
     `,
   },
+  {
+    version: 7,
+    description: 'sale time and the virtual waiting room (issue 13)',
+    sql: `
+      ALTER TABLE events ADD COLUMN on_sale_at timestamptz;
+      ALTER TABLE events ADD COLUMN waiting_room boolean NOT NULL DEFAULT false;
+      ALTER TABLE events ADD COLUMN waiting_room_opens_at timestamptz;
+      ALTER TABLE events ADD COLUMN queue_window integer CHECK (queue_window IS NULL OR queue_window > 0);
+      -- One line per event, shared by every node. version: every change is conditional on it (the order is drawn once).
+      CREATE TABLE queue_lines (
+        event_id uuid PRIMARY KEY REFERENCES events (id),
+        version integer NOT NULL,
+        joined integer NOT NULL CHECK (joined >= 0),
+        positioned integer NOT NULL CHECK (positioned >= 0 AND positioned <= joined),
+        opened_at timestamptz,
+        serving integer NOT NULL CHECK (serving >= 0 AND serving <= positioned),
+        paused boolean NOT NULL
+      );
+      CREATE TABLE queue_entries (
+        id uuid PRIMARY KEY,
+        event_id uuid NOT NULL REFERENCES events (id),
+        buyer text NOT NULL,
+        seq integer NOT NULL,
+        position integer,
+        state text NOT NULL CHECK (state IN ('waiting', 'admitted', 'done', 'expired')),
+        joined_at timestamptz NOT NULL,
+        admitted_at timestamptz,
+        pass_expires_at timestamptz,
+        finished_at timestamptz,
+        UNIQUE (event_id, seq),
+        UNIQUE (event_id, position)
+      );
+      -- One active entry per buyer and event, whatever the code above it decides.
+      CREATE UNIQUE INDEX queue_entries_active_buyer ON queue_entries (event_id, buyer) WHERE state IN ('waiting', 'admitted');
+      CREATE INDEX queue_entries_unpositioned ON queue_entries (event_id, seq) WHERE position IS NULL;
+      CREATE INDEX queue_entries_admitted ON queue_entries (event_id, pass_expires_at) WHERE state = 'admitted';
+      -- Keys every node shares (the waiting room's signing key), created once by the first node.
+      CREATE TABLE server_keys (name text PRIMARY KEY, value text NOT NULL);
+      -- 244 random bits from the server's strong random source (two version-4 UUIDs), without pgcrypto.
+      INSERT INTO server_keys (name, value) VALUES ('waiting-room', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
+    `,
+  },
 ];

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { KeyClaim } from '../../core/commands.js';
 import type { Admission, BuyerTickets, Effects, EventFields, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from '../../core/effects.js';
 import type { AsyncRowAccess } from '../../core/store.js';
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import { applyQueue, lockEntries, lockLines } from './postgres-queue.js';
 import type { Event } from '../../core/types.js';
 import { PATCHABLE_FIELDS } from '../../core/validation.js';
 import { ADMISSION_COLUMNS, DOOR_COLUMNS, EVENT_COLUMNS, EVENT_INSERT_COLUMNS, HOLD_COLUMNS, toAdmission, toEvent, toStoredDoor, toStoredHold, type AdmissionRow, type DoorRow, type EventRow, type HoldRow } from '../rows.js';
@@ -189,6 +191,14 @@ export class PostgresRows implements AsyncRowAccess {
     return rows.map(toAdmission);
   }
 
+  queueLines(eventIds: string[], now: string): Promise<QueueLineRead[]> {
+    return lockLines(this.client, eventIds, now);
+  }
+
+  queueEntries(query: QueueEntryQuery): Promise<StoredQueueEntry[]> {
+    return lockEntries(this.client, query);
+  }
+
   /**
    * Every effect in one statement (one round trip for a whole batch): the conditional counter moves,
    * the inserts, the hold and ticket state changes, the keys and the notification to other nodes.
@@ -371,5 +381,6 @@ export class PostgresRows implements AsyncRowAccess {
       await this.client.query({ name: 'cancel-event-tickets', text: 'UPDATE tickets SET cancelled_at = $1 WHERE event_id = $2 AND cancelled_at IS NULL', values: [c.at, c.eventId] });
       await this.client.query({ name: 'release-event-holds', text: "UPDATE holds SET status = 'released' WHERE event_id = $1 AND status = 'active'", values: [c.eventId] });
     }
+    await applyQueue(this.client, e);
   }
 }

@@ -1,3 +1,6 @@
+import type { StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueCounts } from '../../core/store.js';
+import { readEntry, readSharedKey, readSummary } from './postgres-queue.js';
 import type pg from 'pg';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
@@ -107,6 +110,18 @@ export class PostgresStore implements Store {
   async countTickets(eventId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE event_id = $1 AND cancelled_at IS NULL', [eventId]);
     return rows[0]?.n ?? 0;
+  }
+
+  getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
+    return readEntry(this.pool, id);
+  }
+
+  queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
+    return readSummary(this.pool, eventId, now);
+  }
+
+  sharedKey(name: string): Promise<string> {
+    return readSharedKey(this.pool, name);
   }
 
   async getHold(id: string): Promise<Hold | undefined> {

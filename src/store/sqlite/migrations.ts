@@ -162,4 +162,45 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX holds_active_by_event ON holds (event_id) WHERE status = 'active';
     `,
   },
+  {
+    version: 7,
+    description: 'sale time and the virtual waiting room (issue 13)',
+    sql: `
+      ALTER TABLE events ADD COLUMN on_sale_at TEXT;
+      ALTER TABLE events ADD COLUMN waiting_room INTEGER NOT NULL DEFAULT 0 CHECK (waiting_room IN (0, 1));
+      ALTER TABLE events ADD COLUMN waiting_room_opens_at TEXT;
+      ALTER TABLE events ADD COLUMN queue_window INTEGER CHECK (queue_window IS NULL OR queue_window > 0);
+      -- One line per event. version: every change is conditional on it (the order is drawn once).
+      CREATE TABLE queue_lines (
+        event_id TEXT PRIMARY KEY REFERENCES events(id),
+        version INTEGER NOT NULL,
+        joined INTEGER NOT NULL CHECK (joined >= 0),
+        positioned INTEGER NOT NULL CHECK (positioned >= 0 AND positioned <= joined),
+        opened_at TEXT,
+        serving INTEGER NOT NULL CHECK (serving >= 0 AND serving <= positioned),
+        paused INTEGER NOT NULL CHECK (paused IN (0, 1))
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE queue_entries (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events(id),
+        buyer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        position INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('waiting', 'admitted', 'done', 'expired')),
+        joined_at TEXT NOT NULL,
+        admitted_at TEXT,
+        pass_expires_at TEXT,
+        finished_at TEXT,
+        UNIQUE (event_id, seq),
+        UNIQUE (event_id, position)
+      ) STRICT, WITHOUT ROWID;
+      -- One active entry per buyer and event, whatever the code above it decides.
+      CREATE UNIQUE INDEX queue_entries_active_buyer ON queue_entries (event_id, buyer) WHERE state IN ('waiting', 'admitted');
+      CREATE INDEX queue_entries_unpositioned ON queue_entries (event_id, seq) WHERE position IS NULL;
+      CREATE INDEX queue_entries_admitted ON queue_entries (event_id, pass_expires_at) WHERE state = 'admitted';
+      -- Keys every node shares (the waiting room's signing key), created once by the first node.
+      CREATE TABLE server_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      INSERT INTO server_keys (name, value) VALUES ('waiting-room', lower(hex(randomblob(32))));
+    `,
+  },
 ];

@@ -1,3 +1,6 @@
+import type { StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueCounts } from '../../core/store.js';
+import { SqliteQueue } from './sqlite-queue.js';
 import Database from 'better-sqlite3';
 import type { Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
@@ -48,6 +51,7 @@ export class SqliteStore implements Store {
   private readonly inline: SqliteWriter | undefined;
   private readonly thread: WriterThread | undefined;
   private readonly reads: SqliteQueries;
+  private readonly queue: SqliteQueue;
 
   /** Opens the file with a writer thread; resolves once the schema is migrated. */
   static async open(path: string, options: SqliteStoreOptions & { writerScript?: URL } = {}): Promise<SqliteStore> {
@@ -94,6 +98,7 @@ export class SqliteStore implements Store {
       this.invoke = async (method, ...args) => (writer[method] as (...a: typeof args) => never)(...args);
     }
     this.reads = new SqliteQueries(this.db);
+    this.queue = new SqliteQueue(this.db);
   }
 
   write(batch: WriteBatch): Promise<Outcome[]> {
@@ -122,6 +127,18 @@ export class SqliteStore implements Store {
 
   async getHold(id: string): Promise<Hold | undefined> {
     return this.reads.getHold(id);
+  }
+
+  async getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
+    return this.queue.entry(id);
+  }
+
+  async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
+    return this.queue.summary(eventId, now);
+  }
+
+  async sharedKey(name: string): Promise<string> {
+    return this.queue.sharedKey(name);
   }
 
   async nextHoldExpiry(): Promise<string | undefined> {

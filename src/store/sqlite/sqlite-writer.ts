@@ -1,3 +1,5 @@
+import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import { SqliteQueue } from './sqlite-queue.js';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -107,6 +109,7 @@ export type WriterMethod = 'write' | 'purgeIdempotencyKeys';
 export class SqliteWriter implements RowAccess {
   private readonly stmt;
   private readonly reads: SqliteQueries;
+  private readonly queue: SqliteQueue;
   readonly write: (batch: WriteBatch) => Outcome[];
   /** Watches the WAL file of a database on disk (none in memory). */
   readonly journal: JournalGuard | undefined;
@@ -117,6 +120,7 @@ export class SqliteWriter implements RowAccess {
     options: { walTruncateBytes?: number } = {},
   ) {
     this.reads = new SqliteQueries(db);
+    this.queue = new SqliteQueue(db);
     this.stmt = {
       insertEvent: db.prepare(
         `INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES (@id, @name, @date, @totalTickets, @availableTickets, @heldTickets, @maxTicketsPerBooking, @holdSeconds, @maxHeldPerBuyer, @maxTicketsPerBuyer, @offline, @checkedInTickets, @description, @venue, @timeZone, @salesOpenInt, @status, @buyerDetails)`,
@@ -279,6 +283,14 @@ export class SqliteWriter implements RowAccess {
     });
   }
 
+  queueLines(eventIds: string[], now: string): QueueLineRead[] {
+    return this.queue.lines(eventIds, now);
+  }
+
+  queueEntries(query: QueueEntryQuery): StoredQueueEntry[] {
+    return this.queue.entries(query);
+  }
+
   /** Each write conditional; one that changes no row throws, and the whole batch rolls back. */
   apply(effects: Effects): void {
     for (const event of effects.newEvents) this.stmt.insertEvent.run({ ...event, offline: event.offlineCheckIn ? 1 : 0, salesOpenInt: event.salesOpen ? 1 : 0 });
@@ -313,6 +325,7 @@ export class SqliteWriter implements RowAccess {
     for (const a of effects.admissions) expectOne(this.stmt.admit.run({ ...a, offline: a.offline ? 1 : 0 }).changes, `ticket ${a.ticketId} is already admitted`);
     for (const scan of effects.scans) this.stmt.insertScan.run({ ...scan, offline: scan.offline ? 1 : 0 });
     for (const key of effects.rememberKeys) this.stmt.putKey.run(key);
+    this.queue.apply(effects);
     // `forgetKeys` has nothing to undo here: keys are never claimed ahead of their answer.
   }
 }
