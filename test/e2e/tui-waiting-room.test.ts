@@ -14,7 +14,7 @@ import { TmuxServer } from './tui-terminal.js';
 const tmp = tempDir('boxoffice-e2e-tui-room-');
 const tmux = new TmuxServer();
 let server: ServerProcess;
-const LEAD_MS = 15_000;
+const LEAD_MS = 25_000;
 
 beforeAll(async () => {
   server = await startServerProcess({ dataDir: `${tmp.dir}/server`, args: ['--trust-proxy'] });
