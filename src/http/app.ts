@@ -125,6 +125,7 @@ export function buildApp(options: { service: TicketService; config: AppConfig; l
 
   const metrics = new Metrics({ processMetrics: config.processMetrics });
   service.observe(metrics.serviceObserver);
+  service.queue.onWait = (seconds) => metrics.queueWait.observe(seconds);
   const state: AdmissionState = { shuttingDown: false };
 
   // JSON is the only body the API reads; anything else is 415, not a string handed to a route.

@@ -96,6 +96,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queueLength = new Gauge({
+    name: 'boxoffice_queue_length',
+    help: 'Entries in each waiting room line (every state), as this node last saw it',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly queueJoins = new Counter({ name: 'boxoffice_queue_joins_total', help: 'New waiting-room entries (repeat joins answered with the same entry not counted)', registers: [this.registry] });
+  readonly queueAdmissions = new Counter({ name: 'boxoffice_queue_admissions_total', help: 'Waiting-room entries admitted (given a pass) by this node', registers: [this.registry] });
+  readonly queueExpiredPasses = new Counter({ name: 'boxoffice_queue_expired_passes_total', help: 'Admission passes that ran out unused (marked by this node)', registers: [this.registry] });
+  readonly queueWait = new Histogram({
+    name: 'boxoffice_queue_wait_seconds',
+    help: "Buyers' wait in line (join or sale opening, whichever is later, to admission), observed when this node first shows the admission",
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'boxoffice_' });
   }
@@ -103,7 +119,18 @@ export class Metrics {
   /** The hooks the ticket service calls on its booking path. */
   readonly serviceObserver: ServiceObserver = {
     committed: (_commands, outcomes) => {
-      for (const o of outcomes) if (!o.ok && !o.replayed) this.writeRefusals.inc({ reason: o.code });
+      for (const o of outcomes) {
+        if (!o.ok) {
+          if (!o.replayed) this.writeRefusals.inc({ reason: o.code });
+        } else if (o.kind === 'queueEntry') {
+          if (o.created) this.queueJoins.inc();
+          this.queueLength.set({ event: o.line.eventId }, o.line.joined);
+        } else if (o.kind === 'queueLine') {
+          this.queueAdmissions.inc(o.admittedNow);
+          this.queueExpiredPasses.inc(o.expiredNow);
+          this.queueLength.set({ event: o.line.eventId }, o.line.joined);
+        }
+      }
     },
     batchCommitted: (size, millis) => {
       this.batchSize.observe(size);

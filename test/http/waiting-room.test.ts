@@ -154,7 +154,7 @@ describe('waiting room over HTTP', () => {
   it('pause holds admissions; sold out is news at once and nobody new may join; held elsewhere is said', async () => {
     clock = Date.parse('2027-01-01T10:40:00Z');
     const event = await roomEvent({ totalTickets: 2, queueWindow: 1 });
-    const entries = [];
+    const entries: Array<{ id: string; token: string }> = [];
     for (let i = 1; i <= 4; i++) entries.push((await join(event.id, `127.0.3.${i}`)).body);
     expect((await call('POST', `/events/${event.id}/queue/pause`, { admin: true, body: {} })).body).toMatchObject({ paused: true });
     clock = Date.parse(onSaleAt) + 1000;
@@ -175,5 +175,15 @@ describe('waiting room over HTTP', () => {
     expect((await call('POST', `/holds/${hold.body.id}/confirm`)).status).toBe(201);
     expect((await status(event.id, waiting)).body).toMatchObject({ state: 'sold_out', heldElsewhere: false });
     expect((await join(event.id, '127.0.3.50')).body.error).toBe('sold_out');
+  });
+
+  it('metrics: line length, joins, admissions, expired passes and the wait histogram', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: adminHeaders.authorization } });
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(res.body)?.[1]);
+    expect(value('boxoffice_queue_joins_total')).toBeGreaterThanOrEqual(15);
+    expect(value('boxoffice_queue_admissions_total')).toBeGreaterThanOrEqual(4);
+    expect(value('boxoffice_queue_expired_passes_total')).toBeGreaterThanOrEqual(1);
+    expect(value('boxoffice_queue_wait_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(res.body).toMatch(/^boxoffice_queue_length\{event="[0-9a-f-]{36}"\} \d+$/m);
   });
 });

@@ -4,6 +4,7 @@ import { buyersContract } from './contract-buyers.js';
 import { holdsContract } from './contract-holds.js';
 import { checkinContract } from './contract-checkin.js';
 import { lifecycleContract } from './contract-lifecycle.js';
+import { queueContract } from './contract-queue.js';
 import { hashSecret } from '../../src/core/identity.js';
 import type { StoredBooking } from '../../src/core/effects.js';
 import type { Store } from '../../src/core/store.js';
@@ -207,6 +208,13 @@ export function storeContract(name: string, harness: StoreHarness): void {
     checkinContract(() => store);
 
     lifecycleContract(() => store);
+    queueContract(
+      () => store,
+      harness.reopen,
+      (s) => {
+        store = s;
+      },
+    );
 
     holdsContract(
       () => store,
