@@ -4,10 +4,11 @@
  * the client's data dir), the order drawn at the opening, the turn coming and the hold form following
  * with the pass, then buying. A scripted buyer (its own address through --trust-proxy) shares the line.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxofficeClient } from '../../src/client/boxoffice-client.js';
-import { killAllProcesses, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, killAllProcesses, startServerProcess, TEST_ADMIN_TOKEN, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { TmuxServer } from './tui-terminal.js';
 
@@ -15,6 +16,8 @@ const tmp = tempDir('boxoffice-e2e-tui-room-');
 const tmux = new TmuxServer();
 let server: ServerProcess;
 const LEAD_MS = 25_000;
+const SCREENSHOTS = resolve(REPO_ROOT, process.env.BOXOFFICE_SCREENSHOTS_DIR ?? join('test-results', 'screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 beforeAll(async () => {
   server = await startServerProcess({ dataDir: `${tmp.dir}/server`, args: ['--trust-proxy'] });
@@ -49,7 +52,8 @@ describe('boxoffice client: the waiting room in a terminal', () => {
     let screen = await term.waitFor('waiting room');
     expect(screen).toMatch(/Sales open at .* in 0:\d\d/);
     term.keys('Enter');
-    await term.waitFor("You're in the line.");
+    screen = await term.waitFor("You're in the line.");
+    writeFileSync(join(SCREENSHOTS, 'tui-waiting-room.txt'), screen.replace(/\s+$/gm, ''));
     const saved = JSON.parse(readFileSync(`${tmp.dir}/client/queue-entries.json`, 'utf8')) as Record<string, { id: string; eventId: string }>;
     const entryId = Object.values(saved).find((e) => e.eventId === event.id)?.id;
     expect(entryId).toBeTruthy();
