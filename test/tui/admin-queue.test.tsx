@@ -91,7 +91,7 @@ describe('the organiser’s waiting-room screen', () => {
     const r = renderUi(<QueueScreen nav={nav} ops={ops} event={makeEvent({ waitingRoom: false })} width={100} />);
     await frame(r, 'No waiting room');
     press(r, 's');
-    await expect.poll(() => went).toContain('sale-settings');
+    await expect.poll(() => went, { timeout: 10_000 }).toContain('sale-settings');
   });
 });
 
@@ -115,7 +115,7 @@ describe('the sale settings form', () => {
     press(r, '2027-05-01 20:00', KEYS.tab);
     press(r, KEYS.backspace, KEYS.backspace, 'yes', KEYS.tab);
     press(r, '25', KEYS.tab, KEYS.enter);
-    await expect.poll(() => patches.length).toBe(1);
+    await expect.poll(() => patches.length, { timeout: 10_000 }).toBe(1);
     expect(patches[0]).toEqual({ onSaleAt: '2027-05-01T18:00:00.000Z', waitingRoom: true, queueWindow: 25 });
   });
 

@@ -158,7 +158,7 @@ describe('the waiting room screen', () => {
     clock += 2_000;
     lines.apply([lineOf(eventId, { serving: 40 })]);
     await frame(r, "It's your turn");
-    await expect.poll(() => admitted.length).toBe(1);
+    await expect.poll(() => admitted.length, { timeout: 10_000 }).toBe(1);
     expect(admitted[0]?.pass).toBe('PASS-1');
   });
 
