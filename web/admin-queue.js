@@ -139,6 +139,7 @@ function paint(event) {
   if (!s.open) {
     const opens = s.opensAt && Date.parse(s.opensAt) > Date.now() ? ` The line opens at ${formatDate(s.opensAt, 'medium', zone)};` : ' The line is open;';
     state = `Before the sale.${opens} the sale opens at ${s.onSaleAt ? formatDate(s.onSaleAt, 'medium', zone) : 'once set'}.`;
+    if (s.paused) state += ' The line is paused: nobody will be let in until you resume it.';
   } else state = s.paused ? 'The line is paused: nobody more is let in until you resume it.' : 'The line is moving.';
   if (ui.state.textContent !== state) say(ui.state, state);
   const rows = [

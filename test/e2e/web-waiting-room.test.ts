@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchChromium } from '../helpers/browser.js';
-import { REPO_ROOT, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { REPO_ROOT, TEST_ADMIN_TOKEN, killAllProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { postEvent } from './booking-load.js';
 
@@ -190,4 +190,40 @@ describeBrowser('web waiting room in a real browser', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(refused.status).toBeLessThan(500);
   }, 90_000);
+
+  it('the admin page turns the room on for an event and shows its line, with pause and resume', async () => {
+    const event = await postEvent<{ id: string }>(server.url, { name: 'Organised Night', date: '2027-04-01T19:30:00Z', timeZone: 'Europe/Berlin', totalTickets: 20 });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1400 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/admin`);
+    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Use this token' }).click();
+    await page.locator('#token-status[data-ok="true"]').waitFor();
+    await page.locator('#manage-event').selectOption(event.id);
+    await page.locator('#queue-state', { hasText: 'No waiting room' }).waitFor();
+
+    // Turned on in the edit form, with a sale time a minute ahead (on the event's clocks).
+    const inAMinute = new Date(Date.now() + 60_000);
+    const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(inAMinute).replace(' ', 'T');
+    await page.locator('#edit-on-sale-at').fill(wall);
+    await page.locator('#edit-waiting-room').check();
+    await page.locator('#edit-queue-window').fill('3');
+    await page.locator('#edit-form').getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#edit-status', { hasText: 'Saved' }).waitFor();
+    const saved = (await (await fetch(`${server.url}/events/${event.id}`)).json()) as { waitingRoom: boolean; queueWindow: number; onSaleAt: string };
+    expect(saved.waitingRoom).toBe(true);
+    expect(saved.queueWindow).toBe(3);
+    expect(Math.abs(Date.parse(saved.onSaleAt) - inAMinute.getTime())).toBeLessThan(60_000);
+
+    // A buyer joins: the panel counts them; pause and resume answer with the line.
+    const joined = await fetch(`${server.url}/events/${event.id}/queue`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.2.1' }, body: '{}' });
+    expect(joined.status).toBe(201);
+    await page.locator('#queue-numbers [data-key="length"] dd', { hasText: '1 buyer' }).waitFor();
+    await page.getByRole('button', { name: 'Pause the line' }).click();
+    await page.locator('#queue-state', { hasText: 'paused' }).waitFor();
+    await page.locator('#queue-panel').screenshot({ path: join(SCREENSHOTS, 'waiting-room-admin.png') });
+    await page.getByRole('button', { name: 'Resume the line' }).click();
+    await page.getByRole('button', { name: 'Pause the line' }).waitFor();
+  }, 60_000);
 });

@@ -88,7 +88,7 @@ export function QueueScreen({ nav, ops, event, width, refreshMs = 1000 }: QueueS
     body = error ? <Text color="red">{error}</Text> : <Spinner label="Reading the line…" />;
   } else {
     const s = summary;
-    const state = !s.open ? 'before the sale: the order is drawn when it opens' : s.paused ? 'PAUSED: nobody more is let in' : 'moving';
+    const state = s.paused ? 'PAUSED: nobody more is let in' : !s.open ? 'before the sale: the order is drawn when it opens' : 'moving';
     const row = (label: string, value: string) => (
       <Text key={label}>
         <Text color="gray">{label.padEnd(24)}</Text>
