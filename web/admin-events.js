@@ -1,6 +1,7 @@
 // The organiser's event lifecycle on the admin page (issue 17): edit an event, close and reopen its
 // sales, cancel it (after a confirmation), its bookings and attendees with search, cancelling one
 // booking, and the attendee CSV.
+import { fillSaleSettings, saleSettingsPatch } from './admin-queue.js';
 import { api, eventDate, formatDate, formatNumber, fromZonedInput, knownTimeZone, plural, say, toZonedInput } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -131,6 +132,7 @@ function fillEdit() {
   f.maxTicketsPerBooking.value = String(event.maxTicketsPerBooking);
   f.holdSeconds.value = String(event.holdSeconds);
   f.buyerDetails.value = event.buyerDetails ?? 'none';
+  fillSaleSettings(f, event);
 }
 
 /** Marks the field a refusal names (the server's sentences start with the field), or none. */
@@ -181,6 +183,7 @@ async function saveEdit() {
     const before = key === 'date' ? new Date(event.date).toISOString() : event[key] ?? (key === 'buyerDetails' ? 'none' : '');
     if (value !== before) patch[key] = value;
   }
+  Object.assign(patch, saleSettingsPatch(f, event, zone));
   if (Object.keys(patch).length === 0) {
     say(ui.editStatus, 'Nothing changed.');
     return;

@@ -1,5 +1,6 @@
 // The organiser's page: the admin token, creating events, and live sales per event.
 import { showEventChoices } from './admin-checkin.js';
+import { addSaleSettings, queueEvents, queueMessage, setupQueuePanel } from './admin-queue.js';
 import { choose, setupManage, showManageChoices, tokenChanged } from './admin-events.js';
 import { CONNECTION_TEXT, api, browserTimeZone, eventDate, followEvents, formatNumber, fromZonedInput, knownTimeZone, say, soldTickets, sortedEvents } from './common.js';
 
@@ -125,6 +126,11 @@ ui.createForm.addEventListener('submit', async (e) => {
     if (value) body[field] = Number(value);
   }
   if (form.get('offlineCheckIn') === 'on') body.offlineCheckIn = true;
+  const saleProblem = addSaleSettings(form, body, timeZone);
+  if (saleProblem) {
+    say(ui.createError, saleProblem);
+    return;
+  }
   const button = ui.createForm.querySelector('button[type=submit]');
   button.setAttribute('aria-disabled', 'true');
   try {
@@ -165,6 +171,10 @@ const feed = followEvents({
     ui.empty.hidden = list.length > 0;
     showEventChoices(list);
     showManageChoices(list);
+    queueEvents(events);
+  },
+  onMessage: (msg) => {
+    if (msg.type === 'queue') queueMessage(msg);
   },
   onStatus: (state) => {
     ui.connection.dataset.state = state;
@@ -239,3 +249,4 @@ function updateRow(row, event) {
 }
 
 setupManage({ refresh: () => feed.refresh() });
+setupQueuePanel();

@@ -1,5 +1,6 @@
 // The box office's event cards: one per event, in date order, kept in step with the live list.
 import { eventDate, formatNumber, plural, sortedEvents } from './common.js';
+import { dropRoom, updateRoom } from './waiting-room.js';
 
 /**
  * The cards of the page's event list. `onHold(card)`: a card's form was sent; `holding()`: a hold is
@@ -128,7 +129,9 @@ export function eventCards({ ui, onHold, holding }) {
     card.state.textContent = closed ?? '';
     card.state.hidden = !closed;
     card.li.dataset.state = closed ? 'closed' : available === 0 ? 'sold-out' : 'on-sale';
-    const noForm = Boolean(closed) || available === 0;
+    // A waiting room (or a sale not open yet) shows the form only to a buyer whose turn it is.
+    const roomAllows = closed ? dropRoom(event.id) : updateRoom(card, event);
+    const noForm = Boolean(closed) || available === 0 || !roomAllows;
     if (noForm && card.form.contains(document.activeElement)) card.name.setAttribute('tabindex', '-1'), card.name.focus();
     card.form.hidden = noForm;
     updateCardButton(card);
@@ -149,5 +152,5 @@ export function eventCards({ ui, onHold, holding }) {
     for (const card of cards.values()) updateCardButton(card);
   }
 
-  return { cards, render, updateButtons };
+  return { cards, render, updateCard, updateButtons };
 }

@@ -1,5 +1,6 @@
 // The box office: live availability, hold → countdown → buy (or release), tickets with QR codes.
 import { eventCards } from './box-cards.js';
+import { admissionHeaders, passRefused, passUsed, queueMessage, resumeEntries, setupWaitingRoom, streamStatus } from './waiting-room.js';
 import { CONNECTION_TEXT, api, bookingUrl, eventDate, followEvents, plural, rememberBooking, rememberedBookings, say } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -43,11 +44,18 @@ let busy = false;
  * made the hold anyway; asking again with the same Idempotency-Key returns that hold instead of a second one.
  */
 let unanswered = null;
-const { cards, render, updateButtons } = eventCards({ ui, onHold: holdTickets, holding: () => hold !== null });
+const { cards, render, updateCard, updateButtons } = eventCards({ ui, onHold: holdTickets, holding: () => hold !== null });
 
 const feed = followEvents({
-  onUpdate: (events, changed) => render(events, changed),
+  onUpdate: (events, changed) => {
+    render(events, changed);
+    resumeEntries(new Set(events.keys()));
+  },
+  onMessage: (msg) => {
+    if (msg.type === 'queue') queueMessage(msg);
+  },
   onStatus: (state) => {
+    streamStatus(state);
     ui.connection.dataset.state = state;
     say(ui.connection, CONNECTION_TEXT[state]);
   },
@@ -93,12 +101,17 @@ async function holdTickets(card) {
   try {
     const { data, headers } = await api('POST', `/events/${event.id}/holds`, {
       body: Object.keys(buyer).length > 0 ? { tickets, buyer } : { tickets },
-      headers: { 'idempotency-key': key },
+      headers: { 'idempotency-key': key, ...admissionHeaders(event.id) },
       retries: 3,
     });
     unanswered = null;
+    passUsed(event.id);
     startHold(data, headers, event);
   } catch (err) {
+    if (passRefused(event.id, err)) {
+      unanswered = null;
+      return;
+    }
     // A clear refusal means no hold was made; only an unanswered request keeps its key for the next try.
     if (!(err.status === 0 || err.status === 429 || err.status >= 500)) unanswered = null;
     cardError(card, errorSentence(err), /email/i.test(err.message) ? card.buyerEmail : /name/i.test(err.message) && !card.buyer.hidden ? card.buyerName : card.input);
@@ -404,5 +417,6 @@ window.addEventListener('storage', (e) => {
   if (e.key === null || e.key === 'boxoffice.bookings') showMine();
 });
 
+setupWaitingRoom({ onChange: (id) => cards.has(id) && updateCard(cards.get(id), cards.get(id).event) });
 showMine();
 void restoreHold();

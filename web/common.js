@@ -62,14 +62,15 @@ export function compareEvents(a, b) {
 /**
  * Follows `GET /events/stream` and keeps `events` (id → Event) current. `onUpdate(events, changedIds)`
  * runs after every message (`changedIds` is undefined after a snapshot: everything may have changed);
- * `onStatus('live' | 'connecting' | 'offline')` tells how fresh the numbers are.
+ * `onStatus('live' | 'connecting' | 'offline')` tells how fresh the numbers are; `onMessage(msg)` hears
+ * every other kind of message (`queue`).
  * EventSource reconnects by itself after a dropped stream, but gives up for good when the server
  * answers with an error (a 503 while it restarts, say), so that case is retried here, with backoff.
  */
 /** How often the list is fetched while the live stream is refused. */
 const POLL_MS = 3000;
 
-export function followEvents({ onUpdate, onStatus }) {
+export function followEvents({ onUpdate, onStatus, onMessage }) {
   const events = new Map();
   let source;
   let delay = 1000;
@@ -141,6 +142,9 @@ export function followEvents({ onUpdate, onStatus }) {
           changed.add(a.id);
         }
         onUpdate(events, changed);
+      } else {
+        // Other kinds (the waiting room's `queue`) go to whoever asked for them.
+        onMessage?.(msg);
       }
     };
     source.onerror = () => {

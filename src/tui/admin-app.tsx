@@ -16,6 +16,8 @@ import { CheckinScreen } from './screens/admin/CheckinScreen.js';
 import { EventsOverview } from './screens/admin/EventsOverview.js';
 import { ORGANISER_HINTS, type OrganiserScreen } from './screens/admin/organiser-screens.js';
 import { OrganiserMenu } from './screens/admin/OrganiserMenu.js';
+import { QueueScreen } from './screens/admin/QueueScreen.js';
+import { SaleSettings } from './screens/admin/SaleSettings.js';
 import { FailedScreen, StartingScreen } from './screens/StartupScreens.js';
 import { WaitScreen } from './screens/WaitScreen.js';
 import { useStartup, type StartFn } from './startup.js';
@@ -90,6 +92,12 @@ function AdminScreens({ backend, tail, title = 'boxoffice · organiser', onExit,
       break;
     case 'bookings':
       content = <BookingsScreen nav={nav} ops={backend.lifecycle} event={model.get(screen.event.id) ?? screen.event} height={body} width={width} />;
+      break;
+    case 'queue':
+      content = <QueueScreen nav={nav} ops={backend.queue} event={model.get(screen.event.id) ?? screen.event} width={width} />;
+      break;
+    case 'sale-settings':
+      content = <SaleSettings nav={nav} ops={backend.lifecycle} event={model.get(screen.event.id) ?? screen.event} busy={screen.busy} error={screen.error} />;
       break;
     case 'add':
       content = <AddEvent nav={nav} backend={backend} busy={screen.busy} error={screen.error} onCreated={showCreated} />;

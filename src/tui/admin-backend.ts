@@ -1,3 +1,4 @@
+import type { QueueSummary } from '../client/types.js';
 import type { AdminBookingsPage, Booking, CheckinReport, Door, DoorSummary, Event, EventPatch, NewDoor, NewEventInput } from '../client/types.js';
 import type { Status } from './components/StatusLine.js';
 import type { EventsModel } from './events-model.js';
@@ -31,6 +32,8 @@ export interface AdminBackend {
   readonly checkin: CheckinOps;
   /** Correct, close, reopen and cancel an event; its bookings (issue 17). */
   readonly lifecycle: LifecycleOps;
+  /** The waiting rooms (issue 13); absent where the backend cannot reach them. */
+  readonly queue?: QueueOps;
   /** Quit: shuts the local server down gracefully, or closes the remote subscription. */
   stop(): Promise<void>;
 }
@@ -55,4 +58,11 @@ export interface LifecycleOps {
   bookings(eventId: string, query: { search?: string; offset?: number; limit?: number }): Promise<AdminBookingsPage>;
   /** As the organiser (admin): every ticket of the booking still valid. */
   cancelBooking(bookingId: string): Promise<Booking>;
+}
+
+/** The organiser's side of a waiting room: its numbers, pause and resume (each answers the numbers). */
+export interface QueueOps {
+  summary(eventId: string): Promise<QueueSummary>;
+  pause(eventId: string): Promise<QueueSummary>;
+  resume(eventId: string): Promise<QueueSummary>;
 }

@@ -5,6 +5,7 @@ import type { StreamStatus } from '../client/types.js';
 import type { Logger } from '../core/logger.js';
 import type { Status } from './components/StatusLine.js';
 import { EventsModel } from './events-model.js';
+import { QueueLines } from './waiting-room/queue-lines.js';
 import { formatDelay, plural } from './format.js';
 import { useThrottledSubscription } from './hooks.js';
 import type { StartFn } from './startup.js';
@@ -24,6 +25,9 @@ export interface ConnectionNotices {
 export function useBuyerConnection(client: BoxofficeClient, logger: Logger, connectTimeoutMs: number, notices: ConnectionNotices) {
   const [model] = useState(() => new EventsModel());
   useThrottledSubscription(useCallback((listener) => model.subscribe(listener), [model]));
+  // The waiting rooms' serving counters (issue 13), apart from the events: they change more often.
+  const [lines] = useState(() => new QueueLines());
+  useThrottledSubscription(useCallback((listener) => lines.subscribe(listener), [lines]));
   const subscription = useRef<EventSubscription | undefined>(undefined);
   const lost = useRef(false);
   const { setStatus, notice, refreshNotice } = notices;
@@ -66,7 +70,7 @@ export function useBuyerConnection(client: BoxofficeClient, logger: Logger, conn
         if (signal.aborted) return;
         onProgress({ fraction: 0.6, label: 'Loading events…' });
         subscription.current?.close();
-        subscription.current = client.subscribe({ onMessage: (m) => model.apply(m), onStatus: onStreamStatus });
+        subscription.current = client.subscribe({ onMessage: (m) => (m.type === 'queue' ? lines.apply(m.queues) : model.apply(m)), onStatus: onStreamStatus });
         const events = await client.listEvents({ signal });
         if (!model.loaded) model.apply({ type: 'snapshot', events });
         logger.info(`connected to ${client.baseUrl}: ${plural(events.length, 'event')}`);
@@ -80,11 +84,11 @@ export function useBuyerConnection(client: BoxofficeClient, logger: Logger, conn
         throw err;
       }
     },
-    [client, connectTimeoutMs, logger, model, onStreamStatus],
+    [client, connectTimeoutMs, lines, logger, model, onStreamStatus],
   );
 
   const close = useCallback(() => subscription.current?.close(), []);
   useEffect(() => close, [close]);
 
-  return { model, connect, close };
+  return { model, lines, connect, close };
 }

@@ -18,6 +18,8 @@ import { BuyerDetails, ChooseTickets } from './screens/client/ChooseTickets.js';
 import { ConfirmHold } from './screens/client/ConfirmHold.js';
 import { FailedScreen, StartingScreen } from './screens/StartupScreens.js';
 import { WaitScreen } from './screens/WaitScreen.js';
+import { WaitingRoom } from './screens/client/WaitingRoom.js';
+import { memoryEntryStore, type EntryStore } from './waiting-room/entry-file.js';
 import { useStartup } from './startup.js';
 
 export interface ClientAppProps {
@@ -30,6 +32,8 @@ export interface ClientAppProps {
   onExit?: (result: ExitResult) => void;
   /** The clock the hold's countdown reads (tests pass their own). */
   now?: () => number;
+  /** Where places in waiting rooms are kept between runs (default: memory only). */
+  entries?: EntryStore;
 }
 
 /**
@@ -47,7 +51,8 @@ export function ClientApp(props: ClientAppProps) {
   );
 }
 
-function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit, now }: ClientAppProps) {
+function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit, now, entries }: ClientAppProps) {
+  const [store] = useState(() => entries ?? memoryEntryStore());
   const { width, height, body } = useFrameSize();
   const nav = useScreenMachine<BuyerScreen>({
     initial: { name: 'starting' },
@@ -90,10 +95,31 @@ function ClientScreens({ client, logger, tail, connectTimeoutMs = 10_000, onExit
       content = <BrowseEvents nav={nav} events={model.list()} position={position} height={body} width={width} />;
       break;
     case 'select':
-      content = <ChooseTickets nav={nav} client={client} logger={logger} event={screen.event} live={(id) => model.get(id)} now={now} />;
+      content = <ChooseTickets nav={nav} client={client} logger={logger} event={screen.event} live={(id) => model.get(id)} now={now} pass={screen.pass} />;
       break;
     case 'details':
-      content = <BuyerDetails nav={nav} client={client} logger={logger} event={model.get(screen.event.id) ?? screen.event} tickets={screen.tickets} now={now} />;
+      content = <BuyerDetails nav={nav} client={client} logger={logger} event={model.get(screen.event.id) ?? screen.event} tickets={screen.tickets} now={now} pass={screen.pass} />;
+      break;
+    case 'queue':
+      content = (
+        <WaitingRoom
+          key={screen.event.id}
+          nav={nav}
+          event={model.get(screen.event.id) ?? screen.event}
+          line={connection.lines.get(screen.event.id)}
+          streamLive={model.status.state === 'open'}
+          backend={client}
+          store={store}
+          server={client.baseUrl}
+          logger={logger}
+          width={width}
+          now={now}
+          onAdmitted={(entry) => {
+            nav.setStatus({ kind: 'success', text: `It's your turn for ${screen.event.name}: hold your tickets before your pass runs out` });
+            if (entry.pass) nav.replace({ name: 'select', event: screen.event, pass: entry.pass });
+          }}
+        />
+      );
       break;
     case 'hold':
       content = (

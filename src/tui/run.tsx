@@ -15,6 +15,7 @@ import { doorKeyOf, fileQueueStore } from '../client/door-queue-file.js';
 import { DoorSession } from '../client/door-session.js';
 import { DoorApp } from './door-app.js';
 import { LogTail } from './log-tail.js';
+import { fileEntryStore } from './waiting-room/entry-file.js';
 
 // Alternate screen (the shell's screen comes back on exit), cursor home, and "alternate scroll":
 // terminals that support it send the mouse wheel as ↑/↓, which the Logs screen scrolls with.
@@ -100,7 +101,7 @@ export async function runClientUi(options: ClientUiOptions): Promise<number> {
   ensureWritableDir(dataDir);
   const tail = new LogTail();
   const { logger } = createFileLogger({ dataDir, name: 'client', level: options.logLevel, prettyStderr: false, extraStream: tail });
-  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={onExit} />);
+  const result = await fullScreen((onExit) => <ClientApp client={client} logger={logger} tail={tail} connectTimeoutMs={options.connectTimeoutMs} onExit={onExit} entries={fileEntryStore(dataDir)} />);
   await flush(logger);
   return finish(result);
 }
@@ -180,6 +181,11 @@ export async function runServeUi(options: ServeUiOptions): Promise<number> {
   const backend = new InProcessBackend(
     (onProgress) => startServer({ ...options, headless: false, logStream: tail, onProgress }),
     `http://${host}:${options.port}`,
+    // The line's numbers come from the routes that serve them to remote organisers, on this server.
+    (url) => {
+      const client = new BoxofficeClient({ baseUrl: url, adminToken: findAdminToken({ dataDir: options.dataDir }).token });
+      return { summary: (id) => client.queueSummary(id), pause: (id) => client.pauseQueue(id), resume: (id) => client.resumeQueue(id) };
+    },
   );
   const quitters = new Set<() => void>();
   let signals = 0;

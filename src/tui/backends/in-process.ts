@@ -1,6 +1,6 @@
 import type { Event, NewEventInput } from '../../client/types.js';
 import type { Change, TicketService } from '../../core/ticket-service.js';
-import type { AdminBackend, CheckinOps, LifecycleOps, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, LifecycleOps, QueueOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { MAX_LIVE_RENDERS_PER_SECOND } from '../hooks.js';
 
@@ -30,7 +30,15 @@ export class InProcessBackend implements AdminBackend {
   constructor(
     private readonly startServer: (onStep: (step: StartStep) => void) => Promise<LocalServer>,
     private readonly fallbackAddress: string,
+    /** The waiting rooms, reached over this server's own HTTP API (given its address) with the admin token. */
+    private readonly queueAt?: (url: string) => QueueOps,
   ) {}
+
+  private queueOps: QueueOps | undefined;
+  get queue(): QueueOps | undefined {
+    if (!this.server || !this.queueAt) return undefined;
+    return (this.queueOps ??= this.queueAt(this.server.url));
+  }
 
   get address(): string {
     return this.server?.url ?? this.fallbackAddress;

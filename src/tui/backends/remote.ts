@@ -2,7 +2,7 @@ import type { BoxofficeClient } from '../../client/boxoffice-client.js';
 import type { EventSubscription } from '../../client/event-stream.js';
 import type { Event, NewEventInput, StreamStatus } from '../../client/types.js';
 import type { Logger } from '../../core/logger.js';
-import type { AdminBackend, CheckinOps, LifecycleOps, StartHooks } from '../admin-backend.js';
+import type { AdminBackend, CheckinOps, LifecycleOps, QueueOps, StartHooks } from '../admin-backend.js';
 import { EventsModel } from '../events-model.js';
 import { plural } from '../format.js';
 
@@ -84,6 +84,20 @@ export class RemoteBackend implements AdminBackend {
     },
     setOfflineCheckIn: (eventId, allowed) => this.client.setOfflineCheckIn(eventId, allowed),
     report: (eventId) => this.client.checkins(eventId),
+  };
+
+  readonly queue: QueueOps = {
+    summary: (eventId) => this.client.queueSummary(eventId),
+    pause: async (eventId) => {
+      const s = await this.client.pauseQueue(eventId);
+      this.logger.info({ eventId }, 'waiting room paused');
+      return s;
+    },
+    resume: async (eventId) => {
+      const s = await this.client.resumeQueue(eventId);
+      this.logger.info({ eventId }, 'waiting room resumed');
+      return s;
+    },
   };
 
   readonly lifecycle: LifecycleOps = {

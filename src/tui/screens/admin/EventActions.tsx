@@ -56,12 +56,14 @@ export function EventActions({ nav, ops, event, busy, confirming = false, width 
         event.salesOpen ? { label: 'Close sales', description: 'stop bookings and holds for now' } : { label: 'Reopen sales', description: 'take bookings again' },
         { label: 'Bookings', description: 'who bought · search · cancel one' },
         { label: 'Cancel event', description: 'cancels every booking; cannot be undone' },
+        { label: 'Sale and waiting room', description: event.waitingRoom ? 'the line: length, admitted, pause/resume' : 'when the sale opens · turn the line on' },
         { label: 'Back' },
       ];
   const choose = (label: string) => {
     if (label === 'Edit details') nav.go({ name: 'edit', event, busy: false });
     else if (label === 'Close sales' || label === 'Reopen sales') toggleSales();
     else if (label === 'Bookings') nav.go({ name: 'bookings', event });
+    else if (label === 'Sale and waiting room') nav.go({ name: 'queue', event });
     else if (label === 'Cancel event') nav.replace({ ...screen, confirming: true });
     else nav.back();
   };

@@ -10,6 +10,9 @@ export type OrganiserScreen =
   | { name: 'event'; event: Event; busy?: string; confirming?: boolean }
   | { name: 'edit'; event: Event; busy: boolean; error?: string }
   | { name: 'bookings'; event: Event }
+  /** The sale settings and the waiting room's line (issue 13). */
+  | { name: 'queue'; event: Event }
+  | { name: 'sale-settings'; event: Event; busy: boolean; error?: string }
   | { name: 'add'; busy: boolean; error?: string }
   | { name: 'logs' }
   | { name: 'checkin-events' }
@@ -25,6 +28,8 @@ export const ORGANISER_HINTS: Record<OrganiserScreen['name'], string> = {
   events: '↑↓ move · type to filter · Enter open the event · Esc back',
   event: '↑↓ move · Enter choose · Esc back',
   edit: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Save submits · Esc cancel',
+  queue: 'p pause the line · r resume · s sale settings · Esc back',
+  'sale-settings': 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Save submits · Esc cancel',
   bookings: 'type to search · ↑↓ move · Enter cancel the booking (asks first) · Esc back',
   add: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on Create submits · Esc cancel',
   logs: '↑↓ scroll · PgUp/PgDn page · Home/End · Esc back',

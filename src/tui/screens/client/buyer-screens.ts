@@ -5,9 +5,12 @@ import type { StartupScreen } from '../../startup.js';
 export type BuyerScreen =
   | StartupScreen
   | { name: 'events' }
-  | { name: 'select'; event: Event }
+  /** `pass`: the waiting room's admission pass, sent with the hold. */
+  | { name: 'select'; event: Event; pass?: string }
   /** The buyer's name and email, when the event asks for them, before `tickets` are held. */
-  | { name: 'details'; event: Event; tickets: number }
+  | { name: 'details'; event: Event; tickets: number; pass?: string }
+  /** An event's waiting room: the line, then the hold form with the pass. */
+  | { name: 'queue'; event: Event }
   | { name: 'booking'; label: string }
   /** Tickets held for the buyer until `deadline` (this machine's clock); `busy` while confirming or releasing. */
   | { name: 'hold'; hold: Hold; event: Event; deadline: number; busy?: string }
@@ -23,6 +26,7 @@ export const BUYER_HINTS: Record<BuyerScreen['name'], string> = {
   menu: '↑↓/jk move · Enter choose · q quit',
   events: '↑↓ move · type to filter · Enter pick · Esc back',
   select: '↑↓ or digits choose · Enter hold them · Esc cancel',
+  queue: 'Enter join the line · Esc back (you keep your place)',
   details: 'Tab/↓/Enter next · Shift-Tab/↑ back · Enter on the button holds · Esc back',
   hold: 'Enter buy the held tickets · Esc give them back',
   booking: 'please wait…',
