@@ -3,7 +3,10 @@
  * output each one shows, and how a real output is compared with what the README shows.
  *
  * A block is checked when the line just before its fence is `<!-- check: GROUP -->` (or
- * `<!-- check: GROUP slow -->` for one that waits on purpose, e.g. for a hold to expire). The blocks of
+ * `<!-- check: GROUP slow -->` for one that waits on purpose, e.g. for a hold to expire, or
+ * `<!-- check: GROUP follow -->` for one command that keeps printing until Ctrl-C, e.g. the live stream:
+ * it runs in the background while the group's later commands make the changes it shows, and its output
+ * is compared after the group's last command). The blocks of
  * one group run in order in one shell against one fresh server, as a reader would type them. In a
  * block, a line starting with `$ ` is a command (continued while a line ends with `\`); the lines up to
  * the next command are its output.
@@ -28,13 +31,15 @@ export interface Command {
 export interface Block {
   group: string;
   slow: boolean;
+  /** Its one command runs in the background, a reader's second terminal (see above). */
+  follow: boolean;
   /** The fence's line (1-based) and the block's length in lines, fences included. */
   line: number;
   length: number;
   commands: Command[];
 }
 
-const MARKER = /^<!-- check: ([a-z0-9-]+)( slow)? -->$/;
+const MARKER = /^<!-- check: ([a-z0-9-]+)( slow| follow)? -->$/;
 
 export function parseReadme(text: string): Block[] {
   const lines = text.split('\n');
@@ -46,7 +51,10 @@ export function parseReadme(text: string): Block[] {
     const start = i + 2;
     let end = start;
     while (end < lines.length && lines[end] !== '```') end++;
-    blocks.push({ group: marker[1]!, slow: marker[2] !== undefined, line: i + 2, length: end - i, commands: parseCommands(lines, start, end) });
+    const commands = parseCommands(lines, start, end);
+    const follow = marker[2] === ' follow';
+    if (follow && commands.length !== 1) throw new Error(`README.md:${i + 1}: a follow block has exactly one command`);
+    blocks.push({ group: marker[1]!, slow: marker[2] === ' slow', follow, line: i + 2, length: end - i, commands });
     i = end;
   }
   return blocks;
@@ -174,7 +182,6 @@ export const NOT_RUN: ReadonlyArray<{ first: string; why: string }> = [
   { first: `$ curl -s -X POST http://127.0.0.1:8080/events -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`, why: 'the waiting room: its answers are shown with elisions (…) and the sale time is in the future; test/http/waiting-room.test.ts and test/e2e/waiting-room.test.ts run the same calls (not run yet: a group with a sale opening a few seconds ahead)' },
   { first: "$ curl -s -X POST http://127.0.0.1:8080/events/$EVENT/queue", why: 'the waiting room as a buyer meets it, elided (…) and minutes apart; test/http/waiting-room.test.ts and test/e2e/waiting-room.test.ts run these calls' },
   { first: 'npm start -- --headless --port 9000 --data-dir ./scratch', why: 'a server in the foreground until Ctrl-C; test/e2e/npm-start.test.ts starts it' },
-  { first: '$ curl -s -N http://127.0.0.1:8080/events/stream', why: 'follows the stream until Ctrl-C while another terminal makes the changes it shows; the messages are tested in test/http/stream.test.ts (not run yet: it needs a second shell in the harness)' },
   { first: '$ curl -s -i http://127.0.0.1:8080/events/stream     # with 8 already open from this address', why: 'needs 8 streams held open in other terminals; test/http/stream-limits.test.ts' },
   { first: '$ npx openapi-typescript http://127.0.0.1:8080/openapi.json -o boxoffice-api.d.ts', why: 'writes a file and prints its own timing; test/http/openapi-tools.test.ts generates the client and calls the server through it' },
   { first: 'BOXOFFICE_DOOR_TOKEN=bod_… npx boxoffice door --url http://tickets.example:8080', why: 'a full-screen terminal UI against a remote host; test/e2e/tui-door.test.ts drives it in tmux' },

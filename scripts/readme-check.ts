@@ -16,7 +16,7 @@
  * working directory reads as `/srv/shop` in outputs, as the README's paths show it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +105,14 @@ async function waitForHealth(url: string, exited: () => string | undefined): Pro
 
 const MARK = '@@readme-check@@';
 
+/**
+ * The pause after a command while a follow block runs: a reader types slower than the live stream's
+ * 100 ms batching (STREAM_FLUSH_MS), so each change the README shows arrives as its own message.
+ */
+const SETTLE_MS = 250;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Flags a group's server gets because its section says the examples ran with them. */
 const GROUP_FLAGS: Record<string, string[]> = {
   lifecycle: ['--time-zone', 'Europe/Berlin'],
@@ -114,7 +122,7 @@ const GROUP_FLAGS: Record<string, string[]> = {
 const README_DIR = '/srv/shop';
 
 async function runGroup(group: string, blocks: Block[], port: number): Promise<{ drifts: Drift[]; ids: IdMap }> {
-  const commands = blocks.flatMap((b) => b.commands);
+  const commands = blocks.flatMap((b) => b.commands.map((command) => ({ command, follow: b.follow })));
   const ids: IdMap = new Map();
   if (commands.length === 0) return { drifts: [], ids };
   const dir = mkdtempSync(join(tmpdir(), `boxoffice-readme-${group}-`));
@@ -144,22 +152,50 @@ async function runGroup(group: string, blocks: Block[], port: number): Promise<{
     shell.stdout.on('data', (d: Buffer) => (out += d.toString()));
     shell.stderr.on('data', (d: Buffer) => (out += d.toString()));
     shell.stdin.write(`exec 2>&1\nTOKEN=$(cat data/admin-token)\n`);
-    for (const [i, command] of commands.entries()) {
-      const typed = withRealIds(command.text, ids).replace(README_ADDRESS, here);
-      const text = pg ? pg.rewrite(typed) : typed;
-      const end = `${MARK}${i}`;
+    const clean = (output: string) => normalise(output.replaceAll(here, '127.0.0.1:8080').replaceAll(dir, README_DIR));
+    /** Types `text` into the shell and answers what it printed, once it has finished. */
+    const type = async (text: string, end: string, command: Command): Promise<string> => {
       out = '';
-      shell.stdin.write(`{\n${text}\n}\nprintf '\\n${end}\\n'\n`);
+      shell.stdin.write(`${text}\nprintf '\\n${end}\\n'\n`);
       const deadline = Date.now() + 60_000;
       while (!out.includes(`${end}\n`)) {
         if (Date.now() > deadline || shell.exitCode !== null) throw new Error(`README.md:${command.line}: no end to \`${command.text}\` within 60 s`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
-      const actual = normalise(out.slice(0, out.lastIndexOf(`\n${end}\n`)).replaceAll(here, '127.0.0.1:8080').replaceAll(dir, README_DIR));
-      if (!matches(command.expected, actual, ids)) {
-        drifts.push({ group, command, actual });
-        bindByOrder(command.expected, actual, ids);
+      return out.slice(0, out.lastIndexOf(`\n${end}\n`));
+    };
+    const compare = (command: Command, actual: string) => {
+      if (matches(command.expected, actual, ids)) return;
+      drifts.push({ group, command, actual });
+      bindByOrder(command.expected, actual, ids);
+    };
+    const following: Array<{ command: Command; file: string; job: string }> = [];
+    for (const [i, { command, follow }] of commands.entries()) {
+      const typed = withRealIds(command.text, ids).replace(README_ADDRESS, here);
+      const text = pg ? pg.rewrite(typed) : typed;
+      if (follow) {
+        // A reader's second terminal. Its own process group (set -m), so that stopping it stops all it started.
+        const file = `.readme-follow-${i}`;
+        await type(`set -m\n{\n${text}\n} > ${file} 2>&1 &\nFOLLOW_${i}=$!\nset +m`, `${MARK}${i}`, command);
+        const deadline = Date.now() + 10_000;
+        // The background shell creates the file: it may not be there yet.
+        while (!existsSync(join(dir, file)) || readFileSync(join(dir, file), 'utf8') === '') {
+          if (Date.now() > deadline) throw new Error(`README.md:${command.line}: \`${command.text}\` printed nothing within 10 s`);
+          await sleep(20);
+        }
+        await sleep(SETTLE_MS);
+        following.push({ command, file: join(dir, file), job: `FOLLOW_${i}` });
+        continue;
       }
+      compare(command, clean(await type(`{\n${text}\n}`, `${MARK}${i}`, command)));
+      if (following.length > 0) await sleep(SETTLE_MS);
+    }
+    for (const [i, { command, file, job }] of following.entries()) {
+      // Its last message may still be on its way: give it a moment, but a drift does not wait long.
+      const deadline = Date.now() + 5_000;
+      while (!matches(command.expected, clean(readFileSync(file, 'utf8')), new Map(ids)) && Date.now() < deadline) await sleep(100);
+      await type(`kill -- -$${job}; wait $${job} 2>/dev/null`, `${MARK}stop${i}`, command);
+      compare(command, clean(readFileSync(file, 'utf8')));
     }
     shell.stdin.end();
     return { drifts, ids };

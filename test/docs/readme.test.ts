@@ -84,7 +84,7 @@ describe('the README run for real (needs `npm run build`)', () => {
     expect(result.drifts.map(describeDrift).join('\n')).toBe('');
     expect(result.commands).toBeGreaterThan(60);
     // Each section's examples on their own server.
-    expect(new Set(blocks.map((b) => b.group))).toEqual(new Set(['api', 'expiry', 'lifecycle', 'buyers', 'door', 'ops', 'pg']));
+    expect(new Set(blocks.map((b) => b.group))).toEqual(new Set(['api', 'expiry', 'lifecycle', 'buyers', 'door', 'ops', 'pg', 'stream']));
     // The PostgreSQL dump and restore run when PostgreSQL is configured (BOXOFFICE_REQUIRE_PG=1 makes its absence an error).
     if (PG_URL) expect(result.skipped).toEqual([]);
     else expect(result.skipped.map((s) => s.group)).toEqual(['pg']);
