@@ -69,6 +69,12 @@ describe('every command block is run or says why not', () => {
     for (const n of NOT_RUN) expect(n.why.length, n.first).toBeGreaterThan(10);
   });
 
+  it('a follow block (run in the background) has one command', () => {
+    const follow = '<!-- check: stream follow -->\n```sh\n$ curl -s -N http://127.0.0.1:8080/events/stream\nretry: 1000\n```\n';
+    expect(parseReadme(follow)).toMatchObject([{ group: 'stream', follow: true, slow: false, commands: [{ expected: 'retry: 1000' }] }]);
+    expect(() => parseReadme(follow.replace('retry: 1000', '$ date'))).toThrow(/a follow block has exactly one command/);
+  });
+
   it('a new block that is neither fails, naming its line', () => {
     const added = README.replace('## Tests\n', '## Tests\n\n```sh\n$ curl -s http://127.0.0.1:8080/something-new\n```\n');
     expect(added).not.toBe(README);
