@@ -170,16 +170,18 @@ describe('GroupCommitter', () => {
 
   it('a closed loop of clients is not split over two commits: the batch waits (briefly) for the clients its answers sent back', async () => {
     // 32 clients each book, wait for the answer, and book again after 1–8 event-loop turns (their
-    // answer travelling, their next request arriving); each commit takes a few milliseconds, like an fsync.
+    // answer travelling, their next request arriving); each commit takes a while, like an fsync.
     const rounds = 10;
     const clients = 32;
     let commits = 0;
     const gc = new GroupCommitter<Command, Outcome>(
       (batch) => {
         commits++;
-        return new Promise((resolve) => setTimeout(() => resolve(batch.map(() => refusal(Errors.notEnoughTickets(1, 0)))), 4));
+        return new Promise((resolve) => setTimeout(() => resolve(batch.map(() => refusal(Errors.notEnoughTickets(1, 0)))), 60));
       },
-      { maxBatch: 100 },
+      // The linger is measured in time and the clients' way back in event-loop turns: a generous linger
+      // (and a commit twice as long) keeps a loaded machine's slow turns inside it.
+      { maxBatch: 100, maxLingerMs: 30 },
     );
     const random = (() => {
       let seed = 7;
