@@ -111,9 +111,13 @@ export async function readDatabase(store: StoreRef, ids: string[]): Promise<Map<
   if (store.kind === 'sqlite') {
     const db = new Database(store.file, { readonly: true, fileMustExist: true });
     try {
-      const events = db.prepare('SELECT id, total_tickets AS total, available_tickets AS available FROM events').all() as Array<{ id: string; total: number; available: number }>;
-      const sold = new Map((db.prepare('SELECT event_id AS id, count(*) AS n FROM tickets GROUP BY event_id').all() as Array<{ id: string; n: number }>).map((r) => [r.id, r.n]));
-      const booked = db.prepare('SELECT event_id AS id, count(*) AS n, coalesce(sum(tickets), 0) AS t FROM bookings GROUP BY event_id').all() as Array<{ id: string; n: number; t: number }>;
+      // One read transaction, one snapshot: the server may still be committing what the generator
+      // sent at its deadline, and three separate reads would each see a different database.
+      const { events, sold, booked } = db.transaction(() => ({
+        events: db.prepare('SELECT id, total_tickets AS total, available_tickets AS available FROM events').all() as Array<{ id: string; total: number; available: number }>,
+        sold: new Map((db.prepare('SELECT event_id AS id, count(*) AS n FROM tickets GROUP BY event_id').all() as Array<{ id: string; n: number }>).map((r) => [r.id, r.n])),
+        booked: db.prepare('SELECT event_id AS id, count(*) AS n, coalesce(sum(tickets), 0) AS t FROM bookings GROUP BY event_id').all() as Array<{ id: string; n: number; t: number }>,
+      }))();
       const bookedBy = new Map(booked.map((r) => [r.id, r]));
       for (const e of events) {
         if (!wanted.has(e.id)) continue;
