@@ -91,6 +91,13 @@ export interface Store {
   watchCommits?(listener: (commit: SharedCommit) => void): () => void;
 
   /**
+   * Optional: a write may be sent before the previous one has committed. The store decides writes
+   * in the order they were sent, and those that queue up meanwhile in one transaction, so a caller
+   * need not wait out each commit's round trip (SQLite's writer thread, or the machine's writer).
+   */
+  readonly pipelinedWrites?: boolean;
+
+  /**
    * Optional: a fault the store found itself that makes it unsafe to take writes until a restart
    * (SQLite: its journal file was deleted). Every write fails while it lasts; /readyz reports it.
    */

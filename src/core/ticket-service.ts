@@ -115,7 +115,7 @@ export class TicketService {
       {
         maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
         defer: options.defer,
-        pipeline: store.watchCommits !== undefined,
+        pipeline: store.watchCommits !== undefined || store.pipelinedWrites === true,
         onBatch: (commands, outcomes, millis) => this.changes.committed(commands, outcomes, millis),
       },
     );
@@ -202,6 +202,12 @@ export class TicketService {
   async book(eventId: unknown, tickets: unknown, options: PlaceOptions = {}): Promise<Placed<Booking>> {
     const outcome = await this.place<'booking'>('book', eventId, tickets, options);
     return { value: this.withCodes(outcome.booking), replayed: outcome.replayed === true };
+  }
+
+  /** The original protocol's booking: it answers ticket ids only, so no ticket code is signed for it. */
+  async reserve(eventId: unknown, tickets: unknown, options: PlaceOptions = {}): Promise<Placed<string[]>> {
+    const outcome = await this.place<'booking'>('book', eventId, tickets, options);
+    return { value: outcome.booking.tickets.map((t) => t.id), replayed: outcome.replayed === true };
   }
 
   /** Sets tickets aside for the event's hold time; they return to stock unless confirmed. */

@@ -84,6 +84,24 @@ describe('GroupCommitter', () => {
     await Promise.all(later);
   });
 
+  it('the next batch goes to the store before the answers of the one that committed are handed out', async () => {
+    const { calls, commit } = controllableCommit();
+    const gc = new GroupCommitter(commit, { maxBatch: 100 });
+    const seen: string[] = [];
+    const first = gc.submit(req(1)).then(() => seen.push(`answered 1 with ${calls.length} commit(s) started`));
+    await tick();
+    const second = gc.submit(req(2));
+    await tick();
+    expect(calls).toHaveLength(1);
+    calls[0]!.finish();
+    await first;
+    // The store was already committing the second batch when the first one's answer went out, so it
+    // never idles while this thread answers.
+    expect(seen).toEqual(['answered 1 with 2 commit(s) started']);
+    calls[1]!.finish();
+    await second;
+  });
+
   it('with maxBatch 1 commits one booking per transaction (group commit off)', async () => {
     const { calls, commit } = controllableCommit();
     const gc = new GroupCommitter(commit, { maxBatch: 1 });

@@ -64,6 +64,23 @@ describe('SqliteStore specifics', () => {
     await probe.close();
   });
 
+  it('the writer thread decides batches sent back to back in the order sent, and those that queued up in one transaction', async () => {
+    const store = await SqliteStore.open(join(tmp.dir, 'pipelined.db'));
+    expect(store.pipelinedWrites).toBe(true);
+    const event = newEvent({ totalTickets: 10 });
+    await writes(store).createEvent(event);
+    // Twenty batches posted at once, each with a clock of its own: a merged transaction decides
+    // with the latest, so fewer distinct booking times than batches means batches were merged.
+    const base = Date.now();
+    const sent = Array.from({ length: 20 }, (_, i) => writes(store).commitBookings([{ eventId: event.id, tickets: 1 }], new Date(base + i)));
+    const seen = (await Promise.all(sent)).map(([outcome]) => outcome!);
+    expect(seen.map((o) => o.ok)).toEqual([...Array(10).fill(true), ...Array(10).fill(false)]);
+    const times = new Set(seen.flatMap((o) => (o.ok ? [o.booking.createdAt] : [])));
+    expect(times.size).toBeLessThan(10);
+    expect((await store.getEvent(event.id))?.availableTickets).toBe(0);
+    await store.close();
+  });
+
   it('tells the writer thread\'s owner about commits made by another process on the same file', async () => {
     const path = join(tmp.dir, 'shared.db');
     const mine = await SqliteStore.open(path);

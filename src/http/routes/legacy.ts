@@ -34,13 +34,13 @@ export function legacyRoutes(app: FastifyInstance, deps: { service: TicketServic
     },
     async (request, reply) => {
       // A key is the same booking whichever route it came through, so a retry may switch routes.
-      const placed = await service.book(request.query.eventId, request.query.tickets, {
+      const placed = await service.reserve(request.query.eventId, request.query.tickets, {
         idempotencyKey: request.headers['idempotency-key'],
         admissionPass: request.headers['admission-pass'],
         buyer: request.ip,
       });
       if (placed.replayed) reply.header('idempotent-replayed', 'true');
-      return placed.value.tickets.map((t) => t.id);
+      return placed.value;
     },
   );
 }

@@ -3,10 +3,9 @@ import { changesOf, latestCounts } from '../../core/change-relay.js';
 import type { Command, Outcome, WriteBatch } from '../../core/commands.js';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
+import { mergeableCount, mergeBatches, splitOutcomes } from './merged-batches.js';
 import { isBoxofficeMessage, writerError, type ToWorker, type ToWriter, type WriteReply } from './cluster-protocol.js';
 
-/** Most commands decided in one merged transaction (whole batches are never split). */
-const MAX_MERGED_COMMANDS = 4096;
 const FAULT_POLL_MS = 200;
 
 type Waiting = { batch: WriteBatch; from: Worker | undefined; id: number; settle?: (result: Outcome[] | Error) => void };
@@ -90,12 +89,7 @@ export class ClusterWriterHost {
   }
 
   private async flush(): Promise<void> {
-    let count = 0;
-    let taken = 0;
-    while (taken < this.queue.length && (taken === 0 || count + this.queue[taken]!.batch.commands.length <= MAX_MERGED_COMMANDS)) {
-      count += this.queue[taken]!.batch.commands.length;
-      taken++;
-    }
+    const taken = mergeableCount(this.queue.map((w) => w.batch.commands.length));
     const group = this.queue.slice(0, taken);
     this.queue = this.queue.slice(taken);
     this.inFlight = true;
@@ -117,9 +111,8 @@ export class ClusterWriterHost {
   /** One transaction for the whole group; if it fails, each batch alone, so one cannot sink the others. */
   private async commit(group: Waiting[]): Promise<Array<Outcome[] | Error>> {
     try {
-      const outcomes = await this.store.write(merge(group.map((w) => w.batch)));
-      let at = 0;
-      return group.map((w) => outcomes.slice(at, (at += w.batch.commands.length)));
+      const batches = group.map((w) => w.batch);
+      return splitOutcomes(batches, await this.store.write(mergeBatches(batches)));
     } catch (err) {
       if (group.length === 1) return [err as Error];
       this.logger.warn({ err, batches: group.length }, 'a merged write failed; deciding its batches one by one');
@@ -159,18 +152,6 @@ export class ClusterWriterHost {
   private broadcast(message: ToWorker): void {
     for (const worker of connectedWorkers()) send(worker, message);
   }
-}
-
-/**
- * The batches as one: commands in arrival order, the latest `now` (every worker reads the same
- * system clock; the latest never decides an expiry before a worker's own batch would have).
- */
-function merge(batches: WriteBatch[]): WriteBatch {
-  if (batches.length === 1) return batches[0]!;
-  let now = batches[0]!.now;
-  for (const b of batches) if (b.now > now) now = b.now;
-  const buyerBudget = batches.find((b) => b.buyerBudget)?.buyerBudget;
-  return { now, commands: batches.flatMap((b) => b.commands), ...(buyerBudget && { buyerBudget }) };
 }
 
 function connectedWorkers(): Worker[] {

@@ -40,7 +40,7 @@ export class SqliteQueries {
       ticketsOfBooking: db.prepare<[number], { id: string; cancelled_at: string | null }>(
         'SELECT id, cancelled_at FROM tickets WHERE booking_seq = ? ORDER BY id',
       ),
-      countTickets: db.prepare<[string], number>('SELECT count(*) FROM tickets WHERE event_id = ? AND cancelled_at IS NULL').pluck(),
+      countTickets: db.prepare<[string], number>('SELECT count(*) FROM bookings b JOIN tickets t ON t.booking_seq = b.seq WHERE b.event_id = ? AND t.cancelled_at IS NULL').pluck(),
       getHold: db.prepare<[string], HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ?`),
       nextHoldExpiry: db.prepare<[], string>("SELECT min(expires_at) FROM holds WHERE status = 'active'").pluck(),
       getDoor: db.prepare<[string], DoorRow>(`SELECT ${DOOR_COLUMNS} FROM doors WHERE id = ?`),

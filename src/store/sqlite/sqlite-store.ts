@@ -92,6 +92,8 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A writer thread (or the machine's writer) takes writes in order and merges what queues up. */
+  readonly pipelinedWrites: boolean = false;
   /** Set only in a worker of `--workers N`: see `Store.watchCommits`. */
   watchCommits?: (listener: (commit: SharedCommit) => void) => () => void;
 
@@ -114,6 +116,7 @@ export class SqliteStore implements Store {
     threaded?: { reader: Database.Database; thread: WriterChannel },
   ) {
     if (threaded) {
+      this.pipelinedWrites = true;
       this.db = threaded.reader;
       const thread = (this.thread = threaded.thread);
       this.invoke = (method, ...args) => thread.invoke(method, ...args);

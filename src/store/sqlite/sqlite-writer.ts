@@ -135,7 +135,7 @@ export class SqliteWriter implements RowAccess {
            sales_open = @salesOpenInt, status = @status
          WHERE id = @eventId AND available_tickets + @available >= 0 AND held_tickets + @held >= 0`,
       ),
-      cancelEventTickets: db.prepare('UPDATE tickets SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL'),
+      cancelEventTickets: db.prepare('UPDATE tickets SET cancelled_at = ? WHERE booking_seq IN (SELECT seq FROM bookings WHERE event_id = ?) AND cancelled_at IS NULL'),
       releaseEventHolds: db.prepare("UPDATE holds SET status = 'released' WHERE event_id = ? AND status = 'active'"),
       // Neither counter may go below zero, whatever the decision computed; the CHECK bounds the sum.
       moveStock: db.prepare(
