@@ -9,7 +9,7 @@ import { isBoxofficeMessage, writerError, type ToWorker, type ToWriter, type Wri
 const FAULT_POLL_MS = 200;
 
 type Waiting = { batch: WriteBatch; from: Worker | undefined; id: number; settle?: (result: Outcome[] | Error) => void };
-type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternalChanges' | 'fault'>;
+type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternalChanges' | 'fault' | 'pipelinedWrites'>;
 
 /**
  * The machine's one SQLite writer under `serve --workers N`, in the primary. Workers send their
@@ -23,7 +23,7 @@ type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternal
  */
 export class ClusterWriterHost {
   private queue: Waiting[] = [];
-  private inFlight = false;
+  private inFlight = 0;
   private scheduled = false;
   private idle: Array<() => void> = [];
   private lastFault: string | undefined;
@@ -57,7 +57,7 @@ export class ClusterWriterHost {
     cluster.off('online', this.greet);
     clearInterval(this.faultTimer);
     this.stopExternal?.();
-    if (this.inFlight || this.queue.length > 0 || this.scheduled) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.inFlight > 0 || this.queue.length > 0 || this.scheduled) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   private readonly onMessage = (worker: Worker, message: unknown): void => {
@@ -79,9 +79,17 @@ export class ClusterWriterHost {
 
   private enqueue(waiting: Waiting): void {
     this.queue.push(waiting);
-    if (this.inFlight || this.scheduled) return;
+    this.schedule();
+  }
+
+  /**
+   * Whatever else arrived in this I/O phase joins the same transaction. A writer thread that takes
+   * writes pipelined (it merges what queues up while it commits) gets each phase's batches at once;
+   * otherwise one group is in flight at a time.
+   */
+  private schedule(): void {
+    if (this.scheduled || (this.inFlight > 0 && !this.store.pipelinedWrites)) return;
     this.scheduled = true;
-    // Whatever else arrived in this I/O phase joins the same transaction.
     setImmediate(() => {
       this.scheduled = false;
       void this.flush();
@@ -92,24 +100,22 @@ export class ClusterWriterHost {
     const taken = mergeableCount(this.queue.map((w) => w.batch.commands.length));
     const group = this.queue.slice(0, taken);
     this.queue = this.queue.slice(taken);
-    this.inFlight = true;
+    if (taken === 0) return;
+    this.inFlight++;
+    if (this.queue.length > 0) this.schedule();
     const started = performance.now();
     const results = await this.commit(group);
+    // Pipelined groups settle in the order they were sent, so commits reach the workers in order.
     this.deliver(group, results, performance.now() - started);
-    this.inFlight = false;
-    if (this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flush();
-      });
-    } else {
-      for (const resolve of this.idle.splice(0)) resolve();
-    }
+    this.inFlight--;
+    if (this.queue.length > 0) this.schedule();
+    else if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
   /** One transaction for the whole group; if it fails, each batch alone, so one cannot sink the others. */
   private async commit(group: Waiting[]): Promise<Array<Outcome[] | Error>> {
+    // The writer thread merges the batches itself, and decides each alone if a merge fails.
+    if (this.store.pipelinedWrites) return Promise.all(group.map((w) => this.store.write(w.batch).catch((err: unknown) => err as Error)));
     try {
       const batches = group.map((w) => w.batch);
       return splitOutcomes(batches, await this.store.write(mergeBatches(batches)));
