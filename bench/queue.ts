@@ -292,7 +292,7 @@ export async function runQueue(o: BenchOptions, row: Row): Promise<Row> {
     });
     row.notes.push(
       `${fmt(n)} buyers, each its own address and stream (opened in ${sec(streamsMark.wall - startMark.wall)}); req/s and latency = the joins`,
-      `open → sold out ${sec(openToSoldOut)}; waits (open → pass) p50 ${sec(percentile(waits, 0.5))}, p90 ${sec(percentile(waits, 0.9))}, p99 ${sec(percentile(waits, 0.99))}, max ${sec(waits[waits.length - 1] ?? 0)}`,
+      `${saleFinished ? `open → sold out ${sec(openToSoldOut)}` : `NOT sold out after ${sec(saleMark.wall - t0)}: ${fmt(booked2xx)} booked`}; waits (open → pass) of the ${fmt(waits.length)} admitted: p50 ${sec(percentile(waits, 0.5))}, p90 ${sec(percentile(waits, 0.9))}, p99 ${sec(percentile(waits, 0.99))}, max ${sec(waits[waits.length - 1] ?? 0)}`,
       `during the sale: ${fmt(readMs.length)} entry reads (p50 ${ms(readMs, 0.5)}, p99 ${ms(readMs, 0.99)} ms), ${fmt(bookMs.length)} bookings (p50 ${ms(bookMs, 0.5)}, p99 ${ms(bookMs, 0.99)} ms)`,
       `admitted bookings ${fmt(row.extra.admittedBookingsPerSecond as number)}/s; every stream told sold out ${lastTold > 0 ? `${sec(lastTold - lastBookedAt)} after the last booking` : 'NEVER'}`,
       `CPU, % of one core (2 cores): joins — bench ${joinCpu.self.toFixed(0)} %, server ${joinCpu.server.toFixed(0)} %; sale — bench ${saleCpu.self.toFixed(0)} %, server ${saleCpu.server.toFixed(0)} %`,
