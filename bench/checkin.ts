@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import type { BenchOptions, Row } from './scenarios.js';
 import { api, startServer, type RunningServer } from './server.js';
+import { percentile } from './stats.js';
 import { forEachLimit } from './verify.js';
 
 export const CHECKIN_TICKETS = 20_000;
@@ -27,11 +28,6 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 export async function runCheckin(o: BenchOptions, row: Row): Promise<Row> {

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pgbenchAvailable } from './pgbench.js';
 import { attachRatios, chartSvg, describeMachine, evaluateTargets, markdownTable, resultsMarkdown, targetsTable } from './report.js';
+import { DEFAULT_QUEUE_BUYERS } from './queue.js';
 import { allScenarios, type BenchOptions, type Row } from './scenarios.js';
 
 const HELP = `usage: npm run bench -- [options]
@@ -28,6 +29,8 @@ const HELP = `usage: npm run bench -- [options]
                           (hot-nogc and pg-hot-nogc always run)
   --log-level <level>     server log level (default: the server's own default, info)
   --cpu-prof <dir>        run the servers under node --cpu-prof, profiles in <dir>/<scenario>/
+  --queue-buyers <n>      buyers of the queue row (default 10000; each its own 127.1.x.y
+                          address and event stream)
   --out <dir>             where RESULTS.md, results.json and chart.svg go (default bench/)
   --keep                  keep data dirs and PostgreSQL schemas for inspection
   --list                  print the scenario ids and exit
@@ -47,6 +50,7 @@ function parseOptions(): { options: BenchOptions; outDir: string; list: boolean 
       'no-group-commit': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'queue-buyers': { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
@@ -84,7 +88,10 @@ function parseOptions(): { options: BenchOptions; outDir: string; list: boolean 
     workDir: join(os.tmpdir(), `boxoffice-bench-${runId}`),
     runId,
     adminToken: `bench-${randomBytes(16).toString('hex')}`,
+    queueBuyers: Math.round(positive('queue-buyers', values['queue-buyers'], DEFAULT_QUEUE_BUYERS)),
   };
+  // Buyers' addresses are 127.1.x.y with x < 256 (and two more for the row's probes).
+  if (options.queueBuyers > 250 * 256 - 2) throw new Error('--queue-buyers must be at most 63998');
   return { options, outDir: resolve(values.out ?? join(REPO_ROOT, 'bench')), list: values.list ?? false };
 }
 

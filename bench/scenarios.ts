@@ -10,6 +10,7 @@ import pg from 'pg';
 import { emptyTally, mergeTally, runLoad, type LoadResult, type RequestDef } from './load.js';
 import { CHECKIN_DOORS, CHECKIN_TICKETS, runCheckin } from './checkin.js';
 import { runPgbench } from './pgbench.js';
+import { runQueue } from './queue.js';
 import { api, startServer, type ProcessMemory, type RunningServer } from './server.js';
 import { forEachLimit, judge, readDatabase, readThroughApi, type DbEventRow, type StoreRef, type VerifyReport } from './verify.js';
 
@@ -28,9 +29,11 @@ export interface BenchOptions {
   workDir: string;
   runId: string;
   adminToken: string;
+  /** Buyers of the `queue` row. */
+  queueBuyers: number;
 }
 
-export type RowKind = 'ceiling' | 'read' | 'book' | 'mixed' | 'textbook' | 'checkin';
+export type RowKind = 'ceiling' | 'read' | 'book' | 'mixed' | 'textbook' | 'checkin' | 'queue';
 export type RowStatus = 'ok' | 'warning' | 'failed' | 'error';
 
 export interface Row {
@@ -311,6 +314,13 @@ export function allScenarios(options: BenchOptions): Scenario[] {
     title: checkinTitle,
     store: 'sqlite',
     run: (o) => runCheckin(o, blankRow({ id: 'checkin', title: checkinTitle, store: 'sqlite', kind: 'checkin', ceiling: 'ceiling-post' }, '1 process', o.connections)),
+  });
+  const queueTitle = `queue: ${fmtInt(options.queueBuyers)} buyers join the waiting room before the sale, then all are admitted and book`;
+  scenarios.splice(scenarios.findIndex((s) => s.id === 'checkin') + 1, 0, {
+    id: 'queue',
+    title: queueTitle,
+    store: 'sqlite',
+    run: (o) => runQueue(o, blankRow({ id: 'queue', title: queueTitle, store: 'sqlite', kind: 'queue', ceiling: 'ceiling-post' }, '1 process', o.connections)),
   });
   if (options.pgUrl) {
     scenarios.push({ id: 'pgbench', title: 'textbook transaction, pgbench, 32 clients', store: 'postgres', run: (o) => runTextbook(o) });
