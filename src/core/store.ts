@@ -66,6 +66,11 @@ export interface Store {
   getQueueEntry(id: string): Promise<StoredQueueEntry | undefined>;
   /** An event's line with its entries counted by state (undefined: nobody joined yet). */
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined>;
+  /**
+   * An event's line without counting its entries by state (undefined: nobody joined yet): what a
+   * buyer's poll needs, so a poll costs the same with 10 or 100,000 people in the line.
+   */
+  queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined>;
   /** Ids of scheduled events with a waiting room whose date is after `now` (the lines a node keeps moving). */
   waitingRoomEvents(now: string): Promise<string[]>;
   /** A key every node of this storage shares, created once (the waiting room signs with it). */

@@ -8,6 +8,11 @@ export class MemoryQueue {
   private readonly entryRows = new Map<string, StoredQueueEntry>();
   private readonly keys = new Map<string, string>();
 
+  /** The line alone, without creating it (a read). */
+  line(eventId: string, now: string): QueueLineRead | undefined {
+    return this.lineRows.has(eventId) ? this.lines([eventId], now)[0] : undefined;
+  }
+
   lines(eventIds: string[], now: string): QueueLineRead[] {
     return eventIds.map((eventId) => {
       if (!this.lineRows.has(eventId)) this.lineRows.set(eventId, emptyLine(eventId));

@@ -234,6 +234,10 @@ export class MemoryStore implements Store, RowAccess {
     return this.queue.entry(id);
   }
 
+  async queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
+    return this.queue.line(eventId, now);
+  }
+
   async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
     return this.queue.summary(eventId, now);
   }

@@ -112,6 +112,11 @@ export async function readEntry(q: Queryable, id: string): Promise<StoredQueueEn
   return rows[0] && toQueueEntry(rows[0]);
 }
 
+export async function readLine(q: Queryable, eventId: string, now: string): Promise<QueueLineRead | undefined> {
+  const [line] = await countedLines(q, [eventId], now);
+  return line && toQueueLine(line);
+}
+
 export async function readSummary(q: Queryable, eventId: string, now: string): Promise<QueueCounts | undefined> {
   const [line] = await countedLines(q, [eventId], now);
   if (!line) return undefined;

@@ -1,6 +1,6 @@
-import type { StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
-import { readEntry, readRooms, readSharedKey, readSummary } from './postgres-queue.js';
+import { readEntry, readLine, readRooms, readSharedKey, readSummary } from './postgres-queue.js';
 import type pg from 'pg';
 import type { Command, Outcome, WriteBatch } from '../../core/commands.js';
 import type { StoredBooking, StoredDoor } from '../../core/effects.js';
@@ -30,7 +30,7 @@ const SHARE_COMMANDS = new Set<Command['type']>(['book', 'hold', 'confirm', 'rel
 /** Tries of one batch: each short one is followed by a top-up; the last is decided on what it has. */
 const MAX_TRIES = 5;
 /** Other nodes hear of this node's commits at most this late (their caches' lag, beside the round trip). */
-const ANNOUNCE_EVERY_MS = 5;
+const ANNOUNCE_EVERY_MS = 50;
 
 export interface PostgresStoreOptions {
   url: string;
@@ -177,6 +177,10 @@ export class PostgresStore implements Store {
 
   getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
     return readEntry(this.pool, id);
+  }
+
+  queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
+    return readLine(this.pool, eventId, now);
   }
 
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {

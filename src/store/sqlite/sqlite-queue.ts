@@ -79,6 +79,11 @@ export class SqliteQueue {
     return row && toQueueEntry(row);
   }
 
+  line(eventId: string, now: string): QueueLineRead | undefined {
+    const row = this.stmt.line.get({ eventId, now });
+    return row && toQueueLine(row);
+  }
+
   summary(eventId: string, now: string): QueueCounts | undefined {
     const row = this.stmt.line.get({ eventId, now });
     if (!row) return undefined;

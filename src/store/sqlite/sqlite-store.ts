@@ -1,4 +1,4 @@
-import type { StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
 import { SqliteQueue } from './sqlite-queue.js';
 import Database from 'better-sqlite3';
@@ -160,6 +160,10 @@ export class SqliteStore implements Store {
 
   async getQueueEntry(id: string): Promise<StoredQueueEntry | undefined> {
     return this.queue.entry(id);
+  }
+
+  async queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
+    return this.queue.line(eventId, now);
   }
 
   async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
