@@ -1,24 +1,20 @@
 import { Box, Text } from 'ink';
-import { useState } from 'react';
 import type { NewEventInput } from '../../client/types.js';
-import { DEFAULT_HOLD_SECONDS } from '../../core/types.js';
+import { DEFAULT_HOLD_SECONDS, type NewEvent } from '../../core/types.js';
 import { validateNewEvent } from '../../core/validation.js';
-import { FormField, FormFooter } from './FormParts.js';
-import { useKeys } from '../keys.js';
+import { FieldFormView, useFieldForm, type FieldSpec, type FieldValues } from './FieldForm.js';
 
 export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
-export type FormValues = Record<FieldName, string>;
+export type FormValues = FieldValues<FieldName>;
 
-const FIELDS: ReadonlyArray<{ name: FieldName; label: string; placeholder: string }> = [
+const FIELDS: ReadonlyArray<FieldSpec<FieldName>> = [
   { name: 'name', label: 'Name', placeholder: 'e.g. Opening night' },
   { name: 'date', label: 'Date and time', placeholder: 'YYYY-MM-DD HH:MM (local time) or ISO 8601' },
   { name: 'totalTickets', label: 'Total tickets', placeholder: 'e.g. 100' },
   { name: 'maxTicketsPerBooking', label: 'Max per booking', placeholder: 'optional, default 100' },
   { name: 'holdSeconds', label: 'Hold seconds', placeholder: `optional, default ${DEFAULT_HOLD_SECONDS} (how long a hold lasts)` },
 ];
-const SUBMIT = FIELDS.length;
-const LABEL_WIDTH = 18;
-const FIELD_WIDTH = 50;
+const BLANK: FormValues = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' };
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -84,65 +80,28 @@ export interface EventCreatorProps {
  * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
  */
 export function EventCreator({ onSubmit, onCancel, busy = false, error }: EventCreatorProps) {
-  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' });
-  const [focus, setFocus] = useState(0);
-  const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
-  const active = !busy;
-
-  const touch = (...fields: FieldName[]) => setTouched((t) => new Set([...t, ...fields]));
-  const leave = (to: number) => {
-    if (focus < SUBMIT) touch(FIELDS[focus]!.name);
-    setFocus(Math.min(SUBMIT, Math.max(0, to)));
-  };
-  const submit = () => {
-    touch(...FIELDS.map((f) => f.name));
-    const firstBad = FIELDS.findIndex((f) => fieldError(f.name, values) !== undefined);
-    if (firstBad !== -1) {
-      setFocus(firstBad);
-      return;
-    }
-    // The whole body through the core once more: exactly what the API will check.
-    const fields = validateNewEvent(toInput(values));
-    const input: NewEventInput = { name: fields.name, date: fields.date, totalTickets: fields.totalTickets };
-    if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = fields.maxTicketsPerBooking;
-    if (values.holdSeconds.trim() !== '') input.holdSeconds = fields.holdSeconds;
-    onSubmit(input);
-  };
-
-  useKeys(
-    (_input, key) => {
-      if (key.escape) onCancel();
-      else if ((key.tab && key.shift) || key.upArrow) leave(focus - 1);
-      else if (key.tab || key.downArrow) leave(focus + 1);
-      else if (key.return) {
-        if (focus === SUBMIT) submit();
-        else if (fieldError(FIELDS[focus]!.name, values) !== undefined) touch(FIELDS[focus]!.name);
-        else leave(focus + 1);
-      }
+  const form = useFieldForm({
+    fields: FIELDS,
+    initial: BLANK,
+    check: fieldError,
+    checkOnLeave: true,
+    busy,
+    error,
+    onCancel,
+    onSubmit: (values) => {
+      // The whole body through the core once more: exactly what the API will check, sent as it normalised it.
+      const body = toInput(values);
+      const event = validateNewEvent(body);
+      onSubmit(Object.fromEntries(Object.keys(body).map((key) => [key, event[key as keyof NewEvent]])) as unknown as NewEventInput);
     },
-    { isActive: active },
-  );
+  });
 
   return (
     <Box flexDirection="column">
       <Box marginBottom={1}>
         <Text bold>Add an event</Text>
       </Box>
-      {FIELDS.map((field, i) => (
-        <FormField
-          key={field.name}
-          label={field.label}
-          value={values[field.name]}
-          placeholder={field.placeholder}
-          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
-          focused={focus === i}
-          active={active}
-          message={touched.has(field.name) ? fieldError(field.name, values) : undefined}
-          labelWidth={LABEL_WIDTH}
-          fieldWidth={FIELD_WIDTH}
-        />
-      ))}
-      <FormFooter error={error} busy={busy} busyLabel="Creating the event…" buttonLabel="Create event" focused={focus === SUBMIT} />
+      <FieldFormView form={form} labelWidth={18} fieldWidth={50} busyLabel="Creating the event…" buttonLabel="Create event" />
     </Box>
   );
 }
