@@ -1,11 +1,14 @@
 import { Box, Text } from 'ink';
 import type { NewEventInput } from '../../client/types.js';
 import { DEFAULT_HOLD_SECONDS, type NewEvent } from '../../core/types.js';
-import { validateNewEvent } from '../../core/validation.js';
+import { systemTimeZone, validateNewEvent } from '../../core/validation.js';
 import { FieldFormView, useFieldForm, type FieldSpec, type FieldValues } from './FieldForm.js';
+import { NO_SALE_SETTINGS, readSaleChanges, saleFieldSpecs, type SaleField } from './sale-fields.js';
 
-export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
-export type FormValues = FieldValues<FieldName>;
+type EventField = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
+export type FieldName = EventField | SaleField;
+/** The sale fields may be left out: as in a blank form, on sale now and no waiting room. */
+export type FormValues = FieldValues<EventField> & Partial<FieldValues<SaleField>>;
 
 const FIELDS: ReadonlyArray<FieldSpec<FieldName>> = [
   { name: 'name', label: 'Name', placeholder: 'e.g. Opening night' },
@@ -13,8 +16,10 @@ const FIELDS: ReadonlyArray<FieldSpec<FieldName>> = [
   { name: 'totalTickets', label: 'Total tickets', placeholder: 'e.g. 100' },
   { name: 'maxTicketsPerBooking', label: 'Max per booking', placeholder: 'optional, default 100' },
   { name: 'holdSeconds', label: 'Hold seconds', placeholder: `optional, default ${DEFAULT_HOLD_SECONDS} (how long a hold lasts)` },
+  // Read on the same clocks as the date above, so "the sale opens a month before" is typed as thought.
+  ...saleFieldSpecs('(local time)'),
 ];
-const BLANK: FormValues = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' };
+const BLANK: FieldValues<FieldName> = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', ...NO_SALE_SETTINGS };
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -40,19 +45,26 @@ function toNumber(text: string): unknown {
   return /^\d{1,15}$/.test(t) ? Number(t) : t;
 }
 
+/** The sale settings typed (those a blank form does not have), read as Sale settings reads them. */
+function saleChanges(values: FormValues) {
+  return readSaleChanges({ ...NO_SALE_SETTINGS, ...values }, NO_SALE_SETTINGS, systemTimeZone());
+}
+
 /** The form as the API's body: what `validateNewEvent` and `POST /events` receive. */
 function toInput(values: FormValues): Record<string, unknown> {
   const input: Record<string, unknown> = { name: values.name, date: toIsoDate(values.date), totalTickets: toNumber(values.totalTickets) };
   if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = toNumber(values.maxTicketsPerBooking);
   if (values.holdSeconds.trim() !== '') input.holdSeconds = toNumber(values.holdSeconds);
-  return input;
+  return { ...input, ...saleChanges(values).settings };
 }
 
 // Valid stand-ins for the other fields, so one field can be checked on its own by the core rules.
 const STAND_INS: Record<string, unknown> = { name: 'x', date: '2030-01-01T00:00:00Z', totalTickets: 1 };
 
-/** The core validation's message for one field, or undefined when it is acceptable. */
+/** The message for one field (Sale settings' own for the sale fields, else the core validation's), or undefined when it is acceptable. */
 export function fieldError(field: FieldName, values: FormValues): string | undefined {
+  const sale = saleChanges(values).problems.find((p) => p.field === field);
+  if (sale) return sale.message;
   const input = toInput(values);
   const probe: Record<string, unknown> = { ...STAND_INS };
   if (field in input) probe[field] = input[field];
@@ -75,9 +87,10 @@ export interface EventCreatorProps {
 }
 
 /**
- * Add an event: name, date and time, total tickets, max per booking and hold seconds (both optional). Each field is checked
- * with the same core validation as the API when you leave it, and the message shows under the field;
- * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
+ * Add an event: name, date and time, total tickets, max per booking and hold seconds (both optional),
+ * and when the sale opens, whether buyers go through the waiting room and how many choose at once.
+ * Each field is checked with the same rules as the API when you leave it, and the message shows under
+ * the field; nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
  */
 export function EventCreator({ onSubmit, onCancel, busy = false, error }: EventCreatorProps) {
   const form = useFieldForm({
