@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoxofficeClient } from '../../src/client/boxoffice-client.js';
 import { AdminApp } from '../../src/tui/admin-app.js';
+import { toIsoDate } from '../../src/tui/components/EventCreator.js';
 import { InProcessBackend, type LocalServer } from '../../src/tui/backends/in-process.js';
 import { RemoteBackend } from '../../src/tui/backends/remote.js';
 import { LogTail } from '../../src/tui/log-tail.js';
@@ -44,11 +45,13 @@ function local(options: { failFirst?: string } = {}) {
   return { r, exits, server: () => server!, attempts: () => attempts };
 }
 
-async function addEvent(r: ReturnType<typeof renderUi>, fields: { name: string; date: string; total: string; max?: string; hold?: string }) {
+async function addEvent(r: ReturnType<typeof renderUi>, fields: { name: string; date: string; total: string; max?: string; hold?: string; onSaleAt?: string; waitingRoom?: string }) {
   await frame(r, 'Main menu');
   press(r, KEYS.down, KEYS.enter);
   await frame(r, 'Add an event');
   press(r, fields.name, KEYS.tab, fields.date, KEYS.tab, fields.total, KEYS.tab, fields.max ?? '', KEYS.tab, fields.hold ?? '', KEYS.tab);
+  // The sale fields: the waiting room's answer replaces the "no" the form opens with.
+  press(r, fields.onSaleAt ?? '', KEYS.tab, ...(fields.waitingRoom ? [KEYS.backspace, KEYS.backspace, fields.waitingRoom] : []), KEYS.tab, KEYS.tab);
   await frame(r, '›  Create event');
   press(r, KEYS.enter);
 }
@@ -68,7 +71,7 @@ describe('AdminApp in process (boxoffice serve)', () => {
     // Refused by the form: the total is not a number, so focus goes back there with the core message.
     await frame(r, 'totalTickets must be a whole number from 1 to 10,000,000, got "many".');
     expect((await new BoxofficeClient({ baseUrl: server().url }).listEvents()).length).toBe(0);
-    press(r, KEYS.backspace.repeat(4), '300', KEYS.enter, '8', KEYS.enter, '120', KEYS.enter, KEYS.enter);
+    press(r, KEYS.backspace.repeat(4), '300', KEYS.enter, '8', KEYS.enter, '120', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     const list = await frame(r, (f) => f.includes('Sold') && rowOf(f, 'Summer Fest') !== '');
     expect(rowOf(list, 'Summer Fest')).toMatch(/300 \/ 300\s+0$/);
     expect(statusLine(list)).toMatch(/^✔ Created Summer Fest: 300 tickets on Thu 01 Jul 2027 18:00 (UTC|GMT)$/);
@@ -79,6 +82,14 @@ describe('AdminApp in process (boxoffice serve)', () => {
     await frame(r, '› Add Event');
     press(r, '3');
     await frame(r, /INFO {2}event created eventId=[0-9a-f-]{36} eventName="Summer Fest/);
+  });
+
+  it('Add Event with the sale settings: the event is created with its on-sale time and waiting room', async () => {
+    const { r, server } = local();
+    await addEvent(r, { name: 'Queue Gig', date: '2027-09-10 20:00', total: '50', onSaleAt: '2027-08-01 10:00', waitingRoom: 'yes' });
+    await frame(r, (f) => f.includes('Sold') && rowOf(f, 'Queue Gig') !== '');
+    const [event] = await new BoxofficeClient({ baseUrl: server().url }).listEvents();
+    expect(event).toMatchObject({ name: 'Queue Gig', totalTickets: 50, waitingRoom: true, onSaleAt: new Date(toIsoDate('2027-08-01 10:00')).toISOString(), queueWindow: null });
   });
 
   it('updates live with tickets sold, and renders at most ~10 times a second during a booking burst', async () => {

@@ -2,7 +2,7 @@ import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NewEventInput } from '../../src/client/types.js';
 import { EventCreator, fieldError, toIsoDate } from '../../src/tui/components/EventCreator.js';
-import { validateNewEvent } from '../../src/core/validation.js';
+import { systemTimeZone, validateNewEvent } from '../../src/core/validation.js';
 import { frame, KEYS, press, renderUi, settle } from './helpers.js';
 
 afterEach(cleanup);
@@ -79,7 +79,8 @@ describe('EventCreator', () => {
   it('creates nothing until every field is valid, then submits the validated body', async () => {
     const onSubmit = vi.fn<(input: NewEventInput) => void>();
     const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={() => {}} />);
-    press(r, '  Rock Night ', KEYS.tab, '2026-02-30 20:00', KEYS.tab, '250', KEYS.tab, KEYS.tab, KEYS.tab);
+    // Past max per booking, hold seconds and the three sale fields, all left as they are.
+    press(r, '  Rock Night ', KEYS.tab, '2026-02-30 20:00', KEYS.tab, '250', ...Array<string>(6).fill(KEYS.tab));
     await frame(r, '›  Create event');
     press(r, KEYS.enter);
     // Refused: focus goes back to the first bad field and nothing is submitted.
@@ -87,7 +88,7 @@ describe('EventCreator', () => {
     await settle();
     expect(onSubmit).not.toHaveBeenCalled();
     expect(f).toContain('date must be');
-    press(r, ...Array(16).fill(KEYS.backspace), '2026-12-31 20:00', KEYS.enter, KEYS.enter, '6', KEYS.enter, '90', KEYS.enter);
+    press(r, ...Array(16).fill(KEYS.backspace), '2026-12-31 20:00', KEYS.enter, KEYS.enter, '6', KEYS.enter, '90', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     f = await frame(r, '›  Create event');
     expect(f).not.toContain('must be');
     press(r, KEYS.enter);
@@ -105,7 +106,7 @@ describe('EventCreator', () => {
     const onSubmit = vi.fn<(input: NewEventInput) => void>();
     const onCancel = vi.fn();
     const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={onCancel} />);
-    press(r, 'Gig', KEYS.tab, '2027-01-01T10:00:00Z', KEYS.tab, '5', KEYS.tab, KEYS.tab, KEYS.tab, KEYS.enter);
+    press(r, 'Gig', KEYS.tab, '2027-01-01T10:00:00Z', KEYS.tab, '5', ...Array<string>(6).fill(KEYS.tab), KEYS.enter);
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ name: 'Gig', date: '2027-01-01T10:00:00.000Z', totalTickets: 5 }));
     press(r, KEYS.escape);
     await vi.waitFor(() => expect(onCancel).toHaveBeenCalledTimes(1));
@@ -122,5 +123,52 @@ describe('EventCreator', () => {
     await frame(r, 'Creating the event…');
     r.rerender(<EventCreator onSubmit={() => {}} onCancel={() => {}} error="This endpoint needs the admin token." />);
     await frame(r, '✘ This endpoint needs the admin token.');
+  });
+});
+
+describe('EventCreator: the sale settings (issue 13)', () => {
+  /** Name, date and total filled in, then on to "Sale opens at". */
+  const toSaleFields = (r: ReturnType<typeof renderUi>) => press(r, 'Sale Night', KEYS.tab, '2027-09-10 20:00', KEYS.tab, '100', KEYS.tab, KEYS.tab, KEYS.tab);
+
+  it('creates an event with a waiting room, an on-sale time read on local clocks like the date, and a window', async () => {
+    const onSubmit = vi.fn<(input: NewEventInput) => void>();
+    const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={() => {}} />);
+    const f = await frame(r, 'Add an event');
+    expect(f).toMatch(/Waiting room\s+no/);
+    toSaleFields(r);
+    await frame(r, '› Sale opens at');
+    press(r, '2027-08-01 10:00', KEYS.tab, KEYS.backspace, KEYS.backspace, 'yes', KEYS.tab, '25', KEYS.tab);
+    await frame(r, '›  Create event');
+    press(r, KEYS.enter);
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0]![0]).toEqual({
+      name: 'Sale Night',
+      date: new Date(toIsoDate('2027-09-10 20:00')).toISOString(),
+      totalTickets: 100,
+      onSaleAt: new Date(toIsoDate('2027-08-01 10:00')).toISOString(),
+      waitingRoom: true,
+      queueWindow: 25,
+    });
+  });
+
+  it('refuses a bad on-sale time and waiting-room answer next to their fields, as Sale settings does, and creates nothing', async () => {
+    const onSubmit = vi.fn<(input: NewEventInput) => void>();
+    const r = renderUi(<EventCreator onSubmit={onSubmit} onCancel={() => {}} />);
+    await frame(r, 'Add an event');
+    toSaleFields(r);
+    press(r, 'next friday', KEYS.enter);
+    // Enter keeps you on a wrong field, with the message under it.
+    let f = await frame(r, 'Write the date as');
+    expect(under(f, 'Sale opens at')).toContain(`Write the date as YYYY-MM-DD HH:MM in ${systemTimeZone()}`);
+    expect(focused(f)).toBe('Sale opens at');
+    press(r, KEYS.tab, KEYS.backspace, KEYS.backspace, 'maybe', KEYS.tab);
+    f = await frame(r, 'Answer yes or no.');
+    expect(under(f, 'Waiting room')).toContain('Answer yes or no.');
+    press(r, KEYS.tab, KEYS.enter);
+    await frame(r, '› Sale opens at');
+    await settle();
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(fieldError('onSaleAt', { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', onSaleAt: '2027-08-01T10:00+02:00' })).toBeUndefined();
+    expect(fieldError('queueWindow', { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', queueWindow: '0' })).toBe('A whole number, 1 or more, or empty for automatic.');
   });
 });

@@ -1,9 +1,7 @@
 import { Box, Text } from 'ink';
-import { useState } from 'react';
 import type { BuyerContact } from '../../client/types.js';
-import { useKeys } from '../keys.js';
-import { FormField, FormFooter } from './FormParts.js';
 import { EMAIL } from '../../core/validation.js';
+import { FieldFormView, useFieldForm, type FieldSpec } from './FieldForm.js';
 
 export interface BuyerDetailsFormProps {
   /** `required`: both fields must be filled; `optional`: either may stay empty. */
@@ -15,14 +13,11 @@ export interface BuyerDetailsFormProps {
   onCancel: () => void;
 }
 
-const FIELDS = [
+type Field = 'name' | 'email';
+const FIELDS: ReadonlyArray<FieldSpec<Field>> = [
   { name: 'name', label: 'Name', placeholder: 'your name' },
   { name: 'email', label: 'Email', placeholder: 'you@example.org' },
-] as const;
-type Field = (typeof FIELDS)[number]['name'];
-const SUBMIT = FIELDS.length;
-const LABEL_WIDTH = 10;
-const FIELD_WIDTH = 50;
+];
 
 /** What is wrong with one field, or undefined. */
 function problem(field: Field, value: string, required: boolean): string | undefined {
@@ -38,34 +33,19 @@ function problem(field: Field, value: string, required: boolean): string | undef
  * their field once the buyer has tried to submit.
  */
 export function BuyerDetailsForm({ required, buttonLabel, onSubmit, onCancel }: BuyerDetailsFormProps) {
-  const [values, setValues] = useState<Record<Field, string>>({ name: '', email: '' });
-  const [focus, setFocus] = useState(0);
-  const [tried, setTried] = useState(false);
-  const problems = FIELDS.map((f) => problem(f.name, values[f.name], required));
-
-  const submit = () => {
-    setTried(true);
-    const first = problems.findIndex((p) => p !== undefined);
-    if (first !== -1) {
-      setFocus(first);
-      return;
-    }
-    const name = values.name.trim();
-    const email = values.email.trim();
-    const buyer: BuyerContact = {};
-    if (name) buyer.name = name;
-    if (email) buyer.email = email;
-    onSubmit(name || email ? buyer : undefined);
-  };
-
-  useKeys((_input, key) => {
-    if (key.escape) onCancel();
-    else if ((key.tab && key.shift) || key.upArrow) setFocus(Math.max(0, focus - 1));
-    else if (key.tab || key.downArrow) setFocus(Math.min(SUBMIT, focus + 1));
-    else if (key.return) {
-      if (focus === SUBMIT) submit();
-      else setFocus(focus + 1);
-    }
+  const form = useFieldForm({
+    fields: FIELDS,
+    initial: { name: '', email: '' },
+    check: (field, values) => problem(field, values[field], required),
+    onCancel,
+    onSubmit: (values) => {
+      const name = values.name.trim();
+      const email = values.email.trim();
+      const buyer: BuyerContact = {};
+      if (name) buyer.name = name;
+      if (email) buyer.email = email;
+      onSubmit(name || email ? buyer : undefined);
+    },
   });
 
   return (
@@ -77,21 +57,7 @@ export function BuyerDetailsForm({ required, buttonLabel, onSubmit, onCancel }: 
           organiser sees them; no email is sent.
         </Text>
       </Box>
-      {FIELDS.map((field, i) => (
-        <FormField
-          key={field.name}
-          label={field.label}
-          value={values[field.name]}
-          placeholder={field.placeholder}
-          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
-          focused={focus === i}
-          active
-          message={tried ? problems[i] : undefined}
-          labelWidth={LABEL_WIDTH}
-          fieldWidth={FIELD_WIDTH}
-        />
-      ))}
-      <FormFooter busy={false} busyLabel="" buttonLabel={buttonLabel} focused={focus === SUBMIT} />
+      <FieldFormView form={form} labelWidth={10} fieldWidth={50} buttonLabel={buttonLabel} />
     </Box>
   );
 }

@@ -1,8 +1,6 @@
 import { Box, Text } from 'ink';
-import { useState } from 'react';
-import { useKeys } from '../keys.js';
 import { ConfirmPrompt } from './ConfirmPrompt.js';
-import { FormField, FormFooter } from './FormParts.js';
+import { FieldFormView, useFieldForm, type FieldSpec } from './FieldForm.js';
 
 export interface CancelRequest {
   bookingId: string;
@@ -21,13 +19,13 @@ export interface CancelBookingFormProps {
   initial?: Partial<CancelRequest>;
 }
 
-const FIELDS = [
+const FIELDS: ReadonlyArray<FieldSpec<keyof CancelRequest>> = [
   { name: 'bookingId', label: 'Booking id', placeholder: 'the id shown after booking' },
   { name: 'secret', label: 'Secret', placeholder: 'the secret shown after booking' },
-] as const;
-const SUBMIT = FIELDS.length;
-const LABEL_WIDTH = 14;
-const FIELD_WIDTH = 58;
+];
+
+const required = (field: keyof CancelRequest, values: CancelRequest) =>
+  values[field].trim() === '' ? `${FIELDS.find((f) => f.name === field)!.label} is required.` : undefined;
 
 /**
  * Cancel a whole booking with its id and secret. The server checks both; the form only insists that
@@ -35,35 +33,17 @@ const FIELD_WIDTH = 58;
  * (focus on "No"), and only its "Yes" submits; Esc goes back.
  */
 export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, initial }: CancelBookingFormProps) {
-  const [values, setValues] = useState<CancelRequest>({ bookingId: initial?.bookingId ?? '', secret: initial?.secret ?? '' });
-  // Always on the first field, even pre-filled: opening the form and pressing Enter must not cancel anything.
-  const [focus, setFocus] = useState(0);
-  const [tried, setTried] = useState(false);
-  // Enter on the button only asks; the prompt's own "Yes" cancels.
-  const [confirming, setConfirming] = useState(false);
-  // The server's refusal is about what was sent: once the buyer edits a field it is stale, and hidden.
-  const [edited, setEdited] = useState(false);
-  const active = !busy && !confirming;
-  const missing = FIELDS.findIndex((f) => values[f.name].trim() === '');
-
-  const submit = () => {
-    setTried(true);
-    if (missing !== -1) setFocus(missing);
-    else setConfirming(true);
-  };
-
-  useKeys(
-    (_input, key) => {
-      if (key.escape) onCancel();
-      else if ((key.tab && key.shift) || key.upArrow) setFocus(Math.max(0, focus - 1));
-      else if (key.tab || key.downArrow) setFocus(Math.min(SUBMIT, focus + 1));
-      else if (key.return) {
-        if (focus === SUBMIT) submit();
-        else setFocus(focus + 1);
-      }
-    },
-    { isActive: active },
-  );
+  const form = useFieldForm({
+    fields: FIELDS,
+    initial: { bookingId: initial?.bookingId ?? '', secret: initial?.secret ?? '' },
+    check: required,
+    // Enter on the button only asks; the prompt's own "Yes" cancels.
+    confirm: true,
+    busy,
+    error,
+    onCancel,
+    onSubmit: (values) => onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() }),
+  });
 
   return (
     <Box flexDirection="column">
@@ -71,36 +51,15 @@ export function CancelBookingForm({ onSubmit, onCancel, busy = false, error, ini
       <Box marginBottom={1}>
         <Text color="gray">All its tickets go back on sale. You need the secret shown when you booked.</Text>
       </Box>
-      {FIELDS.map((field, i) => (
-        <FormField
-          key={field.name}
-          label={field.label}
-          value={values[field.name]}
-          placeholder={field.placeholder}
-          onChange={(value) => {
-            setEdited(true);
-            setValues((v) => ({ ...v, [field.name]: value }));
-          }}
-          focused={focus === i}
-          active={active}
-          message={tried && values[field.name].trim() === '' ? `${field.label} is required.` : undefined}
-          labelWidth={LABEL_WIDTH}
-          fieldWidth={FIELD_WIDTH}
-        />
-      ))}
-      <FormFooter error={confirming || edited ? undefined : error} busy={busy} busyLabel="Cancelling…" buttonLabel="Cancel booking" focused={focus === SUBMIT && !confirming} />
-      {confirming && !busy && (
+      <FieldFormView form={form} labelWidth={14} fieldWidth={58} busyLabel="Cancelling…" buttonLabel="Cancel booking" />
+      {form.confirming && !busy && (
         <ConfirmPrompt
-          question={`Cancel booking ${values.bookingId.trim()}?`}
+          question={`Cancel booking ${form.values.bookingId.trim()}?`}
           detail="All its tickets go back on sale. This cannot be undone."
           keepLabel="No, keep it"
           confirmLabel="Yes, cancel the booking"
-          onKeep={() => setConfirming(false)}
-          onConfirm={() => {
-            setConfirming(false);
-            setEdited(false);
-            onSubmit({ bookingId: values.bookingId.trim(), secret: values.secret.trim() });
-          }}
+          onKeep={form.keep}
+          onConfirm={form.send}
         />
       )}
     </Box>

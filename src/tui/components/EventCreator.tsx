@@ -1,24 +1,25 @@
 import { Box, Text } from 'ink';
-import { useState } from 'react';
 import type { NewEventInput } from '../../client/types.js';
-import { DEFAULT_HOLD_SECONDS } from '../../core/types.js';
-import { validateNewEvent } from '../../core/validation.js';
-import { FormField, FormFooter } from './FormParts.js';
-import { useKeys } from '../keys.js';
+import { DEFAULT_HOLD_SECONDS, type NewEvent } from '../../core/types.js';
+import { systemTimeZone, validateNewEvent } from '../../core/validation.js';
+import { FieldFormView, useFieldForm, type FieldSpec, type FieldValues } from './FieldForm.js';
+import { NO_SALE_SETTINGS, readSaleChanges, saleFieldSpecs, type SaleField } from './sale-fields.js';
 
-export type FieldName = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
-export type FormValues = Record<FieldName, string>;
+type EventField = 'name' | 'date' | 'totalTickets' | 'maxTicketsPerBooking' | 'holdSeconds';
+export type FieldName = EventField | SaleField;
+/** The sale fields may be left out: as in a blank form, on sale now and no waiting room. */
+export type FormValues = FieldValues<EventField> & Partial<FieldValues<SaleField>>;
 
-const FIELDS: ReadonlyArray<{ name: FieldName; label: string; placeholder: string }> = [
+const FIELDS: ReadonlyArray<FieldSpec<FieldName>> = [
   { name: 'name', label: 'Name', placeholder: 'e.g. Opening night' },
   { name: 'date', label: 'Date and time', placeholder: 'YYYY-MM-DD HH:MM (local time) or ISO 8601' },
   { name: 'totalTickets', label: 'Total tickets', placeholder: 'e.g. 100' },
   { name: 'maxTicketsPerBooking', label: 'Max per booking', placeholder: 'optional, default 100' },
   { name: 'holdSeconds', label: 'Hold seconds', placeholder: `optional, default ${DEFAULT_HOLD_SECONDS} (how long a hold lasts)` },
+  // Read on the same clocks as the date above, so "the sale opens a month before" is typed as thought.
+  ...saleFieldSpecs('(local time)'),
 ];
-const SUBMIT = FIELDS.length;
-const LABEL_WIDTH = 18;
-const FIELD_WIDTH = 50;
+const BLANK: FieldValues<FieldName> = { name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '', ...NO_SALE_SETTINGS };
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -44,19 +45,26 @@ function toNumber(text: string): unknown {
   return /^\d{1,15}$/.test(t) ? Number(t) : t;
 }
 
+/** The sale settings typed (those a blank form does not have), read as Sale settings reads them. */
+function saleChanges(values: FormValues) {
+  return readSaleChanges({ ...NO_SALE_SETTINGS, ...values }, NO_SALE_SETTINGS, systemTimeZone());
+}
+
 /** The form as the API's body: what `validateNewEvent` and `POST /events` receive. */
 function toInput(values: FormValues): Record<string, unknown> {
   const input: Record<string, unknown> = { name: values.name, date: toIsoDate(values.date), totalTickets: toNumber(values.totalTickets) };
   if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = toNumber(values.maxTicketsPerBooking);
   if (values.holdSeconds.trim() !== '') input.holdSeconds = toNumber(values.holdSeconds);
-  return input;
+  return { ...input, ...saleChanges(values).settings };
 }
 
 // Valid stand-ins for the other fields, so one field can be checked on its own by the core rules.
 const STAND_INS: Record<string, unknown> = { name: 'x', date: '2030-01-01T00:00:00Z', totalTickets: 1 };
 
-/** The core validation's message for one field, or undefined when it is acceptable. */
+/** The message for one field (Sale settings' own for the sale fields, else the core validation's), or undefined when it is acceptable. */
 export function fieldError(field: FieldName, values: FormValues): string | undefined {
+  const sale = saleChanges(values).problems.find((p) => p.field === field);
+  if (sale) return sale.message;
   const input = toInput(values);
   const probe: Record<string, unknown> = { ...STAND_INS };
   if (field in input) probe[field] = input[field];
@@ -79,70 +87,34 @@ export interface EventCreatorProps {
 }
 
 /**
- * Add an event: name, date and time, total tickets, max per booking and hold seconds (both optional). Each field is checked
- * with the same core validation as the API when you leave it, and the message shows under the field;
- * nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
+ * Add an event: name, date and time, total tickets, max per booking and hold seconds (both optional),
+ * and when the sale opens, whether buyers go through the waiting room and how many choose at once.
+ * Each field is checked with the same rules as the API when you leave it, and the message shows under
+ * the field; nothing is submitted until every field is valid. Tab/↓/Enter next, Shift-Tab/↑ back, Esc cancels.
  */
 export function EventCreator({ onSubmit, onCancel, busy = false, error }: EventCreatorProps) {
-  const [values, setValues] = useState<FormValues>({ name: '', date: '', totalTickets: '', maxTicketsPerBooking: '', holdSeconds: '' });
-  const [focus, setFocus] = useState(0);
-  const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
-  const active = !busy;
-
-  const touch = (...fields: FieldName[]) => setTouched((t) => new Set([...t, ...fields]));
-  const leave = (to: number) => {
-    if (focus < SUBMIT) touch(FIELDS[focus]!.name);
-    setFocus(Math.min(SUBMIT, Math.max(0, to)));
-  };
-  const submit = () => {
-    touch(...FIELDS.map((f) => f.name));
-    const firstBad = FIELDS.findIndex((f) => fieldError(f.name, values) !== undefined);
-    if (firstBad !== -1) {
-      setFocus(firstBad);
-      return;
-    }
-    // The whole body through the core once more: exactly what the API will check.
-    const fields = validateNewEvent(toInput(values));
-    const input: NewEventInput = { name: fields.name, date: fields.date, totalTickets: fields.totalTickets };
-    if (values.maxTicketsPerBooking.trim() !== '') input.maxTicketsPerBooking = fields.maxTicketsPerBooking;
-    if (values.holdSeconds.trim() !== '') input.holdSeconds = fields.holdSeconds;
-    onSubmit(input);
-  };
-
-  useKeys(
-    (_input, key) => {
-      if (key.escape) onCancel();
-      else if ((key.tab && key.shift) || key.upArrow) leave(focus - 1);
-      else if (key.tab || key.downArrow) leave(focus + 1);
-      else if (key.return) {
-        if (focus === SUBMIT) submit();
-        else if (fieldError(FIELDS[focus]!.name, values) !== undefined) touch(FIELDS[focus]!.name);
-        else leave(focus + 1);
-      }
+  const form = useFieldForm({
+    fields: FIELDS,
+    initial: BLANK,
+    check: fieldError,
+    checkOnLeave: true,
+    busy,
+    error,
+    onCancel,
+    onSubmit: (values) => {
+      // The whole body through the core once more: exactly what the API will check, sent as it normalised it.
+      const body = toInput(values);
+      const event = validateNewEvent(body);
+      onSubmit(Object.fromEntries(Object.keys(body).map((key) => [key, event[key as keyof NewEvent]])) as unknown as NewEventInput);
     },
-    { isActive: active },
-  );
+  });
 
   return (
     <Box flexDirection="column">
       <Box marginBottom={1}>
         <Text bold>Add an event</Text>
       </Box>
-      {FIELDS.map((field, i) => (
-        <FormField
-          key={field.name}
-          label={field.label}
-          value={values[field.name]}
-          placeholder={field.placeholder}
-          onChange={(value) => setValues((v) => ({ ...v, [field.name]: value }))}
-          focused={focus === i}
-          active={active}
-          message={touched.has(field.name) ? fieldError(field.name, values) : undefined}
-          labelWidth={LABEL_WIDTH}
-          fieldWidth={FIELD_WIDTH}
-        />
-      ))}
-      <FormFooter error={error} busy={busy} busyLabel="Creating the event…" buttonLabel="Create event" focused={focus === SUBMIT} />
+      <FieldFormView form={form} labelWidth={18} fieldWidth={50} busyLabel="Creating the event…" buttonLabel="Create event" />
     </Box>
   );
 }
