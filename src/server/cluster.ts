@@ -102,7 +102,7 @@ async function openMachineWriter(path: string, secretKeys: readonly Uint8Array[]
   } catch (err) {
     throw new StartupError(`cannot open the database sqlite ${path}: ${(err as Error).message}`);
   }
-  const host = new ClusterWriterHost(store, logger);
+  const host = new ClusterWriterHost(store);
   // Once per machine: each worker sweeping too would only queue more transactions on one writer.
   const housekeeping = new Housekeeping(store, {
     intervalMs: 250,

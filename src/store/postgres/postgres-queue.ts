@@ -118,11 +118,11 @@ export async function readLine(q: Queryable, eventId: string, now: string): Prom
 }
 
 export async function readSummary(q: Queryable, eventId: string, now: string): Promise<QueueCounts | undefined> {
-  const [line] = await countedLines(q, [eventId], now);
+  const line = await readLine(q, eventId, now);
   if (!line) return undefined;
   const { rows } = await q.query<{ state: string; n: number }>({ name: 'entry-states', text: 'SELECT state, count(*)::int AS n FROM queue_entries WHERE event_id = $1 GROUP BY state', values: [eventId] });
   const n = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-  return { ...toQueueLine(line), waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
+  return { ...line, waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
 }
 
 export async function readRooms(q: Queryable, now: string): Promise<string[]> {

@@ -1,22 +1,22 @@
 import cluster, { type Worker } from 'node:cluster';
 import { changesOf, latestCounts } from '../../core/change-relay.js';
 import type { Command, Outcome, WriteBatch } from '../../core/commands.js';
-import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
-import { mergeableCount, mergeBatches, splitOutcomes } from './merged-batches.js';
 import { isBoxofficeMessage, writerError, type ToWorker, type ToWriter, type WriteReply } from './cluster-protocol.js';
 
 const FAULT_POLL_MS = 200;
 
 type Waiting = { batch: WriteBatch; from: Worker | undefined; id: number; settle?: (result: Outcome[] | Error) => void };
-type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternalChanges' | 'fault' | 'pipelinedWrites'>;
+/** The primary's store: its writer thread takes writes pipelined and merges what queues up (`Store.pipelinedWrites`). */
+type WriterStore = Pick<Store, 'write' | 'purgeIdempotencyKeys' | 'watchExternalChanges' | 'fault'>;
 
 /**
  * The machine's one SQLite writer under `serve --workers N`, in the primary. Workers send their
- * group-commit batches here; every batch that arrived while a transaction was committing is
- * decided in the next one, in arrival order, so one fsync serves every worker and FIFO per event
- * holds across the workers. Each commit is then pushed to every worker: its own answers and what
- * changed, for the caches and live streams of all of them.
+ * group-commit batches here, and the host passes each on to the primary's writer thread as it
+ * arrives: the thread decides every batch that arrived while a transaction was committing in the
+ * next one, in arrival order (each alone if the merge fails), so one fsync serves every worker and
+ * FIFO per event holds across the workers. What one I/O phase brought is answered together: one
+ * message per worker with its answers and what changed, for the caches and streams of all of them.
  *
  * A worker that dies with batches here: each is in a transaction that commits or rolls back whole;
  * its answer just has nobody to go to.
@@ -30,10 +30,7 @@ export class ClusterWriterHost {
   private readonly faultTimer: ReturnType<typeof setInterval>;
   private readonly stopExternal: (() => void) | undefined;
 
-  constructor(
-    private readonly store: WriterStore,
-    private readonly logger: Logger,
-  ) {
+  constructor(private readonly store: WriterStore) {
     cluster.on('message', this.onMessage);
     cluster.on('online', this.greet);
     this.stopExternal = store.watchExternalChanges?.(() => this.broadcast({ bo: 'external' }));
@@ -82,13 +79,9 @@ export class ClusterWriterHost {
     this.schedule();
   }
 
-  /**
-   * Whatever else arrived in this I/O phase joins the same transaction. A writer thread that takes
-   * writes pipelined (it merges what queues up while it commits) gets each phase's batches at once;
-   * otherwise one group is in flight at a time.
-   */
+  /** What arrived in this I/O phase goes to the writer together, and is answered together. */
   private schedule(): void {
-    if (this.scheduled || (this.inFlight > 0 && !this.store.pipelinedWrites)) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -97,35 +90,18 @@ export class ClusterWriterHost {
   }
 
   private async flush(): Promise<void> {
-    const taken = mergeableCount(this.queue.map((w) => w.batch.commands.length));
-    const group = this.queue.slice(0, taken);
-    this.queue = this.queue.slice(taken);
-    if (taken === 0) return;
+    const group = this.queue;
+    this.queue = [];
+    if (group.length === 0) return;
     this.inFlight++;
-    if (this.queue.length > 0) this.schedule();
     const started = performance.now();
-    const results = await this.commit(group);
-    // Pipelined groups settle in the order they were sent, so commits reach the workers in order.
+    // Sent at once, without waiting for the group before: the thread replies in the order sent,
+    // so groups settle, and commits reach the workers, in order.
+    const results = await Promise.all(group.map((w) => this.store.write(w.batch).catch((err: unknown) => err as Error)));
     this.deliver(group, results, performance.now() - started);
     this.inFlight--;
     if (this.queue.length > 0) this.schedule();
     else if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-  }
-
-  /** One transaction for the whole group; if it fails, each batch alone, so one cannot sink the others. */
-  private async commit(group: Waiting[]): Promise<Array<Outcome[] | Error>> {
-    // The writer thread merges the batches itself, and decides each alone if a merge fails.
-    if (this.store.pipelinedWrites) return Promise.all(group.map((w) => this.store.write(w.batch).catch((err: unknown) => err as Error)));
-    try {
-      const batches = group.map((w) => w.batch);
-      return splitOutcomes(batches, await this.store.write(mergeBatches(batches)));
-    } catch (err) {
-      if (group.length === 1) return [err as Error];
-      this.logger.warn({ err, batches: group.length }, 'a merged write failed; deciding its batches one by one');
-      const results: Array<Outcome[] | Error> = [];
-      for (const w of group) results.push(await this.store.write(w.batch).catch((e: unknown) => e as Error));
-      return results;
-    }
   }
 
   private deliver(group: Waiting[], results: Array<Outcome[] | Error>, millis: number): void {

@@ -4,7 +4,7 @@ import type { Outcome, WriteBatch } from '../../core/commands.js';
 export const MAX_MERGED_COMMANDS = 4096;
 
 /**
- * Batches that queued up at the one writer, as one: commands in arrival order, the latest `now`
+ * Batches that queued up at the writer thread, as one: commands in arrival order, the latest `now`
  * (every sender reads the same system clock; the latest never decides an expiry before a sender's
  * own batch would have).
  */
@@ -20,12 +20,4 @@ export function mergeBatches(batches: readonly WriteBatch[]): WriteBatch {
 export function splitOutcomes(batches: readonly WriteBatch[], outcomes: readonly Outcome[]): Outcome[][] {
   let at = 0;
   return batches.map((b) => outcomes.slice(at, (at += b.commands.length)));
-}
-
-/** How many of `sizes` (from the front) fit one merged transaction: at least one. */
-export function mergeableCount(sizes: readonly number[]): number {
-  let count = 0;
-  let taken = 0;
-  while (taken < sizes.length && (taken === 0 || count + sizes[taken]! <= MAX_MERGED_COMMANDS)) count += sizes[taken++]!;
-  return taken;
 }

@@ -85,10 +85,10 @@ export class SqliteQueue {
   }
 
   summary(eventId: string, now: string): QueueCounts | undefined {
-    const row = this.stmt.line.get({ eventId, now });
-    if (!row) return undefined;
+    const line = this.line(eventId, now);
+    if (!line) return undefined;
     const n = Object.fromEntries(this.stmt.states.all(eventId).map((s) => [s.state, s.n]));
-    return { ...toQueueLine(row), waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
+    return { ...line, waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };
   }
 
   rooms(now: string): string[] {
