@@ -52,8 +52,11 @@ export type Command =
   | { type: 'cancelEvent'; eventId: string }
   /** A buyer joins the waiting room (`entryId` is fresh; `knownEntryId` from the buyer's cookie). */
   | { type: 'joinQueue'; eventId: string; entryId: string; buyer: string; knownEntryId?: string }
-  /** The line's housekeeping: draw the order when due, expire passes, admit within the window. */
-  | { type: 'advanceQueue'; eventId: string; passSeconds: number }
+  /**
+   * The line's housekeeping: draw the order when due, expire passes, admit within the window.
+   * `finishedPerSecond`: the pace the advancing node measured (passes used per second), which the default window follows.
+   */
+  | { type: 'advanceQueue'; eventId: string; passSeconds: number; finishedPerSecond?: number }
   | { type: 'pauseQueue'; eventId: string; paused: boolean };
 
 /** A hold's or booking's admission pass, as the service found it. */

@@ -4,15 +4,17 @@ import { DEFAULT_PASS_SECONDS, queueWindow, soldOut } from './decisions/queue.js
 import { Errors } from './errors.js';
 import { buyerOf, type IdentitySource } from './identity.js';
 import type { Logger } from './logger.js';
-import type { QueueLine, StoredQueueEntry } from './queue-effects.js';
+import type { QueueLine, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { QueueCounts, Store } from './store.js';
 import type { Event, QueueEntry, QueueSummary, QueueUpdate } from './types.js';
 import { isUuidV4, parseId } from './validation.js';
 
 /** How often each node runs every live line's housekeeping and publishes what changed (≤ 4 messages/s per event). */
 export const QUEUE_TICK_MS = 250;
-/** The admission rate is measured over this much recent time. */
+/** The admission rate (for ETAs) is measured over this much recent time. */
 const RATE_WINDOW_MS = 60_000;
+/** The pace (passes used per second, which the default window follows) over this much: it reacts within a few ticks. */
+const PACE_WINDOW_MS = 2_000;
 /** How often each node looks for waiting-room events (new ones, or made on another node). */
 const ROOMS_REFRESH_MS = 1000;
 
@@ -43,7 +45,10 @@ export class WaitingRoom {
   private readonly listeners = new Set<QueueListener>();
   private readonly published = new Map<string, string>();
   private readonly latest = new Map<string, QueueUpdate>();
-  private readonly samples = new Map<string, Array<{ at: number; serving: number }>>();
+  /** Per line, what this node saw after each advance: admitted so far, and finished (passes used) so far. */
+  private readonly samples = new Map<string, Array<{ at: number; serving: number; finished: number }>>();
+  /** Passes this node marked expired, per line: a slot freed, but nobody finished. */
+  private readonly expiredSeen = new Map<string, number>();
   private readonly seenAdmitted = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
@@ -147,8 +152,9 @@ export class WaitingRoom {
       for (const id of this.rooms.ids) {
         const event = await this.deps.getEvent(id);
         if (!event.waitingRoom || event.status !== 'scheduled' || Date.parse(event.date) <= now || (event.waitingRoomOpensAt !== null && Date.parse(event.waitingRoomOpensAt) > now)) continue;
-        const outcome = await this.deps.submit({ type: 'advanceQueue', eventId: event.id, passSeconds: this.passSeconds });
+        const outcome = await this.deps.submit({ type: 'advanceQueue', eventId: event.id, passSeconds: this.passSeconds, finishedPerSecond: this.pace(event.id) });
         if (!outcome.ok || outcome.kind !== 'queueLine') continue;
+        if (outcome.expiredNow > 0) this.expiredSeen.set(event.id, (this.expiredSeen.get(event.id) ?? 0) + outcome.expiredNow);
         const fresh = await this.deps.getEvent(event.id);
         const update = this.update(fresh, outcome.line, now);
         const text = JSON.stringify(update);
@@ -176,9 +182,20 @@ export class WaitingRoom {
     return Math.round(((last.serving - first.serving) / span) * 60_000);
   }
 
-  private update(event: Event, line: QueueLine & { joined: number }, now: number): QueueUpdate {
+  /** Passes used per second on this line over the last couple of seconds (0 until measured). */
+  pace(eventId: string): number {
+    const samples = this.samples.get(eventId);
+    if (!samples || samples.length < 2) return 0;
+    const last = samples[samples.length - 1]!;
+    let first = samples[samples.length - 2]!;
+    for (let i = samples.length - 2; i >= 0 && samples[i]!.at >= last.at - PACE_WINDOW_MS; i--) first = samples[i]!;
+    const span = last.at - first.at;
+    return span > 0 ? Math.max(0, ((last.finished - first.finished) / span) * 1000) : 0;
+  }
+
+  private update(event: Event, line: QueueLineRead, now: number): QueueUpdate {
     const samples = this.samples.get(event.id) ?? [];
-    samples.push({ at: now, serving: line.serving });
+    samples.push({ at: now, serving: line.serving, finished: line.serving - line.admitted - (this.expiredSeen.get(event.id) ?? 0) });
     while (samples.length > 2 && samples[0]!.at < now - RATE_WINDOW_MS) samples.shift();
     this.samples.set(event.id, samples);
     return {
@@ -204,7 +221,7 @@ export class WaitingRoom {
       done: c.done,
       expired: c.expired + c.due,
       serving: c.serving,
-      window: queueWindow(event),
+      window: queueWindow(event, this.pace(event.id)),
       paused: c.paused,
       admitRatePerMinute: this.rate(event.id),
       open: c.openedAt !== null,

@@ -110,9 +110,19 @@ describe('waiting room decisions', () => {
     }
   });
 
-  it('default window: one per ticket left, at most 200', () => {
+  it('default window: one per ticket left, at least 200, growing to what the shop finishes in 4 s, at most 5,000', () => {
     expect([0, 3, 1000].map((availableTickets) => queueWindow({ queueWindow: null, availableTickets }))).toEqual([1, 3, 200]);
-    expect(queueWindow({ queueWindow: 7, availableTickets: 1000 })).toBe(7);
+    const stock = { queueWindow: null, availableTickets: 100_000 };
+    expect([0, 10, 99.5, 400, 1_000_000, Number.NaN, -5].map((pace) => queueWindow(stock, pace))).toEqual([200, 200, 398, 1600, 5000, 200, 200]);
+    expect(queueWindow({ queueWindow: null, availableTickets: 300 }, 400)).toBe(300);
+    expect(queueWindow({ queueWindow: 7, availableTickets: 1000 }, 400)).toBe(7);
+  });
+
+  it('advance: the pace the node measured widens the default window (and nothing else does)', () => {
+    const state = { event: event({ queueWindow: null, availableTickets: 1000 }), line: line({ joined: 900, positioned: 900, openedAt: at(0), serving: 200, admitted: 150 }) };
+    const at5 = (finishedPerSecond?: number) => run({ type: 'advanceQueue', eventId: EVENT, passSeconds: 60, ...(finishedPerSecond === undefined ? {} : { finishedPerSecond }) }, at(5), state).outcome;
+    expect(at5()).toMatchObject({ admittedNow: 50 });
+    expect(at5(150)).toMatchObject({ admittedNow: 450, line: { serving: 650, admitted: 600 } });
   });
 });
 

@@ -177,6 +177,31 @@ describe('waiting room over HTTP', () => {
     expect((await join(event.id, '127.0.3.50')).body.error).toBe('sold_out');
   });
 
+  it('the default window follows the pace: buyers who finish fast widen it past 200 (as many as finished in 4 s)', async () => {
+    clock = Date.parse('2027-01-01T10:40:00Z');
+    const event = await roomEvent({ totalTickets: 1000, maxTicketsPerBooking: 1 });
+    const entries: Array<{ id: string; token: string }> = [];
+    for (let i = 0; i < 500; i++) entries.push((await join(event.id, `127.0.${10 + Math.floor(i / 250)}.${(i % 250) + 1}`)).body);
+    const summary = async () => (await call('GET', `/events/${event.id}/queue`, { admin: true })).body;
+    clock = Date.parse(onSaleAt) + 1000;
+    await server.service.queue.tick();
+    expect(await summary()).toMatchObject({ serving: 200, window: 200 });
+    // The first 200 book at once.
+    for (const entry of entries) {
+      const answer = (await status(event.id, entry)).body;
+      if (answer.state === 'admitted') expect((await book(event.id, answer.pass)).status).toBe(201);
+    }
+    clock += 1000;
+    await server.service.queue.tick();
+    // No pace measured yet: the floor again, for the next 200.
+    expect(await summary()).toMatchObject({ serving: 400, inProgress: 200 });
+    clock += 1000;
+    await server.service.queue.tick();
+    // 200 finished in the second before this tick: a window of 800, so the last 100 are admitted beside the
+    // 200 still shopping (a window of 200 would admit none). The summary shows the pace now: 200 in 2 s → 400.
+    expect(await summary()).toMatchObject({ serving: 500, inProgress: 300, window: 400 });
+  });
+
   it('metrics: line length, joins, admissions, expired passes and the wait histogram', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: adminHeaders.authorization } });
     const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(res.body)?.[1]);

@@ -9,17 +9,26 @@ export { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './sale-time.js';
 
 /** How long an admission pass is valid by default. */
 export const DEFAULT_PASS_SECONDS = 10 * 60;
-/** Most buyers admitted and not yet finished at once when the event sets no window. */
-export const DEFAULT_WINDOW_CAP = 200;
+/** Buyers admitted and not yet finished at once, by default, before the line has a measured pace. */
+export const DEFAULT_WINDOW_FLOOR = 200;
+/** The default window's ceiling however fast the shop goes: bounds the burst one admission lets in. */
+export const DEFAULT_WINDOW_CAP = 5_000;
+/** The default window grows to hold as many buyers as the shop finished in this many seconds. */
+export const WINDOW_PACE_SECONDS = 4;
 
 /**
- * How many admitted buyers may be shopping at once. The organiser's `queueWindow`, else one per
- * ticket still available, at most `DEFAULT_WINDOW_CAP`: every admitted buyer takes at least one
- * ticket, so admitting more than are left only makes people wait with a pass for nothing. The rate
- * then follows how fast holds and bookings complete: each pass used or expired frees a slot.
+ * How many admitted buyers may be shopping at once. The organiser's `queueWindow`, else derived from
+ * the stock and the pace: at least DEFAULT_WINDOW_FLOOR, or as many buyers as finished (pass used) in
+ * the last WINDOW_PACE_SECONDS when that is more (`finishedPerSecond`, measured by the node that
+ * advances the line), at most DEFAULT_WINDOW_CAP, and never more than one per ticket still available:
+ * every admitted buyer takes at least one ticket, so admitting more than are left only makes people
+ * wait with a pass for nothing. A fast shop (buyers who book within a second) so gets a window that
+ * keeps it busy, a slow one (people filling a form) keeps the floor; each pass used or expired frees a slot.
  */
-export function queueWindow(event: Pick<Event, 'queueWindow' | 'availableTickets'>): number {
-  return event.queueWindow ?? Math.max(1, Math.min(DEFAULT_WINDOW_CAP, event.availableTickets));
+export function queueWindow(event: Pick<Event, 'queueWindow' | 'availableTickets'>, finishedPerSecond = 0): number {
+  if (event.queueWindow !== null) return event.queueWindow;
+  const pace = Number.isFinite(finishedPerSecond) && finishedPerSecond > 0 ? Math.ceil(finishedPerSecond * WINDOW_PACE_SECONDS) : 0;
+  return Math.max(1, Math.min(event.availableTickets, DEFAULT_WINDOW_CAP, Math.max(DEFAULT_WINDOW_FLOOR, pace)));
 }
 
 /** Before `onSaleAt` nobody holds or books, with or without a waiting room. */
@@ -114,7 +123,7 @@ export function decideAdvance(ledger: Ledger, c: Advance): Outcome {
   let admitted = 0;
   const selling = line.openedAt !== null && !line.paused && event.availableTickets > 0 && !salesRefusal(event, ledger.now) && !notOnSale(event, ledger.now);
   if (selling) {
-    admitted = Math.max(0, Math.min(queueWindow(event) - line.admitted, line.positioned - line.serving));
+    admitted = Math.max(0, Math.min(queueWindow(event, c.finishedPerSecond) - line.admitted, line.positioned - line.serving));
     if (admitted > 0) {
       const passExpiresAt = new Date(ledger.now.getTime() + c.passSeconds * 1000).toISOString();
       q.admit(event.id, line.serving + 1, line.serving + admitted, ledger.nowIso, passExpiresAt);
