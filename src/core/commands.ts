@@ -113,8 +113,11 @@ export type Outcome =
   | { ok: true; kind: 'door'; door: Door }
   /** From `joinQueue`: the buyer's entry, `created` or answered again. */
   | { ok: true; kind: 'queueEntry'; entry: StoredQueueEntry; line: QueueLineRead; created: boolean }
-  /** From `advanceQueue` and `pauseQueue`: the line as the batch left it. */
-  | { ok: true; kind: 'queueLine'; line: QueueLineRead; admittedNow: number; expiredNow: number }
+  /**
+   * From `advanceQueue` and `pauseQueue`: the line as the batch left it; `drawnNow` (only when this advance
+   * opened the sale), how many entries' order it drew; `changed`, whether a pause or resume changed anything.
+   */
+  | { ok: true; kind: 'queueLine'; line: QueueLineRead; admittedNow: number; expiredNow: number; drawnNow?: number; changed?: boolean }
   | Refusal;
 
 export type Success<K extends Extract<Outcome, { ok: true }>['kind']> = Extract<Outcome, { ok: true; kind: K }>;

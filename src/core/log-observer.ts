@@ -114,6 +114,20 @@ function logOther(logger: Logger, command: Command, o: Outcome): void {
     case 'revokeDoor':
       if (o.ok && o.kind === 'door') logger.info({ eventId: o.door.eventId, doorId: o.door.id }, 'door revoked');
       return;
+    // The line's turning points at info; its steady admissions (up to 4 records a second) at debug.
+    case 'pauseQueue':
+      if (o.ok && o.kind === 'queueLine' && o.changed) {
+        logger.info({ eventId: command.eventId, serving: o.line.serving, waiting: o.line.positioned - o.line.serving }, command.paused ? 'waiting room paused: nobody more is admitted until it is resumed' : 'waiting room resumed');
+      }
+      return;
+    case 'advanceQueue':
+      if (!o.ok || o.kind !== 'queueLine') return;
+      if (o.drawnNow !== undefined) {
+        logger.info({ eventId: command.eventId, drawn: o.drawnNow }, `the sale opened: the order of the ${o.drawnNow} ${o.drawnNow === 1 ? 'buyer' : 'buyers'} in the waiting room was drawn`);
+      }
+      if (o.expiredNow > 0) logger.info({ eventId: command.eventId, expired: o.expiredNow }, `${o.expiredNow} admission ${o.expiredNow === 1 ? 'pass' : 'passes'} ran out unused; their places in the window are free`);
+      if (o.admittedNow > 0) logger.debug({ eventId: command.eventId, admitted: o.admittedNow, serving: o.line.serving, inProgress: o.line.admitted }, 'waiting room admitted buyers');
+      return;
     case 'checkinSettings':
       if (o.ok) logger.info({ eventId: command.eventId, offlineCheckIn: command.offlineCheckIn }, 'check-in settings changed');
       return;

@@ -44,3 +44,30 @@ describe('the log observer and refusals', () => {
     expect(JSON.stringify(lines[0]!.obj).length).toBeLessThan(1000);
   });
 });
+
+describe('the log observer and the waiting room', () => {
+  const line = { eventId: EVENT, version: 3, joined: 40, positioned: 40, openedAt: '2030-01-01T00:00:00.000Z', serving: 10, paused: false, admitted: 10, due: 0 };
+  const advance: Command = { type: 'advanceQueue', eventId: EVENT, passSeconds: 600 };
+  const advanced = (over: Partial<Extract<Outcome, { kind: 'queueLine' }>>): Outcome => ({ ok: true, kind: 'queueLine', line, admittedNow: 0, expiredNow: 0, ...over });
+
+  it('the draw at the opening, passes that ran out, and a pause or resume are info records; steady admissions debug; a repeated pause nothing', () => {
+    const { logger, lines } = recording();
+    const log = logObserver(logger);
+    log.committed!([advance], [advanced({ drawnNow: 40, admittedNow: 10 })], 1);
+    log.committed!([advance], [advanced({ admittedNow: 5 })], 1);
+    log.committed!([advance], [advanced({ expiredNow: 2 })], 1);
+    log.committed!([{ type: 'pauseQueue', eventId: EVENT, paused: true }], [advanced({ changed: true, line: { ...line, paused: true } })], 1);
+    log.committed!([{ type: 'pauseQueue', eventId: EVENT, paused: true }], [advanced({ changed: false, line: { ...line, paused: true } })], 1);
+    log.committed!([{ type: 'pauseQueue', eventId: EVENT, paused: false }], [advanced({ changed: true })], 1);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'the sale opened: the order of the 40 buyers in the waiting room was drawn'],
+      ['debug', 'waiting room admitted buyers'],
+      ['debug', 'waiting room admitted buyers'],
+      ['info', '2 admission passes ran out unused; their places in the window are free'],
+      ['info', 'waiting room paused: nobody more is admitted until it is resumed'],
+      ['info', 'waiting room resumed'],
+    ]);
+    expect(lines[0]!.obj).toEqual({ eventId: EVENT, drawn: 40 });
+    expect(lines[4]!.obj).toEqual({ eventId: EVENT, serving: 10, waiting: 30 });
+  });
+});

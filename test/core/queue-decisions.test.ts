@@ -73,7 +73,7 @@ describe('waiting room decisions', () => {
     const entries = [1, 2, 3, 4].map((n) => entry(n));
     // randomInt always 0: Fisher-Yates swaps i with 0 each step → [2,3,4,1] by seq.
     const { outcome, q } = run({ type: 'advanceQueue', eventId: EVENT, passSeconds: 60 }, at(1), { event: event(), line: line({ joined: 4 }), entries }, () => 0);
-    expect(outcome).toMatchObject({ ok: true, kind: 'queueLine', admittedNow: 2, line: { positioned: 4, serving: 2, openedAt: at(1) } });
+    expect(outcome).toMatchObject({ ok: true, kind: 'queueLine', admittedNow: 2, drawnNow: 4, line: { positioned: 4, serving: 2, openedAt: at(1) } });
     expect(q.positions.map((p) => [entries.findIndex((e) => e.id === p.id) + 1, p.position])).toEqual([[2, 1], [3, 2], [4, 3], [1, 4]]);
     expect(q.admitRanges).toEqual([{ eventId: EVENT, from: 1, to: 2, at: at(1), passExpiresAt: at(61) }]);
   });
@@ -87,6 +87,8 @@ describe('waiting room decisions', () => {
   ] as const)('advance: %s', (_row, state, seconds, admitted) => {
     const { outcome } = run({ type: 'advanceQueue', eventId: EVENT, passSeconds: 60 }, at(seconds), { event: event(), ...state });
     expect(outcome).toMatchObject({ ok: true, admittedNow: admitted });
+    // Only the advance that opens the sale says how many it drew.
+    expect(outcome).not.toHaveProperty('drawnNow');
   });
 
   it.each([

@@ -113,7 +113,9 @@ export function decideAdvance(ledger: Ledger, c: Advance): Outcome {
   if (!event) return refusal(Errors.eventNotFound(c.eventId));
   if (!event.waitingRoom) return refusal(Errors.noWaitingRoom(event.name));
   const q = ledger.queue;
+  const before = q.line(event.id);
   let line = openIfDue(ledger, event);
+  const drawn = before.openedAt === null && line.openedAt !== null ? line.positioned - before.positioned : undefined;
   let expired = 0;
   if (line.due > 0) {
     expired = line.due;
@@ -131,7 +133,7 @@ export function decideAdvance(ledger: Ledger, c: Advance): Outcome {
     }
   }
   if (expired > 0 || admitted > 0) q.setLine(line);
-  return { ok: true, kind: 'queueLine', line, admittedNow: admitted, expiredNow: expired };
+  return { ok: true, kind: 'queueLine', line, admittedNow: admitted, expiredNow: expired, ...(drawn === undefined ? {} : { drawnNow: drawn }) };
 }
 
 /** The organiser pauses or resumes admissions; a repeat changes nothing. */
@@ -140,10 +142,10 @@ export function decidePauseQueue(ledger: Ledger, eventId: string, paused: boolea
   if (!event) return refusal(Errors.eventNotFound(eventId));
   if (!event.waitingRoom) return refusal(Errors.noWaitingRoom(event.name));
   const line = ledger.queue.line(eventId);
-  if (line.paused === paused) return { ok: true, kind: 'queueLine', line, admittedNow: 0, expiredNow: 0 };
+  if (line.paused === paused) return { ok: true, kind: 'queueLine', line, admittedNow: 0, expiredNow: 0, changed: false };
   const after = { ...line, paused };
   ledger.queue.setLine(after);
-  return { ok: true, kind: 'queueLine', line: after, admittedNow: 0, expiredNow: 0 };
+  return { ok: true, kind: 'queueLine', line: after, admittedNow: 0, expiredNow: 0, changed: true };
 }
 
 /**
