@@ -1,6 +1,6 @@
 import type { Command, EventCounts, KeyClaim, Outcome, WriteBatch } from './commands.js';
 import type { Admission, BuyerTickets, Effects, StoredBooking, StoredDoor, StoredHold, StoredKey, TicketRef } from './effects.js';
-import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
+import type { QueueEntryQuery, QueueLine, QueueLineRead, StoredQueueEntry } from './queue-effects.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from './types.js';
 
 /**
@@ -67,10 +67,10 @@ export interface Store {
   /** An event's line with its entries counted by state (undefined: nobody joined yet). */
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined>;
   /**
-   * An event's line without counting its entries by state (undefined: nobody joined yet): what a
-   * buyer's poll needs, so a poll costs the same with 10 or 100,000 people in the line.
+   * An event's line, its row alone, nothing counted (undefined: nobody joined yet): what a buyer's
+   * poll needs, so a poll costs the same with 10 or 100,000 people in the line and 5,000 in the window.
    */
-  queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined>;
+  queueLine(eventId: string): Promise<QueueLine | undefined>;
   /** Ids of scheduled events with a waiting room whose date is after `now` (the lines a node keeps moving). */
   waitingRoomEvents(now: string): Promise<string[]>;
   /** A key every node of this storage shares, created once (the waiting room signs with it). */

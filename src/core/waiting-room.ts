@@ -90,7 +90,7 @@ export class WaitingRoom {
     const entry = entryKey === undefined ? undefined : await this.deps.store.getQueueEntry(entryKey);
     if (!entry) throw Errors.queueEntryNotFound(String(entryId));
     if (typeof token !== 'string' || (await this.verifyToken(id, token)) !== entry.id || entry.eventId !== id) throw Errors.invalidQueueToken();
-    const [event, line] = await Promise.all([this.deps.getEvent(id), this.deps.store.queueLine(id, this.nowIso())]);
+    const [event, line] = await Promise.all([this.deps.getEvent(id), this.deps.store.queueLine(id)]);
     return this.present(entry, line!, event);
   }
 

@@ -1,5 +1,5 @@
 import type { Admission, StoredDoor, StoredHold } from '../core/effects.js';
-import type { QueueLineRead, StoredQueueEntry, StoredQueueState } from '../core/queue-effects.js';
+import type { QueueLine, QueueLineRead, StoredQueueEntry, StoredQueueState } from '../core/queue-effects.js';
 import type { AdminBooking, AttendeeRow, BuyerContact, BuyerDetailsSetting, Event, EventStatus, Hold, HoldStatus, ScanRecord } from '../core/types.js';
 
 /**
@@ -254,7 +254,8 @@ export const QUEUE_LINE_COLUMNS = 'event_id, version, joined, positioned, opened
 
 const isoOrNull = (value: SqlDate | null): string | null => (value === null ? null : iso(value));
 
-export function toQueueLine(row: QueueLineRow): QueueLineRead {
+/** The line's own row (no counts): what a buyer's poll reads. */
+export function toPlainQueueLine(row: Omit<QueueLineRow, 'admitted' | 'due'>): QueueLine {
   return {
     eventId: row.event_id,
     version: row.version,
@@ -263,9 +264,11 @@ export function toQueueLine(row: QueueLineRow): QueueLineRead {
     openedAt: isoOrNull(row.opened_at),
     serving: row.serving,
     paused: row.paused === true || row.paused === 1,
-    admitted: Number(row.admitted),
-    due: Number(row.due),
   };
+}
+
+export function toQueueLine(row: QueueLineRow): QueueLineRead {
+  return { ...toPlainQueueLine(row), admitted: Number(row.admitted), due: Number(row.due) };
 }
 
 export function toQueueEntry(row: QueueEntryRow): StoredQueueEntry {

@@ -29,7 +29,7 @@ function scheduled(s: fc.Scheduler, store: Store): Store {
     eventBookings: (id, query) => store.eventBookings(id, query),
     getQueueEntry: (id) => store.getQueueEntry(id),
     queueSummary: (id, now) => store.queueSummary(id, now),
-    queueLine: (id, now) => store.queueLine(id, now),
+    queueLine: (id) => store.queueLine(id),
     sharedKey: (name) => store.sharedKey(name),
     waitingRoomEvents: (now) => store.waitingRoomEvents(now),
     close: () => store.close(),

@@ -8,9 +8,10 @@ export class MemoryQueue {
   private readonly entryRows = new Map<string, StoredQueueEntry>();
   private readonly keys = new Map<string, string>();
 
-  /** The line alone, without creating it (a read). */
-  line(eventId: string, now: string): QueueLineRead | undefined {
-    return this.lineRows.has(eventId) ? this.lines([eventId], now)[0] : undefined;
+  /** The line's row alone, without creating it (a read). */
+  line(eventId: string): QueueLine | undefined {
+    const row = this.lineRows.get(eventId);
+    return row && { ...row };
   }
 
   lines(eventIds: string[], now: string): QueueLineRead[] {

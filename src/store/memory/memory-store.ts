@@ -7,7 +7,7 @@ import { systemIdentity, type IdSource } from '../../core/identity.js';
 import type { RowAccess, Store } from '../../core/store.js';
 import type { AdminBooking, AttendeeRow, DoorSummary, Event, Hold, ScanRecord, Ticket } from '../../core/types.js';
 import { runWrite } from '../../core/write-plan.js';
-import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueEntryQuery, QueueLine, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
 import { MemoryQueue } from './memory-queue.js';
 
@@ -234,8 +234,8 @@ export class MemoryStore implements Store, RowAccess {
     return this.queue.entry(id);
   }
 
-  async queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
-    return this.queue.line(eventId, now);
+  async queueLine(eventId: string): Promise<QueueLine | undefined> {
+    return this.queue.line(eventId);
   }
 
   async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {

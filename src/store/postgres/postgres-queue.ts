@@ -1,7 +1,7 @@
 import type { Effects } from '../../core/effects.js';
-import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueEntryQuery, QueueLine, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
-import { QUEUE_ENTRY_COLUMNS, QUEUE_LINE_COLUMNS, toQueueEntry, toQueueLine, type QueueEntryRow, type QueueLineRow } from '../rows.js';
+import { QUEUE_ENTRY_COLUMNS, QUEUE_LINE_COLUMNS, toPlainQueueLine, toQueueEntry, toQueueLine, type QueueEntryRow, type QueueLineRow } from '../rows.js';
 import type pg from 'pg';
 
 /** A pooled client or the pool itself (as postgres-rows.ts has it; not imported, to keep the two files out of a cycle). */
@@ -112,13 +112,15 @@ export async function readEntry(q: Queryable, id: string): Promise<StoredQueueEn
   return rows[0] && toQueueEntry(rows[0]);
 }
 
-export async function readLine(q: Queryable, eventId: string, now: string): Promise<QueueLineRead | undefined> {
-  const [line] = await countedLines(q, [eventId], now);
-  return line && toQueueLine(line);
+/** The line's row alone. */
+export async function readLine(q: Queryable, eventId: string): Promise<QueueLine | undefined> {
+  const { rows } = await q.query<QueueLineRow>({ name: 'plain-line', text: `SELECT ${QUEUE_LINE_COLUMNS} FROM queue_lines WHERE event_id = $1`, values: [eventId] });
+  return rows[0] && toPlainQueueLine(rows[0]);
 }
 
 export async function readSummary(q: Queryable, eventId: string, now: string): Promise<QueueCounts | undefined> {
-  const line = await readLine(q, eventId, now);
+  const [row] = await countedLines(q, [eventId], now);
+  const line = row && toQueueLine(row);
   if (!line) return undefined;
   const { rows } = await q.query<{ state: string; n: number }>({ name: 'entry-states', text: 'SELECT state, count(*)::int AS n FROM queue_entries WHERE event_id = $1 GROUP BY state', values: [eventId] });
   const n = Object.fromEntries(rows.map((r) => [r.state, r.n]));

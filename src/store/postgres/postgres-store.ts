@@ -1,4 +1,4 @@
-import type { QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueLine, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
 import { readEntry, readLine, readRooms, readSharedKey, readSummary } from './postgres-queue.js';
 import type pg from 'pg';
@@ -179,8 +179,8 @@ export class PostgresStore implements Store {
     return readEntry(this.pool, id);
   }
 
-  queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
-    return readLine(this.pool, eventId, now);
+  queueLine(eventId: string): Promise<QueueLine | undefined> {
+    return readLine(this.pool, eventId);
   }
 
   queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {

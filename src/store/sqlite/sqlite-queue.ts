@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Effects } from '../../core/effects.js';
-import type { QueueEntryQuery, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueEntryQuery, QueueLine, QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
-import { QUEUE_ENTRY_COLUMNS, QUEUE_LINE_COLUMNS, toQueueEntry, toQueueLine, type QueueEntryRow, type QueueLineRow } from '../rows.js';
+import { QUEUE_ENTRY_COLUMNS, QUEUE_LINE_COLUMNS, toPlainQueueLine, toQueueEntry, toQueueLine, type QueueEntryRow, type QueueLineRow } from '../rows.js';
 
 const COUNTED = `SELECT ${QUEUE_LINE_COLUMNS},
     (SELECT count(*) FROM queue_entries e WHERE e.event_id = l.event_id AND e.state = 'admitted') AS admitted,
@@ -20,6 +20,7 @@ export class SqliteQueue {
     this.stmt = {
       createLine: db.prepare("INSERT INTO queue_lines (event_id, version, joined, positioned, serving, paused) VALUES (?, 1, 0, 0, 0, 0) ON CONFLICT (event_id) DO NOTHING"),
       line: db.prepare<[{ eventId: string; now: string }], QueueLineRow>(COUNTED),
+      plainLine: db.prepare<[string], QueueLineRow>(`SELECT ${QUEUE_LINE_COLUMNS} FROM queue_lines WHERE event_id = ?`),
       byId: db.prepare<[string], QueueEntryRow>(`SELECT ${QUEUE_ENTRY_COLUMNS} FROM queue_entries WHERE id = ?`),
       byBuyer: db.prepare<[string, string], QueueEntryRow>(`SELECT ${QUEUE_ENTRY_COLUMNS} FROM queue_entries WHERE event_id = ? AND buyer = ? AND state IN ('waiting', 'admitted')`),
       unpositioned: db.prepare<[string], QueueEntryRow>(`SELECT ${QUEUE_ENTRY_COLUMNS} FROM queue_entries WHERE event_id = ? AND position IS NULL ORDER BY seq`),
@@ -79,13 +80,15 @@ export class SqliteQueue {
     return row && toQueueEntry(row);
   }
 
-  line(eventId: string, now: string): QueueLineRead | undefined {
-    const row = this.stmt.line.get({ eventId, now });
-    return row && toQueueLine(row);
+  /** The line's row alone. */
+  line(eventId: string): QueueLine | undefined {
+    const row = this.stmt.plainLine.get(eventId);
+    return row && toPlainQueueLine(row);
   }
 
   summary(eventId: string, now: string): QueueCounts | undefined {
-    const line = this.line(eventId, now);
+    const row = this.stmt.line.get({ eventId, now });
+    const line = row && toQueueLine(row);
     if (!line) return undefined;
     const n = Object.fromEntries(this.stmt.states.all(eventId).map((s) => [s.state, s.n]));
     return { ...line, waiting: n.waiting ?? 0, done: n.done ?? 0, expired: n.expired ?? 0 };

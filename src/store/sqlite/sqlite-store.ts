@@ -1,4 +1,4 @@
-import type { QueueLineRead, StoredQueueEntry } from '../../core/queue-effects.js';
+import type { QueueLine, StoredQueueEntry } from '../../core/queue-effects.js';
 import type { QueueCounts } from '../../core/store.js';
 import { SqliteQueue } from './sqlite-queue.js';
 import Database from 'better-sqlite3';
@@ -162,8 +162,8 @@ export class SqliteStore implements Store {
     return this.queue.entry(id);
   }
 
-  async queueLine(eventId: string, now: string): Promise<QueueLineRead | undefined> {
-    return this.queue.line(eventId, now);
+  async queueLine(eventId: string): Promise<QueueLine | undefined> {
+    return this.queue.line(eventId);
   }
 
   async queueSummary(eventId: string, now: string): Promise<QueueCounts | undefined> {
