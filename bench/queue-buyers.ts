@@ -4,7 +4,7 @@
  * stream and reading its entry only when the stream cannot tell. The bench is compiled on its own
  * (tsconfig.bench.json), so the few rules it needs from the clients are restated here, small.
  */
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 
 /** Buyer i's address: 127.1.x.y, y from 1 to 250, so 10,000 buyers use 127.1.0.1 … 127.1.39.250. */
 export const buyerAddress = (i: number): string => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -76,8 +76,11 @@ export interface Answer {
   ms: number;
 }
 
-/** One request on its own socket from `from` (one request per socket, as the e2e buyers do). */
-export function buyerCall(base: URL, from: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+/**
+ * One request from `from`: on its own socket, or on `agent`'s kept-alive one (a page reading its
+ * pass and then booking with it does both on one connection, as a browser does).
+ */
+export function buyerCall(base: URL, from: string, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: Agent): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const sent = performance.now();
     const req = request(
@@ -86,7 +89,7 @@ export function buyerCall(base: URL, from: string, method: string, path: string,
         port: base.port,
         method,
         path,
-        agent: false,
+        agent: agent ?? false,
         localAddress: from,
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       },

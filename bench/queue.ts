@@ -12,6 +12,7 @@
  * any violation, in the answers and in the database (one read transaction after a clean stop).
  */
 import { readFileSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buyerAddress, Limiter, LineFollower, patientCall, shouldRead, type CallTally, type EntryView, type LineUpdate } from './queue-buyers.js';
@@ -128,8 +129,8 @@ export async function runQueue(o: BenchOptions, row: Row): Promise<Row> {
       }
       if (settled === n && soldOutSeen === n) settle();
     };
-    const book = async (b: Buyer) => {
-      const answer = await limiter.run(() => patientCall(tally, 'book', base, b.from, 'POST', `/events/${eventId}/bookings`, { 'admission-pass': b.entry!.pass! }, '{"tickets":1}'));
+    const book = async (b: Buyer, agent: Agent) => {
+      const answer = await limiter.run(() => patientCall(tally, 'book', base, b.from, 'POST', `/events/${eventId}/bookings`, { 'admission-pass': b.entry!.pass! }, '{"tickets":1}', agent)).finally(() => agent.destroy());
       bookMs.push(answer.ms);
       if (answer.status !== 201) {
         problems.push(`buyer ${b.i} (position ${b.toldPosition}): booking with its pass answered ${answer.status} ${answer.text.slice(0, 120)}`);
@@ -143,8 +144,11 @@ export async function runQueue(o: BenchOptions, row: Row): Promise<Row> {
     const read = async (b: Buyer) => {
       b.reading = true;
       b.lastReadAt = performance.now();
+      // The pass is read and used on one kept-alive connection; closed unless the booking follows.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      let booking = false;
       try {
-        const answer = await limiter.run(() => patientCall(tally, 'entry', base, b.from, 'GET', `/events/${eventId}/queue/${b.entry!.id}`, { 'queue-token': b.entry!.token }));
+        const answer = await limiter.run(() => patientCall(tally, 'entry', base, b.from, 'GET', `/events/${eventId}/queue/${b.entry!.id}`, { 'queue-token': b.entry!.token }, undefined, agent));
         readMs.push(answer.ms);
         if (answer.status !== 200) {
           problems.push(`buyer ${b.i}: GET its entry answered ${answer.status} ${answer.text.slice(0, 120)}`);
@@ -157,7 +161,8 @@ export async function runQueue(o: BenchOptions, row: Row): Promise<Row> {
         if (entry.state === 'admitted' && entry.pass) {
           b.passAt = performance.now();
           firstPassAt ??= b.passAt;
-          void book(b);
+          booking = true;
+          void book(b, agent);
         } else if (entry.state === 'sold_out') {
           done(b);
         } else if (entry.state !== 'waiting') {
@@ -165,6 +170,7 @@ export async function runQueue(o: BenchOptions, row: Row): Promise<Row> {
         }
       } finally {
         b.reading = false;
+        if (!booking) agent.destroy();
       }
     };
     const consider = (b: Buyer) => {

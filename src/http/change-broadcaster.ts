@@ -54,7 +54,7 @@ const queueMessage = (queues: QueueUpdate[]): Buffer => Buffer.from(sse({ type: 
  * and go out as ONE write per subscriber: the `changes` and `queue` messages of a window share one
  * buffer, serialised and encoded once, whose bytes every subscriber's socket queues by reference. The
  * window is 100 ms, longer with more subscribers (flushWindowMs), so the writes per second stay bounded
- * however many buyers follow a line. A change made by another process (`external`) is answered
+ * however many buyers follow a line; a sell-out is sent at once. A change made by another process (`external`) is answered
  * with a fresh snapshot (the list's shared Buffer, never encoded per subscriber).
  */
 export class ChangeBroadcaster {
@@ -186,10 +186,10 @@ export class ChangeBroadcaster {
     this.schedule();
   };
 
-  /** Starts a window unless one is open; `urgent` shortens an open long window to STREAM_FLUSH_MS. */
+  /** Starts a window unless one is open; `urgent` news (a sell-out) closes the window at once. */
   private schedule(urgent = false): void {
     if (this.flushing || this.closed) return;
-    const delay = urgent ? STREAM_FLUSH_MS : flushWindowMs(this.subscribers.size);
+    const delay = urgent ? 0 : flushWindowMs(this.subscribers.size);
     if (this.timer) {
       if (performance.now() + delay >= this.dueAt) return;
       clearTimeout(this.timer);

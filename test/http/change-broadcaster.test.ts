@@ -82,7 +82,7 @@ describe('ChangeBroadcaster', () => {
     s.broadcaster.close();
   });
 
-  it('10,000 subscribers: one write each per second, and a sell-out is sent within 100 ms', async () => {
+  it('10,000 subscribers: one write each per second, and a sell-out is sent at once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
     const s = setup(10_000);
     await vi.advanceTimersByTimeAsync(0);
@@ -99,7 +99,7 @@ describe('ChangeBroadcaster', () => {
     s.change({ eventId: EVENT, availableTickets: 1, heldTickets: 0 } as Change);
     await vi.advanceTimersByTimeAsync(50);
     s.lines([s.update({ soldOut: true })]);
-    await vi.advanceTimersByTimeAsync(STREAM_FLUSH_MS);
+    await vi.advanceTimersByTimeAsync(0);
     expect(writes() - mid).toBe(10_000);
     expect(s.responses[0]!.writes.at(-1)).toContain('"soldOut":true');
     s.broadcaster.close();
