@@ -52,6 +52,9 @@ export class WaitingRoom {
   private readonly seenAdmitted = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
+  /** `soon()` was asked while a tick ran: another runs when it ends. */
+  private again = false;
+  private nudged = false;
   /** The scheduled waiting-room events, re-read from storage at most once a second (never the whole event list). */
   private rooms: { ids: string[]; at: number } = { ids: [], at: 0 };
   private roomsStale = true;
@@ -70,6 +73,7 @@ export class WaitingRoom {
 
   close(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Joins the line, or answers the buyer's active entry again (`cookie`: the `bo_queue` value). */
@@ -117,6 +121,23 @@ export class WaitingRoom {
     const [entryId, expires, mac] = pass.split('.');
     if (!entryId || !expires || !mac || !isUuidV4(entryId)) return 'invalid';
     return (await this.matches(mac, `pass:${eventId}:${entryId}:${expires}`)) ? { entryId } : 'invalid';
+  }
+
+  /**
+   * Runs a tick as soon as possible instead of at the next interval (a sell-out is news to send at
+   * once). Only with the timer running: tests drive `tick()` themselves.
+   */
+  soon(): void {
+    if (this.timer === undefined || this.nudged) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.nudged = true;
+    setImmediate(() => {
+      this.nudged = false;
+      void this.tick();
+    });
   }
 
   /** An event was created or changed (here or, as far as this node knows, elsewhere): look for rooms again on the next tick. */
@@ -169,6 +190,10 @@ export class WaitingRoom {
       this.deps.logger.warn({ err }, 'waiting room housekeeping failed; retrying on the next tick');
     } finally {
       this.ticking = false;
+      if (this.again) {
+        this.again = false;
+        this.soon();
+      }
     }
   }
 

@@ -212,3 +212,30 @@ describe('waiting room over HTTP', () => {
     expect(res.body).toMatch(/^boxoffice_queue_length\{event="[0-9a-f-]{36}"\} \d+$/m);
   });
 });
+
+describe('waiting room: a sell-out is news at once', () => {
+  it('the last booking publishes "sold out" on the line without waiting for the next tick (a minute away here)', async () => {
+    let clock = Date.parse('2027-01-01T10:40:00Z');
+    const server = await startApp({ service: { identity: { ...systemIdentity, now: () => new Date(clock) }, queueTickMs: 60_000, sweepIntervalMs: 0, admissionPassSeconds: 60 } });
+    try {
+      const inject = async (method: 'GET' | 'POST', url: string, ip: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const res = await server.app.inject({ method, url, remoteAddress: ip, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+        return JSON.parse(res.body);
+      };
+      const created = await server.app.inject({ method: 'POST', url: '/events', headers: adminHeaders, payload: { name: 'Tiny', date: '2027-06-01T20:00:00Z', totalTickets: 1, onSaleAt: '2027-01-01T11:00:00Z', waitingRoom: true } });
+      const eventId = JSON.parse(created.body).id as string;
+      const first = await inject('POST', `/events/${eventId}/queue`, '127.0.5.1', {});
+      await inject('POST', `/events/${eventId}/queue`, '127.0.5.2', {});
+      clock = Date.parse('2027-01-01T11:00:01Z');
+      await server.service.queue.tick();
+      const heard: boolean[] = [];
+      server.service.queue.subscribe((updates) => heard.push(...updates.filter((u) => u.eventId === eventId).map((u) => u.soldOut)));
+      const entry = await inject('GET', `/events/${eventId}/queue/${first.id}`, '127.0.5.1', undefined, { 'queue-token': first.token });
+      expect(entry.state).toBe('admitted');
+      expect((await inject('POST', `/events/${eventId}/bookings`, '127.0.5.1', { tickets: 1 }, { 'admission-pass': entry.pass })).tickets).toHaveLength(1);
+      await expect.poll(() => heard.includes(true), { timeout: 5000, interval: 20 }).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
