@@ -138,11 +138,8 @@ export class TicketService {
       ...{ store, identity: this.identity, logger: this.logger, passSeconds: options.admissionPassSeconds, tickMs: options.queueTickMs },
       ...{ submit: (command) => this.submitOutcome(command), write: (command) => this.write(command), getEvent: (id) => this.getEvent(id) },
     });
-    this.changes.onChange((c) => {
-      if ('created' in c || 'external' in c) this.queue.eventsChanged();
-      // The last ticket went: waiting buyers hear "sold out" now, not at the line's next tick.
-      else if (c.availableTickets === 0) this.queue.soon();
-    });
+    // New rooms are looked for; the last ticket going is news for the line at once, not at its next tick.
+    this.changes.onChange((c) => ('created' in c || 'external' in c ? this.queue.eventsChanged() : c.availableTickets === 0 && this.queue.soon()));
     this.lifecycle = new EventLifecycle({ roomLeadSeconds: this.roomLead, store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,
