@@ -14,12 +14,15 @@ import type { Metrics } from '../../src/http/metrics.js';
 
 const EVENT = '10000000-0000-4000-8000-000000000001';
 
-/** A response that records what is written to it. */
+/** A response that records what is written to it, through it (snapshots) or straight to its socket (frames). */
 class FakeResponse extends EventEmitter {
   writes: string[] = [];
   destroyed = false;
   writableEnded = false;
   writableLength = 0;
+  /** HTTP/1.0 readers get the bytes as they are; the one test of HTTP/1.1 framing turns this on. */
+  chunkedEncoding = false;
+  readonly socket = Object.assign(new EventEmitter(), { destroyed: false, write: (chunk: Buffer) => this.write(chunk) });
   write(chunk: Buffer | string): boolean {
     this.writes.push(chunk.toString());
     return true;
@@ -66,14 +69,18 @@ describe('ChangeBroadcaster', () => {
   it('a booking and a line update in one window reach each subscriber as one write holding both messages', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
     const s = setup(50);
+    s.responses[0]!.chunkedEncoding = true;
     await vi.advanceTimersByTimeAsync(0); // the snapshots
     const before = s.responses.map((r) => r.writes.length);
     s.change({ eventId: EVENT, availableTickets: 7, heldTickets: 0 } as Change);
     s.lines([s.update({ serving: 3 })]);
     s.lines([s.update({ serving: 4 })]);
     await vi.advanceTimersByTimeAsync(STREAM_FLUSH_MS);
-    s.responses.forEach((res, i) => {
-      const fresh = res.writes.slice(before[i]);
+    const raw = s.responses[1]!.writes.at(-1)!;
+    // HTTP/1.1: the same bytes as one chunk (length in hex, CRLF, the bytes, CRLF), in one write.
+    expect(s.responses[0]!.writes.slice(before[0])).toEqual([`${Buffer.byteLength(raw).toString(16)}\r\n${raw}\r\n`]);
+    s.responses.slice(1).forEach((res, k) => {
+      const fresh = res.writes.slice(before[k + 1]);
       expect(fresh).toHaveLength(1);
       const messages = fresh[0]!.split('\n\n').filter(Boolean).map((m) => JSON.parse(m.replace(/^data: /, '')) as { type: string; queues?: QueueUpdate[] });
       expect(messages.map((m) => m.type)).toEqual(['changes', 'queue']);

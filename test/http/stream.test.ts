@@ -4,6 +4,7 @@
  * cost bookings nothing and never count against the in-flight limit, and a clean shutdown.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readEventStream } from '../../src/client/event-stream.js';
@@ -140,6 +141,32 @@ describe('GET /events/stream', () => {
     const message = await stream.next((m) => availabilityOf(m, event.id) !== undefined, { from, timeoutMs: 5_000 });
     expect(Date.now() - booked).toBeLessThanOrEqual(1_000);
     expect(message).toEqual({ type: 'changes', created: [], availability: [{ id: event.id, availableTickets: 7, heldTickets: 0 }] });
+  });
+
+  it('an HTTP/1.0 reader gets the same messages unframed (its body ends with the connection), HTTP/1.1 as chunks', async () => {
+    const app = await start();
+    const event = await createEvent(app, { totalTickets: 10 });
+    const { hostname, port } = new URL(app.url);
+    const raw = (version: string) =>
+      new Promise<{ socket: Socket; text: () => string }>((resolve) => {
+        let text = '';
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(`GET /events/stream HTTP/${version}\r\nHost: ${hostname}\r\n\r\n`);
+          resolve({ socket, text: () => text });
+        });
+        socket.on('data', (chunk) => (text += chunk.toString()));
+      });
+    const [old, current] = await Promise.all([raw('1.0'), raw('1.1')]);
+    await expect.poll(() => old.text().includes('"type":"snapshot"') && current.text().includes('"type":"snapshot"')).toBe(true);
+    expect(await book(app, event.id, 3)).toBe(201);
+    const message = `data: ${JSON.stringify({ type: 'changes', created: [], availability: [{ id: event.id, availableTickets: 7, heldTickets: 0 }] })}\n\n`;
+    await expect.poll(() => old.text().includes(message) && current.text().includes(message), { timeout: 5_000 }).toBe(true);
+    expect(old.text()).not.toMatch(/transfer-encoding/i);
+    expect(old.text().split('\r\n\r\n')[1]).toMatch(/^retry: 1000\n\n/);
+    expect(current.text()).toMatch(/transfer-encoding: chunked/i);
+    expect(current.text()).toContain(`${Buffer.byteLength(message).toString(16)}\r\n${message}\r\n`);
+    old.socket.destroy();
+    current.socket.destroy();
   });
 
   it('announces a new event with all its fields', async () => {
