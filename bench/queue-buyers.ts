@@ -49,15 +49,17 @@ export function shouldRead(entry: EntryView, line: LineUpdate | undefined, strea
 /**
  * At most `limit` requests in flight from the generator, first come first served: 10,000 buyers must
  * not open 10,000 sockets at once on top of their 10,000 streams (the ulimit is 20,000), and `hot`
- * runs 64 connections, so the two rows load the server alike.
+ * runs 64 connections, so the two rows load the server alike. A buyer's next step (`next`: the booking
+ * right after reading its pass) goes ahead of other buyers' first requests, as a browser sends it at
+ * once: queued behind thousands of reads, its kept-alive socket would idle on the server meanwhile.
  */
 export class Limiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   constructor(private readonly limit: number) {}
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  async run<T>(fn: () => Promise<T>, next = false): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => (next ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
     else this.active++;
     try {
       return await fn();
