@@ -4,7 +4,8 @@
  * the store contract opens a fresh store per test, so that was most of the file's time. One bundle
  * made here, from the same source, starts in ~0.2 s and still tests the code as it is now (no build).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -14,14 +15,10 @@ let bundled: Promise<URL> | undefined;
 
 export function writerScript(): Promise<URL> {
   bundled ??= (async () => {
-    // Inside the repository (test-results/ is git-ignored) so the bundle finds node_modules.
-    const dir = join(REPO_ROOT, 'test-results', `writer-thread-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, 'writer-thread-main.mjs');
-    await build({
+    const result = await build({
       entryPoints: [join(REPO_ROOT, 'src/store/sqlite/writer-thread-main.ts')],
-      outfile,
+      write: false,
+      outfile: 'writer-thread-main.mjs',
       bundle: true,
       packages: 'external',
       platform: 'node',
@@ -29,7 +26,19 @@ export function writerScript(): Promise<URL> {
       target: 'node20',
       logLevel: 'silent',
     });
-    return pathToFileURL(outfile);
+    const code = result.outputFiles[0]!.contents;
+    // Named by its content: test processes running at once share one file per version of the
+    // source, written whole (rename) before any thread reads it. Inside the repository, in the
+    // git-ignored test-results/, so that the bundle's imports find node_modules.
+    const dir = join(REPO_ROOT, 'test-results', 'writer-thread');
+    const file = join(dir, `${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, code);
+      renameSync(partial, file);
+    }
+    return pathToFileURL(file);
   })();
   return bundled;
 }
