@@ -17,11 +17,7 @@ function freshDir(): string {
   return tmp.dir;
 }
 
-// A concurrent test's processes end on their own (runCli kills one that outlives its time); killing
-// every process after it would kill the runs of the tests still going beside it.
-afterEach(async ({ task }) => {
-  if (!task.concurrent) await killAllProcesses();
-});
+afterEach(killAllProcesses);
 afterAll(async () => {
   await killAllProcesses();
   for (const tmp of temps) tmp.cleanup();
@@ -46,44 +42,39 @@ function expectOneLineFailure(result: Awaited<ReturnType<typeof runCli>>, patter
   return lines[0]!;
 }
 
-// Each test here runs one refusal or a few, each a process of its own that loads the whole CLI
-// (~1-2 s of CPU) and is checked on its own output alone: they run side by side (vitest's default
-// of five at a time); one after the other they took about 40 s.
-describe.concurrent('bad flags: one clear line on stderr, non-zero exit', () => {
+describe('bad flags: one clear line on stderr, non-zero exit', () => {
   const serve = (dataDir: string, ...args: string[]) => ['serve', '--headless', '--data-dir', dataDir, ...args];
-  // Five at once share the cores: a minute each before a run counts as started instead of refused.
-  const refusal = (args: string[], options: Parameters<typeof runCli>[1] = {}) => runCli(args, { timeoutMs: 60_000, ...options });
 
   it('--port 70000', async () => {
-    const result = await refusal(serve(freshDir(), '--port', '70000'));
+    const result = await runCli(serve(freshDir(), '--port', '70000'));
     expectOneLineFailure(result, /port.*70000.*0 to 65535/);
   });
 
   it('--port abc', async () => {
-    const result = await refusal(serve(freshDir(), '--port', 'abc'));
+    const result = await runCli(serve(freshDir(), '--port', 'abc'));
     expectOneLineFailure(result, /port.*'abc'.*whole number/);
   });
 
   it('an unknown flag --frobnicate', async () => {
-    const result = await refusal(serve(freshDir(), '--port', '0', '--frobnicate'));
+    const result = await runCli(serve(freshDir(), '--port', '0', '--frobnicate'));
     expectOneLineFailure(result, /unknown option '--frobnicate'/);
   });
 
   it('--trust-proxy with something that is neither a hop count nor an address', async () => {
-    const result = await refusal(serve(freshDir(), '--port', '0', '--trust-proxy', 'proxy.example'));
+    const result = await runCli(serve(freshDir(), '--port', '0', '--trust-proxy', 'proxy.example'));
     expectOneLineFailure(result, /trust-proxy.*hop count or proxy addresses.*proxy\.example/);
   });
 
   it('--log-level loud', async () => {
-    const result = await refusal(serve(freshDir(), '--port', '0', '--log-level', 'loud'));
+    const result = await runCli(serve(freshDir(), '--port', '0', '--log-level', 'loud'));
     const line = expectOneLineFailure(result, /log-level.*'loud'/);
     expect(line).toMatch(/debug/);
   });
 
   it('--log-frequency weekly, and --log-files 1 (pino-roll keeps at least one file besides the live one)', async () => {
-    const [weekly, oneFile] = await Promise.all([refusal(serve(freshDir(), '--port', '0', '--log-frequency', 'weekly')), refusal(serve(freshDir(), '--port', '0', '--log-files', '1'))]);
+    const weekly = await runCli(serve(freshDir(), '--port', '0', '--log-frequency', 'weekly'));
     expect(expectOneLineFailure(weekly, /log-frequency.*'weekly'/)).toMatch(/daily, hourly, or an interval/);
-    expectOneLineFailure(oneFile, /log-files.*'1'.*from 2 to 1000/);
+    expectOneLineFailure(await runCli(serve(freshDir(), '--port', '0', '--log-files', '1')), /log-files.*'1'.*from 2 to 1000/);
   });
 
   it('--data-dir below a regular file (cannot be created)', async () => {
@@ -91,7 +82,7 @@ describe.concurrent('bad flags: one clear line on stderr, non-zero exit', () => 
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
     const dataDir = join(file, 'data');
-    const result = await refusal(serve(dataDir, '--port', '0'));
+    const result = await runCli(serve(dataDir, '--port', '0'));
     expectOneLineFailure(result, new RegExp(`data dir.*${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     expect(readFileSync(file, 'utf8')).toBe('x');
     expect(readdirSync(dir)).toEqual(['not-a-dir']);
@@ -105,18 +96,16 @@ describe.concurrent('bad flags: one clear line on stderr, non-zero exit', () => 
     ['too few characters', 'short', /BOXOFFICE_ADMIN_TOKEN must be at least 16 characters/],
   ])('BOXOFFICE_ADMIN_TOKEN with %s', async (_what, token, pattern) => {
     const dataDir = freshDir();
-    const result = await refusal(serve(dataDir, '--port', '0'), { adminToken: token });
+    const result = await runCli(serve(dataDir, '--port', '0'), { adminToken: token });
     expectOneLineFailure(result, pattern);
     expect(readdirSync(dataDir)).not.toContain('boxoffice.db');
   });
 
   it('BOXOFFICE_METRICS_TOKEN with a space', async () => {
-    const result = await refusal(serve(freshDir(), '--port', '0'), { env: { BOXOFFICE_METRICS_TOKEN: 'prometheus scrape token 01' } });
+    const result = await runCli(serve(freshDir(), '--port', '0'), { env: { BOXOFFICE_METRICS_TOKEN: 'prometheus scrape token 01' } });
     expectOneLineFailure(result, /BOXOFFICE_METRICS_TOKEN must be visible ASCII.*U\+0020/);
   });
-});
 
-describe('a port already in use', () => {
   it('a port already in use: says so, and the running server is unharmed', async () => {
     const first = await startServerProcess({ dataDir: freshDir() });
     const result = await runCli(['serve', '--headless', '--port', String(first.port), '--data-dir', freshDir()]);
@@ -395,19 +384,11 @@ describe('environment variables for every serve flag (BOXOFFICE_…; the flag wi
   it('a bad value in a variable is one clear line naming the variable', async () => {
     const dir = freshDir();
     // No --headless flag here: the flag would win and BOXOFFICE_HEADLESS would not be read.
-    // Five processes side by side, each checked on its own output.
-    const bad = (env: Record<string, string>) => runCli(['serve', '--data-dir', dir], { env, timeoutMs: 60_000 });
-    const [port, inflight, level, headless, cors] = await Promise.all([
-      bad({ BOXOFFICE_PORT: 'abc' }),
-      bad({ BOXOFFICE_MAX_INFLIGHT: '0' }),
-      bad({ BOXOFFICE_LOG_LEVEL: 'loud' }),
-      bad({ BOXOFFICE_HEADLESS: 'maybe' }),
-      bad({ BOXOFFICE_CORS_ORIGIN: 'https://x.example/path' }),
-    ]);
-    expectOneLineFailure(port!, /BOXOFFICE_PORT.*whole number/);
-    expectOneLineFailure(inflight!, /BOXOFFICE_MAX_INFLIGHT.*max-inflight must be a whole number/);
-    expectOneLineFailure(level!, /'loud' from env 'BOXOFFICE_LOG_LEVEL'.*choices/);
-    expectOneLineFailure(headless!, /'maybe' from env 'BOXOFFICE_HEADLESS'/);
-    expectOneLineFailure(cors!, /BOXOFFICE_CORS_ORIGIN.*cors-origin must be an origin/);
+    const bad = (env: Record<string, string>) => runCli(['serve', '--data-dir', dir], { env });
+    expectOneLineFailure(await bad({ BOXOFFICE_PORT: 'abc' }), /BOXOFFICE_PORT.*whole number/);
+    expectOneLineFailure(await bad({ BOXOFFICE_MAX_INFLIGHT: '0' }), /BOXOFFICE_MAX_INFLIGHT.*max-inflight must be a whole number/);
+    expectOneLineFailure(await bad({ BOXOFFICE_LOG_LEVEL: 'loud' }), /'loud' from env 'BOXOFFICE_LOG_LEVEL'.*choices/);
+    expectOneLineFailure(await bad({ BOXOFFICE_HEADLESS: 'maybe' }), /'maybe' from env 'BOXOFFICE_HEADLESS'/);
+    expectOneLineFailure(await bad({ BOXOFFICE_CORS_ORIGIN: 'https://x.example/path' }), /BOXOFFICE_CORS_ORIGIN.*cors-origin must be an origin/);
   });
 });
