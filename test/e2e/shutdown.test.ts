@@ -25,11 +25,14 @@ describe('shutdown and binding', () => {
   });
 
   it('warns when listening beyond loopback with a token from a file, not when the token is set explicitly', async () => {
-    const fromFile = await startServerProcess({ dataDir: `${tmp.dir}/public`, adminToken: null, args: ['--host', '0.0.0.0'] });
+    // Two servers of their own (own data directories and ports), each read on its own stderr: started side by side.
+    const [fromFile, explicit] = await Promise.all([
+      startServerProcess({ dataDir: `${tmp.dir}/public`, adminToken: null, args: ['--host', '0.0.0.0'] }),
+      startServerProcess({ dataDir: `${tmp.dir}/public2`, args: ['--host', '0.0.0.0'] }),
+    ]);
     await expect.poll(() => fromFile.stderr(), { timeout: 5000 }).toMatch(/reachable from other machines/);
     fromFile.kill('SIGTERM');
     await fromFile.waitForExit();
-    const explicit = await startServerProcess({ dataDir: `${tmp.dir}/public2`, args: ['--host', '0.0.0.0'] });
     await expect.poll(() => explicit.stderr(), { timeout: 5000 }).toMatch(/boxoffice listening/);
     expect(explicit.stderr()).not.toMatch(/reachable from other machines/);
     explicit.kill('SIGTERM');

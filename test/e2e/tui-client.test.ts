@@ -115,9 +115,13 @@ describe('boxoffice client in a terminal', () => {
     await term.waitFor('[exited 0]');
   });
 
+  // Each run below is a process of its own whose output alone is checked: they run side by side
+  // (each loads the whole CLI, ~1-2 s of CPU; one after the other they took 40 s on a busy machine).
+  const cliRun = (args: string[]) => runCli(args, { timeoutMs: 60_000 });
+
   it('without a terminal, client and admin refuse in one line', async () => {
-    for (const command of ['client', 'admin']) {
-      const result = await runCli([command, '--data-dir', `${tmp.dir}/no-tty`]);
+    const results = await Promise.all(['client', 'admin'].map(async (command) => ({ command, result: await cliRun([command, '--data-dir', `${tmp.dir}/no-tty`]) })));
+    for (const { command, result } of results) {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
@@ -125,19 +129,23 @@ describe('boxoffice client in a terminal', () => {
   });
 
   it('client, admin and door take the server as --url or as --host/--port, and refuse both at once', async () => {
-    for (const command of ['client', 'admin', 'door']) {
-      const both = await runCli([command, '--url', 'http://127.0.0.1:9', '--port', '9', '--data-dir', `${tmp.dir}/no-tty`]);
-      expect(both.code).toBe(1);
-      expect(both.stderr).toBe('boxoffice: give either --url or --host/--port, not both (got --url and --port).\n');
-      const badPort = await runCli([command, '--port', 'eighty', '--data-dir', `${tmp.dir}/no-tty`]);
-      expect(badPort.code).toBe(1);
-      expect(badPort.stderr).toContain('port must be a whole number from 1 to 65535.');
-      // Either form alone gets as far as the terminal check.
-      for (const address of [['--url', 'http://127.0.0.1:9'], ['--host', '127.0.0.1', '--port', '9']]) {
-        const ok = await runCli([command, ...address, ...(command === 'door' ? ['--token', 'a-door-token'] : []), '--data-dir', `${tmp.dir}/no-tty`]);
-        expect(ok.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
-      }
-    }
+    await Promise.all(
+      ['client', 'admin', 'door'].map(async (command) => {
+        const [both, badPort, ...alone] = await Promise.all([
+          cliRun([command, '--url', 'http://127.0.0.1:9', '--port', '9', '--data-dir', `${tmp.dir}/no-tty`]),
+          cliRun([command, '--port', 'eighty', '--data-dir', `${tmp.dir}/no-tty`]),
+          // Either form alone gets as far as the terminal check.
+          ...[['--url', 'http://127.0.0.1:9'], ['--host', '127.0.0.1', '--port', '9']].map((address) =>
+            cliRun([command, ...address, ...(command === 'door' ? ['--token', 'a-door-token'] : []), '--data-dir', `${tmp.dir}/no-tty`]),
+          ),
+        ]);
+        expect(both!.code).toBe(1);
+        expect(both!.stderr).toBe('boxoffice: give either --url or --host/--port, not both (got --url and --port).\n');
+        expect(badPort!.code).toBe(1);
+        expect(badPort!.stderr).toContain('port must be a whole number from 1 to 65535.');
+        for (const ok of alone) expect(ok.stderr).toBe(`boxoffice: boxoffice ${command} is a terminal UI: run it in a terminal (stdin and stdout must be a TTY)\n`);
+      }),
+    );
   });
 
   it('says plainly when nothing is listening, and offers Retry / Quit', async () => {
