@@ -78,8 +78,6 @@ async function startOnce(spec: ServerSpec, port: number, attempt: number): Promi
   const stderrFile = join(spec.dataDir, `server-stderr-${port}-${attempt}.log`);
   const fd = openSync(stderrFile, 'w');
   const args = [
-    // As `npm start`, the bin and the deploy files run it: a young generation of 2 × 32 MB.
-    '--max-semi-space-size=32',
     ...(spec.nodeArgs ?? []),
     spec.cliPath,
     'serve',

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 import { DEFAULT_PASS_SECONDS, DEFAULT_WAITING_ROOM_LEAD_SECONDS } from './core/decisions/queue.js';
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';

@@ -46,7 +46,7 @@ describe('deploy/boxoffice.service', () => {
   const get = (key: string) => settings.filter(([k]) => k === key).map(([, v]) => v);
 
   it('runs the headless server as its own user, reads an EnvironmentFile, and keeps its data in a state directory', () => {
-    expect(get('ExecStart')).toEqual(['/usr/bin/node --max-semi-space-size=32 /opt/boxoffice/dist/cli.js serve --headless']);
+    expect(get('ExecStart')).toEqual(['/usr/bin/node /opt/boxoffice/dist/cli.js serve --headless']);
     expect(get('User')).toEqual(['boxoffice']);
     expect(get('EnvironmentFile')).toEqual(['-/etc/boxoffice/boxoffice.env']);
     expect(get('StateDirectory')).toEqual(['boxoffice']);
@@ -88,7 +88,7 @@ describe('deploy/Containerfile', () => {
     }
   });
 
-  it('is based on node:20-slim, runs as a non-root user with a data volume, and starts node --max-semi-space-size=32 dist/cli.js serve --headless --host 0.0.0.0', () => {
+  it('is based on node:20-slim, runs as a non-root user with a data volume, and starts node dist/cli.js serve --headless --host 0.0.0.0', () => {
     const froms = steps.filter((s) => s.op === 'FROM').map((s) => s.args.split(/\s+/)[0]);
     expect(froms.every((image) => image === 'node:20-slim'), froms.join(', ')).toBe(true);
     const last = steps.slice(steps.map((s) => s.op).lastIndexOf('FROM'));
@@ -100,6 +100,6 @@ describe('deploy/Containerfile', () => {
     expect(last.some((s) => s.op === 'COPY' && /\/src\/dist \.\/dist$/.test(s.args))).toBe(true);
     const cmd = last.filter((s) => s.op === 'CMD');
     expect(cmd).toHaveLength(1);
-    expect(JSON.parse(cmd[0]!.args)).toEqual(['node', '--max-semi-space-size=32', 'dist/cli.js', 'serve', '--headless', '--host', '0.0.0.0']);
+    expect(JSON.parse(cmd[0]!.args)).toEqual(['node', 'dist/cli.js', 'serve', '--headless', '--host', '0.0.0.0']);
   });
 });
