@@ -13,6 +13,7 @@ import { resolveAdminToken, resolveMetricsToken } from './admin-token.js';
 import { createFileLogger, type LogFrequency, type LogLevel } from './logger.js';
 import { resolveSecretKeys, SECRET_KEY_ENV } from './secret-key.js';
 import { ticketCodes } from '../core/ticket-codes.js';
+import { boundHeapGrowth } from './heap.js';
 
 export interface ServeOptions {
   host: string;
@@ -79,6 +80,7 @@ const DRAIN_WINDOW_MS = 300;
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   makeFilesPrivate();
+  boundHeapGrowth();
   const dataDir = resolve(options.dataDir);
   ensureWritableDir(dataDir);
   refuseFullDisk(dataDir, options.db);
