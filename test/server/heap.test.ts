@@ -11,7 +11,7 @@ import { boundHeapGrowth } from '../../src/server/heap.js';
 
 const script = join(import.meta.dirname, 'heap-growth.js');
 const peakMb = (mode: string) => {
-  const env = { ...process.env, HEAP_MODULE: pathToFileURL(join(import.meta.dirname, '../../src/server/heap.ts')).href };
+  const env: NodeJS.ProcessEnv = { ...process.env, HEAP_MODULE: pathToFileURL(join(import.meta.dirname, '../../src/server/heap.ts')).href };
   delete env.NODE_OPTIONS;
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, mode], { env, encoding: 'utf8' });
   return Number(out.trim().split(' ')[0]);

@@ -26,6 +26,12 @@ export function createPool(options: ConnectionOptions): pg.Pool {
   });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres connection lost'));
+  // A connection's 'error' can also come while nobody listens: the pool stops listening when it hands a
+  // connection out, and a FATAL (a terminated backend) read in the same chunk as a new connection's
+  // ReadyForQuery is emitted before the caller's own listener is attached. Unhandled, that 'error' ends
+  // the process (seen with backends terminated under load). So every connection keeps one listener for
+  // life; the query that fails is what reports the failure, and a broken connection is not reused.
+  pool.on('connect', (client) => client.on('error', (err) => options.logger.debug({ err: err.message }, 'postgres connection error')));
   return pool;
 }
 
