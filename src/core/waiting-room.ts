@@ -136,7 +136,8 @@ export class WaitingRoom {
     this.nudged = true;
     setImmediate(() => {
       this.nudged = false;
-      void this.tick();
+      // Closed meanwhile (the server is stopping): its storage may be gone.
+      if (this.timer !== undefined) void this.tick();
     });
   }
 
