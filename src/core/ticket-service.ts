@@ -19,6 +19,7 @@ import { EventLifecycle } from './event-lifecycle.js';
 import { ChangeRelay } from './change-relay.js';
 import { DEFAULT_WAITING_ROOM_LEAD_SECONDS, roomOpensAt } from './decisions/sale-time.js';
 import { WaitingRoom } from './waiting-room.js';
+import { soldOut } from './decisions/queue.js';
 
 export type { Change, ChangeListener, HoldEvent, ServiceObserver } from './observers.js';
 export type { ExpiryResult } from './housekeeping.js';
@@ -138,8 +139,8 @@ export class TicketService {
       ...{ store, identity: this.identity, logger: this.logger, passSeconds: options.admissionPassSeconds, tickMs: options.queueTickMs },
       ...{ submit: (command) => this.submitOutcome(command), write: (command) => this.write(command), getEvent: (id) => this.getEvent(id) },
     });
-    // New rooms are looked for; the last ticket going is news for the line at once, not at its next tick.
-    this.changes.onChange((c) => ('created' in c || 'external' in c ? this.queue.eventsChanged() : c.availableTickets === 0 && this.queue.soon()));
+    // New rooms are looked for; a sell-out is news for the line at once, not at its next tick.
+    this.changes.onChange((c) => ('created' in c || 'external' in c ? this.queue.eventsChanged() : soldOut(c) && this.queue.soon()));
     this.lifecycle = new EventLifecycle({ roomLeadSeconds: this.roomLead, store, write: (command) => this.write(command), withStorage: (pending) => this.withStorage(pending) });
     this.checkins = new CheckinService({
       store,

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import { soldOut } from '../core/decisions/queue.js';
 import type { Change, TicketService } from '../core/ticket-service.js';
 import type { Event, QueueUpdate } from '../core/types.js';
 import type { ListSnapshot, ListVersion } from './list-snapshot.js';
@@ -195,8 +196,9 @@ export class ChangeBroadcaster {
       const before = this.availability.get(change.eventId);
       const checkedIn = change.checkedInTickets ?? before?.checkedInTickets;
       this.availability.set(change.eventId, { availableTickets: change.availableTickets, heldTickets: change.heldTickets, ...(checkedIn === undefined ? {} : { checkedInTickets: checkedIn }) });
-      // Sold out (or all held) is news nobody should wait a long window for.
-      if (change.availableTickets === 0) {
+      // Sold out is news nobody should wait a long window for. (Not "all held": holds coming and
+      // going at the last tickets would cut every window short.)
+      if (soldOut(change)) {
         this.schedule(true);
         return;
       }

@@ -111,4 +111,20 @@ describe('ChangeBroadcaster', () => {
     expect(s.responses[0]!.writes.at(-1)).toContain('"soldOut":true');
     s.broadcaster.close();
   });
+
+  it('the last tickets held by others do not cut a long window short; the event selling out does', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    const s = setup(10_000);
+    await vi.advanceTimersByTimeAsync(0);
+    const writes = () => s.responses.reduce((sum, r) => sum + r.writes.length, 0);
+    const start = writes();
+    s.change({ eventId: EVENT, availableTickets: 0, heldTickets: 2 } as Change);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(writes() - start).toBe(0);
+    s.change({ eventId: EVENT, availableTickets: 0, heldTickets: 0 } as Change);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes() - start).toBe(10_000);
+    expect(s.responses[0]!.writes.at(-1)).toContain('"availableTickets":0,"heldTickets":0');
+    s.broadcaster.close();
+  });
 });

@@ -38,7 +38,7 @@ const SSE_HEADERS = {
  * and `{"type":"queue","queues":[…]}` when a waiting room's line moved (waiting-room.ts). Holds,
  * releases, expiries, confirmations and cancellations change counts just like bookings. Commits
  * and line updates are coalesced (change-broadcaster.ts): whatever changed in a window of 100 ms
- * (up to 500 ms with many subscribers) goes out as ONE write per subscriber, encoded once, so a booking
+ * (up to 1 s with many subscribers; a sell-out at once) goes out as ONE write per subscriber, encoded once, so a booking
  * costs the stream a Map.set, not a write per subscriber.
  *
  * The route is admitted regardless of the in-flight limit (a subscription is long-lived and idle) and
