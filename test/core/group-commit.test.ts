@@ -186,6 +186,7 @@ describe('GroupCommitter', () => {
     expect([tickets(0), tickets(1), tickets(2)]).toEqual([[1, 2], [3, 4], [5]]);
   });
 
+  const LINGER_MS = 100;
   it('a closed loop of clients is not split over two commits: the batch waits (briefly) for the clients its answers sent back', async () => {
     // 32 clients each book, wait for the answer, and book again after 1–8 event-loop turns (their
     // answer travelling, their next request arriving); each commit takes a while, like an fsync.
@@ -195,11 +196,12 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter<Command, Outcome>(
       (batch) => {
         commits++;
-        return new Promise((resolve) => setTimeout(() => resolve(batch.map(() => refusal(Errors.notEnoughTickets(1, 0)))), 60));
+        return new Promise((resolve) => setTimeout(() => resolve(batch.map(() => refusal(Errors.notEnoughTickets(1, 0)))), 150));
       },
       // The linger is measured in time and the clients' way back in event-loop turns: a generous linger
-      // (and a commit twice as long) keeps a loaded machine's slow turns inside it.
-      { maxBatch: 100, maxLingerMs: 30 },
+      // (and a longer commit) keeps a loaded machine's slow turns inside it (30 ms still split a round
+      // at 18 commits once in CI, 2026-12-02).
+      { maxBatch: 100, maxLingerMs: LINGER_MS },
     );
     const random = (() => {
       let seed = 7;
